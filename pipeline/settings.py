@@ -1,0 +1,68 @@
+"""One typed settings object. Precedence: environment (RISKWATCH_*) > config/settings.yaml > defaults."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from pipeline.config_errors import ConfigError, issues_from_validation_error, load_yaml_mapping
+from pipeline.timeutil import parse_duration
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
+DEFAULT_SETTINGS_FILE = DEFAULT_CONFIG_DIR / "settings.yaml"
+_settings_file: ContextVar[Path] = ContextVar("settings_file", default=DEFAULT_SETTINGS_FILE)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RISKWATCH_", extra="forbid")
+
+    config_dir: Path = Field(DEFAULT_CONFIG_DIR, description="Directory with vocabulary/area/rules/assignments YAML")
+    db_url: str = Field("sqlite:///var/riskwatch.db", description="SQLAlchemy URL of the database (SQLite or PostgreSQL)")
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated")
+    clock: Literal["wall", "event"] = Field("wall", description="Engine clock in the stream: wall clock or greatest occurred_at")
+    clock_skew: str = Field("5m", description="How far ahead of the wall clock an event may be before future_timestamp")
+    topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of the topics riskwatch creates")
+    topic_replication: int = Field(1, ge=1, le=16, description="Replication factor of the topics riskwatch creates")
+    retention: str = Field("365d", description="How long events, rejections and contributions are kept")
+    timezone: str = Field("Asia/Shanghai", description="Time zone of week and year boundaries in exports")
+
+    @field_validator("clock_skew", "retention")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def clock_skew_seconds(self) -> float:
+        return parse_duration(self.clock_skew).total_seconds()
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: explicit arguments, then the environment, then the YAML file.
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls, yaml_file=_settings_file.get()))
+
+
+def load_settings(settings_file: Path | None = None, **overrides) -> Settings:
+    """Read settings.yaml under the environment; refuse the whole file, every error listed, when broken."""
+    path = Path(settings_file or DEFAULT_SETTINGS_FILE)
+    if path.exists():
+        load_yaml_mapping(path)  # a YAML syntax error becomes a ConfigError naming the file
+    token = _settings_file.set(path)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(issues_from_validation_error(f"{path} (or RISKWATCH_* environment)", exc)) from None
+    finally:
+        _settings_file.reset(token)

@@ -1,0 +1,1 @@
+"""Faust application and Kafka wiring around the pipeline core."""
