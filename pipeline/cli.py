@@ -1,0 +1,26 @@
+"""The `riskwatch` command. It only wires the core: each subcommand lives in pipeline/commands/."""
+
+from __future__ import annotations
+
+import typer
+
+from pipeline.commands.explain import explain_command
+from pipeline.commands.replay import replay_command
+from pipeline.commands.rules import rules_app
+from pipeline.commands.simulate import simulate_cmd
+from streams.cli_kafka import register as register_kafka_commands
+
+app = typer.Typer(
+    name="riskwatch",
+    help="Risk monitoring for the 虹都中心 key area: events in, explainable scores and alerts out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("replay")(replay_command)
+app.command("explain")(explain_command)
+app.command("simulate")(simulate_cmd)
+app.add_typer(rules_app, name="rules")
+register_kafka_commands(app)
+
+if __name__ == "__main__":
+    app()

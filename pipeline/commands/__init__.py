@@ -1,0 +1,1 @@
+"""The `riskwatch` subcommands, one module per concern; pipeline/cli.py registers them."""

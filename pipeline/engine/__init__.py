@@ -1,0 +1,1 @@
+"""The transport-free engine: per-entity state, scoring with decay, and alert raising."""

@@ -1,0 +1,184 @@
+"""The engine: applies rules to accepted events in the order of SPEC §3 and keeps per-entity state.
+
+Per-entity state is plain data, so it can live in a changelog-backed table and be restored:
+    {"b": building | None,
+     "c": [[rule_id, points, fired_at, [event ids], half_life], ...],   # contributions
+     "r": {rule_id: <rule type state>},
+     "a": <open alert> | None}
+The deadline heap is derived from that state (`restore` rebuilds it), never the other way round.
+
+Everything the engine decides is appended to `outbox` (Contribution and AlertChange records) for
+the caller to print, store or publish.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+from pipeline.assignments import Assignments
+from pipeline.contract import Event
+from pipeline.engine.alerts import AlertChange, on_firing
+from pipeline.engine.scoring import prune, score_at
+from pipeline.engine.targets import targets_of
+from pipeline.rules.base import Rule, Trigger
+from pipeline.rules.loader import RuleSet
+
+SWEEP_EVERY = 86400.0  # prune idle entities once per day of engine clock
+
+
+@dataclass(frozen=True)
+class Contribution:
+    entity: str
+    rule: str
+    category: str
+    points: float
+    at: float
+    events: tuple[str, ...]
+    half_life: float
+    building: str | None
+
+
+class Engine:
+    def __init__(self, ruleset: RuleSet, area, assignments: Assignments):
+        self.ruleset = ruleset
+        self.area = area
+        self.assignments = assignments
+        self.clock = float("-inf")
+        self.entities: dict[str, dict] = {}
+        self.outbox: list[Contribution | AlertChange] = []
+        self._heap: list[tuple[float, int, int, str, str]] = []
+        self._seq = 0
+        self._rule_at = {r.index: r for r in ruleset.rules}
+        self._last_sweep = float("-inf")
+
+    # -- processing -------------------------------------------------------------------------
+
+    def process(self, ev: Event) -> None:
+        """Apply one accepted, non-duplicate event (SPEC §3 steps 1-3)."""
+        t = ev.t
+        if self._heap and self._heap[0][0] < t:
+            self._fire_due(lambda due: due < t)
+        if t > self.clock:
+            self.clock = t
+            if t - self._last_sweep >= SWEEP_EVERY:
+                self.sweep()
+        rules = self.ruleset.relevant(ev.kind, ev.type)
+        if rules:
+            self._apply(ev, rules)
+
+    def finish(self, until: float | None = None) -> None:
+        """End of input: the clock moves to `until` when later, and every deadline due by then fires."""
+        if until is not None and until > self.clock:
+            self.clock = until
+        clock = self.clock
+        self._fire_due(lambda due: due <= clock)
+
+    def _apply(self, ev: Event, rules: list[Rule]) -> None:
+        deadline_rules = []
+        for rule in rules:
+            if rule.type == "absence":
+                deadline_rules.append(rule)
+                continue
+            for entity, role, building in targets_of(rule, ev):
+                state = self._state(entity, building)
+                for trigger in rule.logic.observe(self._rule_state(state, rule), ev, role):
+                    self._fire(entity, state, rule, trigger)
+        if not deadline_rules:
+            return
+        for rule in deadline_rules:
+            for entity, role, building in targets_of(rule, ev):
+                state = self.entities.get(entity)
+                if state is not None and rule.id in state["r"]:
+                    rule.logic.cancel(state["r"][rule.id], ev, role)
+        for rule in deadline_rules:
+            for entity, role, building in targets_of(rule, ev):
+                state = self._state(entity, building)
+                for due, key in rule.logic.open(self._rule_state(state, rule), ev, role):
+                    self._push(due, rule, entity, key)
+
+    def _fire_due(self, is_due) -> None:
+        heap = self._heap
+        while heap and is_due(heap[0][0]):
+            due, index, seq, entity, key = heapq.heappop(heap)
+            rule = self._rule_at[index]
+            state = self.entities.get(entity)
+            rule_state = state["r"].get(rule.id) if state is not None else None
+            if rule_state is None:
+                continue
+            trigger, next_due = rule.logic.fire_due(rule_state, key, due)
+            if trigger is None:
+                continue
+            if next_due is not None:
+                heapq.heappush(heap, (next_due, index, seq, entity, key))
+            self._fire(entity, state, rule, trigger)
+
+    def _fire(self, entity: str, state: dict, rule: Rule, trigger: Trigger) -> None:
+        points = rule.score * self.area.multiplier(entity, state["b"])
+        contributions = state["c"]
+        contributions.append([rule.id, points, trigger.t, list(trigger.events), rule.half_life])
+        now = max(self.clock, trigger.t)
+        score = score_at(contributions, now)
+        level = self.ruleset.level_of(round(score, 2))
+        self.outbox.append(
+            Contribution(entity, rule.id, rule.category, points, trigger.t, trigger.events, rule.half_life, state["b"])
+        )
+        change = on_firing(state, entity, rule, level, score, trigger.t, self.ruleset, self.assignments)
+        if change is not None:
+            self.outbox.append(change)
+
+    # -- state ------------------------------------------------------------------------------
+
+    def _state(self, entity: str, building: str | None) -> dict:
+        state = self.entities.get(entity)
+        if state is None:
+            state = self.entities[entity] = {"b": building, "c": [], "r": {}, "a": None}
+        elif building is not None and state["b"] is None:
+            state["b"] = building
+        return state
+
+    @staticmethod
+    def _rule_state(state: dict, rule: Rule) -> dict:
+        rule_state = state["r"].get(rule.id)
+        if rule_state is None:
+            rule_state = state["r"][rule.id] = {}
+        return rule_state
+
+    def _push(self, due: float, rule: Rule, entity: str, key: str) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (due, rule.index, self._seq, entity, key))
+
+    def sweep(self) -> None:
+        """Prune what can no longer matter and forget entities with nothing left (bounded memory)."""
+        now = self.clock
+        self._last_sweep = now
+        by_id = {r.id: r for r in self.ruleset.rules}
+        for entity in list(self.entities):
+            state = self.entities[entity]
+            state["c"] = prune(state["c"], now)
+            for rule_id in list(state["r"]):
+                rule = by_id.get(rule_id)
+                rule_state = state["r"][rule_id]
+                if rule is not None:
+                    rule.logic.prune(rule_state, now)
+                if rule is None or not any(rule_state.values()):
+                    del state["r"][rule_id]
+            if not state["c"] and not state["r"] and state["a"] is None:
+                del self.entities[entity]
+
+    def restore(self, entities: dict[str, dict], clock: float) -> None:
+        """Adopt saved per-entity state (e.g. from a changelog) and rebuild the deadline heap from it."""
+        self.entities = entities
+        self.clock = clock
+        self._heap = []
+        by_id = {r.id: r for r in self.ruleset.rules}
+        for entity in sorted(entities):
+            for rule_id, rule_state in entities[entity]["r"].items():
+                rule = by_id.get(rule_id)
+                if rule is not None:
+                    for due, key in rule.logic.due(rule_state):
+                        self._push(due, rule, entity, key)
+
+    def drain(self) -> list[Contribution | AlertChange]:
+        out, self.outbox = self.outbox, []
+        return out

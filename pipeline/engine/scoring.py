@@ -1,0 +1,49 @@
+"""Scores with exponential decay (SPEC §4) and their explanation.
+
+A contribution is stored as [rule_id, points, fired_at, [event ids], half_life_seconds].
+Contributions worth less than NEGLIGIBLE are left out of scores and explanations; since worth only
+decays, this makes every score independent of when pruning happened to run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NEGLIGIBLE = 0.01
+
+
+def worth(contribution: list, now: float) -> float:
+    _, points, fired_at, _, half_life = contribution
+    return points * 0.5 ** ((now - fired_at) / half_life)
+
+
+def score_at(contributions: list[list], now: float) -> float:
+    total = 0.0
+    for c in contributions:
+        w = worth(c, now)
+        if w >= NEGLIGIBLE:
+            total += w
+    return total
+
+
+def prune(contributions: list[list], now: float) -> list[list]:
+    return [c for c in contributions if worth(c, now) >= NEGLIGIBLE]
+
+
+@dataclass(frozen=True)
+class Explained:
+    rule: str
+    points: float
+    value: float
+    at: float
+    events: tuple[str, ...]
+
+
+def explain(contributions: list[list], now: float) -> list[Explained]:
+    """The contributions that make up the score at `now`, in firing order."""
+    out = []
+    for c in contributions:
+        w = worth(c, now)
+        if w >= NEGLIGIBLE:
+            out.append(Explained(c[0], c[1], w, c[2], tuple(c[3])))
+    return out

@@ -1,0 +1,79 @@
+"""`absence`: a `start` event opens a deadline; an `expect` event cancels it; otherwise it fires.
+
+State: {"d": {key: [due, repeats_fired, [start event ids]]}}, the key being the JSON of the
+`correlate` value ("" without `correlate`). With `start` = `expect` this is "at least one every
+`within`": each event cancels the open deadline (step 2) and opens the next one (step 3).
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from pipeline.rules.base import RuleLogic, Trigger
+from pipeline.rules.conditions import MISSING, compile_condition, field_getter
+from pipeline.rules.durations import duration_field, positive_int_field
+
+DEFAULT_MAX_REPEATS = 30
+
+
+class AbsenceRule(RuleLogic):
+    FIELDS = ("start", "expect", "within", "correlate", "repeat_every", "max_repeats")
+
+    def __init__(self, spec: dict, problems):
+        self.start_spec = spec.get("start")
+        self.expect_spec = spec.get("expect")
+        self.start = compile_condition(self.start_spec, "start", problems)
+        self.expect = compile_condition(self.expect_spec, "expect", problems)
+        self.within = duration_field(spec, "within", problems)
+        self.repeat_every = duration_field(spec, "repeat_every", problems, required=False)
+        self.max_repeats = positive_int_field(spec, "max_repeats", problems, default=DEFAULT_MAX_REPEATS, minimum=0)
+        if "max_repeats" in spec and "repeat_every" not in spec:
+            problems.add("max_repeats", "only meaningful with repeat_every")
+        self.correlate = None
+        if "correlate" in spec:
+            self.correlate = field_getter(spec["correlate"], "correlate", problems)
+
+    def conditions(self):
+        return [("start", self.start_spec), ("expect", self.expect_spec)]
+
+    def _key(self, ev, role) -> str | None:
+        if self.correlate is None:
+            return ""
+        value = self.correlate(ev.doc, role)
+        if value is MISSING:
+            return None
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+    def cancel(self, state, ev, role):
+        deadlines = state.get("d")
+        if deadlines and self.expect(ev.doc, role):
+            key = self._key(ev, role)
+            if key is not None:
+                deadlines.pop(key, None)
+
+    def open(self, state, ev, role):
+        if not self.start(ev.doc, role):
+            return []
+        key = self._key(ev, role)
+        deadlines = state.setdefault("d", {})
+        if key is None or key in deadlines:
+            return []
+        due = ev.t + self.within
+        deadlines[key] = [due, 0, [ev.event_id]]
+        return [(due, key)]
+
+    def due(self, state):
+        return [(entry[0], key) for key, entry in state.get("d", {}).items()]
+
+    def fire_due(self, state, key, due):
+        deadlines = state.get("d", {})
+        entry = deadlines.get(key)
+        if entry is None or entry[0] != due:
+            return None, None
+        trigger = Trigger(due, tuple(entry[2]))
+        if self.repeat_every is not None and entry[1] < self.max_repeats:
+            entry[0] = due + self.repeat_every
+            entry[1] += 1
+            return trigger, entry[0]
+        del deadlines[key]
+        return trigger, None

@@ -1,0 +1,75 @@
+"""The small interface every rule type implements, and the fields all rules share.
+
+A rule type's per-entity state is a plain JSON-serialisable dict owned by the engine, so the stream
+can keep it in a changelog-backed table and restore it after a crash. Times are epoch seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.contract import Event
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A rule firing for one entity: the time it counts from and the evidence event ids."""
+
+    t: float
+    events: tuple[str, ...]
+
+
+class RuleLogic:
+    """Type-specific behaviour. Hooks follow the processing order of SPEC §3.
+
+    `observe` is step 2 (match, threshold, sequence), `cancel` the expect part of step 2, `open`
+    step 3; `due`/`fire_due` serve step 1. Types override what they use; the defaults do nothing.
+    """
+
+    #: type-specific keys of the rule mapping, for the loader's unknown-key check
+    FIELDS: tuple[str, ...] = ()
+
+    def conditions(self) -> list[tuple[str, dict]]:
+        """(key, condition mapping) pairs, for indexing rules by kind/type and for guardrails."""
+        raise NotImplementedError
+
+    def observe(self, state: dict, ev: Event, role: str | None) -> list[Trigger]:
+        return []
+
+    def cancel(self, state: dict, ev: Event, role: str | None) -> None:
+        return None
+
+    def open(self, state: dict, ev: Event, role: str | None) -> list[tuple[float, str]]:
+        """Open deadlines; returns (due time, deadline key) of those newly opened."""
+        return []
+
+    def due(self, state: dict) -> list[tuple[float, str]]:
+        """(due time, deadline key) of every open deadline."""
+        return []
+
+    def fire_due(self, state: dict, key: str, due: float) -> tuple[Trigger | None, float | None]:
+        """Fire the deadline `key` due at `due`; returns the trigger and the next due time, if any."""
+        return None, None
+
+    def prune(self, state: dict, clock: float) -> None:
+        """Drop what can no longer matter at `clock` (old window events, stale partial matches)."""
+        return None
+
+
+@dataclass(frozen=True)
+class Rule:
+    index: int
+    id: str
+    title: str
+    category: str
+    target: str
+    roles: frozenset[str] | None
+    type: str
+    score: float
+    half_life: float
+    alert: bool
+    enabled: bool
+    description: str
+    logic: RuleLogic
+
+

@@ -1,0 +1,63 @@
+"""`threshold`: `count` matching events (or distinct values of a path) within `window` fire once.
+
+State: {"w": [[t, event_id, distinct_key], ...]} in occurred_at order. Firing consumes the
+counted events, so counting starts again from nothing (SPEC §3).
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import orjson
+
+from pipeline.rules.base import RuleLogic, Trigger
+from pipeline.rules.conditions import MISSING, compile_condition, field_getter
+from pipeline.rules.durations import duration_field, positive_int_field
+
+
+class ThresholdRule(RuleLogic):
+    FIELDS = ("when", "count", "window", "distinct")
+
+    def __init__(self, spec: dict, problems):
+        self.when_spec = spec.get("when")
+        self.when = compile_condition(self.when_spec, "when", problems)
+        self.count = positive_int_field(spec, "count", problems)
+        self.window = duration_field(spec, "window", problems)
+        self.distinct = None
+        if "distinct" in spec:
+            self.distinct = field_getter(spec["distinct"], "distinct", problems)
+
+    def conditions(self):
+        return [("when", self.when_spec)]
+
+    def observe(self, state, ev, role):
+        if not self.when(ev.doc, role):
+            return []
+        if self.distinct is None:
+            key = None
+        else:
+            value = self.distinct(ev.doc, role)
+            if value is MISSING:
+                return []
+            key = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+        window = state.setdefault("w", [])
+        entry = [ev.t, ev.event_id, key]
+        if not window or window[-1][0] <= ev.t:
+            window.append(entry)
+        else:
+            bisect.insort_right(window, entry, key=lambda e: e[0])
+        lo = bisect.bisect_left(window, ev.t - self.window, key=lambda e: e[0])
+        hi = bisect.bisect_right(window, ev.t, key=lambda e: e[0])
+        inside = window[lo:hi]
+        counted = len(inside) if key is None else len({e[2] for e in inside})
+        if counted < self.count:
+            return []
+        del window[lo:hi]
+        return [Trigger(ev.t, tuple(e[1] for e in inside))]
+
+    def prune(self, state, clock):
+        window = state.get("w")
+        if window:
+            cut = bisect.bisect_left(window, clock - self.window, key=lambda e: e[0])
+            if cut:
+                del window[:cut]
