@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Start the machine's Debian PostgreSQL (15+) and make sure role and database `riskwatch` exist, so that
+#   postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch
+# works with password (scram) auth over TCP, as the tests and dashboards expect.
+# Idempotent: when that URL already logs in, nothing else is done.
+# var/postgres/started records the cluster this script started, so pg-stop.sh stops only that one.
+set -euo pipefail
+source "$(dirname "$0")/_lib.sh"
+
+HOST=127.0.0.1
+PORT=5432
+DB=riskwatch         # database, role and password alike: a local development credential only
+MARKER="$VAR/postgres/started"
+TIMEOUT=${PG_START_TIMEOUT:-30}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# cd /: the postgres user usually cannot read the caller's working directory.
+as_postgres() { (cd / && if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi); }
+
+riskwatch_logs_in() {
+    PGPASSWORD=$DB PGCONNECT_TIMEOUT=3 psql -h "$HOST" -p "$PORT" -U "$DB" -d "$DB" -Atqc 'select 1' >/dev/null 2>&1
+}
+
+hint="postgresql not installed: install it (apt-get install postgresql-15) or use docker-compose"
+need pg_lsclusters postgresql "$hint"
+need psql postgresql-client "$hint"
+
+if command -v pg_isready >/dev/null && pg_isready -q -h "$HOST" -p "$PORT" && riskwatch_logs_in; then
+    say "PostgreSQL already running at $HOST:$PORT, database $DB ready"
+    exit 0
+fi
+
+# The cluster serving port 5432, else the first one; none at all (postgresql installed without
+# its default cluster) gets one created with the newest installed server version.
+read -r ver name status < <(pg_lsclusters -h | awk -v p="$PORT" '
+    $3 == p { print $1, $2, $4; found = 1; exit }
+    NR == 1 { first = $1 " " $2 " " $4 }
+    END { if (!found && first) print first }') || true
+if [ -z "${ver:-}" ]; then
+    ver=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1)
+    [ -n "$ver" ] || die "$hint"
+    name=main
+    say "creating PostgreSQL $ver cluster '$name' on port $PORT"
+    as_root pg_createcluster "$ver" "$name" --port "$PORT" >/dev/null
+    status=down
+fi
+[ "${ver%%.*}" -ge 15 ] 2>/dev/null || die "PostgreSQL $ver found; riskwatch needs 15 or newer (apt-get install postgresql-15)"
+port=$(pg_lsclusters -h | awk -v v="$ver" -v n="$name" '$1 == v && $2 == n { print $3 }')
+[ "$port" = "$PORT" ] || die "PostgreSQL $ver/$name listens on port $port, not $PORT: change it in /etc/postgresql/$ver/$name/postgresql.conf"
+
+if [ "$status" != online ]; then
+    say "starting PostgreSQL $ver/$name"
+    if ! as_root pg_ctlcluster "$ver" "$name" start; then
+        tail -n 20 "/var/log/postgresql/postgresql-$ver-$name.log" >&2 2>/dev/null || true
+        die "pg_ctlcluster $ver $name start failed (log above)"
+    fi
+    mkdir -p "$(dirname "$MARKER")"
+    echo "$ver $name" >"$MARKER"
+fi
+
+start=$SECONDS
+until pg_isready -q -h "$HOST" -p "$PORT"; do
+    (( SECONDS - start < TIMEOUT )) || die "PostgreSQL did not accept connections on $HOST:$PORT within ${TIMEOUT}s"
+    sleep 0.5
+done
+
+# Role first (the database's owner), then the database; \gexec runs the CREATE only when missing.
+as_postgres psql -p "$PORT" -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+DO \$\$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB') THEN
+        CREATE ROLE $DB LOGIN CREATEDB PASSWORD '$DB';
+    ELSE
+        ALTER ROLE $DB LOGIN CREATEDB PASSWORD '$DB';
+    END IF;
+END
+\$\$;
+SELECT 'CREATE DATABASE $DB OWNER $DB' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB')\gexec
+SQL
+
+riskwatch_logs_in || die "role $DB cannot log in to database $DB over TCP at $HOST:$PORT (check /etc/postgresql/$ver/$name/pg_hba.conf)"
+say "PostgreSQL $ver ready at $HOST:$PORT, database $DB"
