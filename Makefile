@@ -1,0 +1,63 @@
+# riskwatch developer entry points. From a fresh clone: `make test` (creates .venv, starts Kafka and
+# PostgreSQL with scripts/, runs every test) and `make demo`. Services keep running: `make stop`.
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+RW := $(VENV)/bin/riskwatch
+# Touched after a successful install: pip runs again only when pyproject.toml is newer.
+STAMP := $(VENV)/.installed
+
+KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
+TEST_PG_URL ?= postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch
+# CI logs show where the time goes; locally pass your own, e.g. PYTEST_ARGS='-x -k kafka'.
+PYTEST_ARGS ?= $(if $(CI),--durations=15,)
+
+.DEFAULT_GOAL := help
+.PHONY: help venv install services test stop demo kafka pg
+
+help:
+	@echo "make test      install, start Kafka + PostgreSQL, run all tests (CI: .ci/run)"
+	@echo "make demo      install, start Kafka, simulate a week of events into events.raw and count them"
+	@echo "make services  start Kafka (127.0.0.1:9092) and PostgreSQL (127.0.0.1:5432)"
+	@echo "make stop      stop the services this tree started"
+	@echo "make install   create .venv and install the project with its dev extras"
+
+venv: $(PY)
+
+$(PY):
+	@test -n "$(PYTHON)" || { echo "python3.11 not found: install Python 3.11 (pyenv install 3.11)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+services:
+	scripts/services-up.sh
+
+kafka:
+	scripts/kafka-start.sh
+
+pg:
+	scripts/pg-start.sh
+
+stop:
+	scripts/services-down.sh
+
+# In CI a service that does not start fails the run; on a developer's machine the unit tests still
+# run and the integration tests report themselves skipped, with the reason.
+test: install
+	@scripts/services-up.sh || { test -z "$$CI" && echo "make: services not started: integration tests will be skipped" >&2; }
+	RISKWATCH_KAFKA_BOOTSTRAP=$(KAFKA_BOOTSTRAP) RISKWATCH_TEST_PG_URL=$(TEST_PG_URL) \
+		$(PY) -m pytest tests $(PYTEST_ARGS)
+
+demo: export RISKWATCH_DB_URL ?= sqlite:///$(CURDIR)/var/riskwatch.db
+demo: export RISKWATCH_KAFKA_BOOTSTRAP ?= $(KAFKA_BOOTSTRAP)
+demo: install kafka
+	@mkdir -p var
+	$(RW) simulate --days 7 --seed 7 --to kafka --topic events.raw
+	$(RW) consume-count --topic events.raw
