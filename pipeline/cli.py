@@ -7,6 +7,7 @@ import typer
 from pipeline.commands.explain import explain_command
 from pipeline.commands.replay import replay_command
 from pipeline.commands.rules import rules_app
+from pipeline.commands.settings import register as register_settings_command
 from pipeline.commands.simulate import simulate_cmd
 from streams.cli_kafka import register as register_kafka_commands
 
@@ -20,6 +21,7 @@ app.command("replay")(replay_command)
 app.command("explain")(explain_command)
 app.command("simulate")(simulate_cmd)
 app.add_typer(rules_app, name="rules")
+register_settings_command(app)
 register_kafka_commands(app)
 
 if __name__ == "__main__":

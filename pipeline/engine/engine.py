@@ -51,6 +51,7 @@ class Engine:
         self._seq = 0
         self._rule_at = {r.index: r for r in ruleset.rules}
         self._last_sweep = float("-inf")
+        self._multipliers: dict[tuple[str, str | None], float] = {}
 
     # -- processing -------------------------------------------------------------------------
 
@@ -114,7 +115,7 @@ class Engine:
             self._fire(entity, state, rule, trigger)
 
     def _fire(self, entity: str, state: dict, rule: Rule, trigger: Trigger) -> None:
-        points = rule.score * self.area.multiplier(entity, state["b"])
+        points = rule.score * self._multiplier(entity, state["b"])
         contributions = state["c"]
         contributions.append([rule.id, points, trigger.t, list(trigger.events), rule.half_life])
         now = max(self.clock, trigger.t)
@@ -126,6 +127,13 @@ class Engine:
         change = on_firing(state, entity, rule, level, score, trigger.t, self.ruleset, self.assignments)
         if change is not None:
             self.outbox.append(change)
+
+    def _multiplier(self, entity: str, building: str | None) -> float:
+        key = (entity, building)
+        value = self._multipliers.get(key)
+        if value is None:
+            value = self._multipliers[key] = self.area.multiplier(entity, building)
+        return value
 
     # -- state ------------------------------------------------------------------------------
 
@@ -152,6 +160,7 @@ class Engine:
         """Prune what can no longer matter and forget entities with nothing left (bounded memory)."""
         now = self.clock
         self._last_sweep = now
+        self._multipliers.clear()
         by_id = {r.id: r for r in self.ruleset.rules}
         for entity in list(self.entities):
             state = self.entities[entity]

@@ -43,10 +43,22 @@ def compile_condition(spec, key: str, problems: ConditionProblems) -> Holds:
             tests.append((getter, test))
     if len(tests) != len(spec):
         return _never
+    return _conjunction(tests)
+
+
+def _conjunction(tests):
+    # Unrolled for the common sizes: a generator under all() costs more than the tests themselves.
     if len(tests) == 1:
-        (getter, test), = tests
-        return lambda doc, role: test(getter(doc, role))
-    return lambda doc, role: all(test(getter(doc, role)) for getter, test in tests)
+        (g1, t1), = tests
+        return lambda doc, role: t1(g1(doc, role))
+    if len(tests) == 2:
+        (g1, t1), (g2, t2) = tests
+        return lambda doc, role: t1(g1(doc, role)) and t2(g2(doc, role))
+    if len(tests) == 3:
+        (g1, t1), (g2, t2), (g3, t3) = tests
+        return lambda doc, role: t1(g1(doc, role)) and t2(g2(doc, role)) and t3(g3(doc, role))
+    head, rest = _conjunction(tests[:3]), _conjunction(tests[3:])
+    return lambda doc, role: head(doc, role) and rest(doc, role)
 
 
 def _never(doc: dict, role: str | None) -> bool:
@@ -113,6 +125,16 @@ def _compile_operators(ops: dict, key: str, problems: ConditionProblems):
 
 def _one_of(options):
     options = list(options)
+    if len(options) == 1 and type(options[0]) is str:
+        # Fast path for the most common condition, `kind: dispute`: a string equals only a string.
+        only = options[0]
+
+        def test_str(value) -> bool:
+            if type(value) is list:
+                return only in value
+            return value == only and type(value) is str
+
+        return test_str
 
     def test(value) -> bool:
         if type(value) is list:
