@@ -1,0 +1,83 @@
+"""Retention (`riskwatch db purge --before DURATION`): remove what is older than the cutoff.
+
+Removed, in one transaction: events that occurred, rejections received and contributions fired
+before the cutoff; then person entities left with no contribution and no open (open or
+acknowledged) alert. An audit_log record states the cutoff and how many rows of each kind were
+removed — counts, never contents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from pipeline.storage import models as m
+
+PURGE_ACTION = "purge"
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    events: int
+    rejections: int
+    contributions: int
+    entities: int
+
+    @property
+    def total(self) -> int:
+        return self.events + self.rejections + self.contributions + self.entities
+
+
+def _orphan_persons(contributions_gone: sa.Select | None = None):
+    """Person entities with no (remaining) contribution and no open alert."""
+    e, c, a = m.Entity.__table__, m.Contribution.__table__, m.Alert.__table__
+    has_contribution = sa.select(c.c.id).where(c.c.entity == e.c.ref)
+    if contributions_gone is not None:  # dry run: contributions about to be removed do not count
+        has_contribution = has_contribution.where(c.c.id.not_in(contributions_gone))
+    has_open_alert = sa.select(a.c.alert_id).where(a.c.entity == e.c.ref, a.c.status.in_(m.OPEN_ALERT_STATUSES))
+    return sa.and_(e.c.type == "person", ~sa.exists(has_contribution), ~sa.exists(has_open_alert))
+
+
+def _old(before: datetime):
+    ev, rj, c = m.Event.__table__, m.Rejection.__table__, m.Contribution.__table__
+    return ev.c.occurred_at < before, rj.c.received_at < before, c.c.fired_at < before
+
+
+def count_purge(bind: sa.Engine, before: datetime) -> PurgeCounts:
+    """What `purge` would remove at `before`, without removing it."""
+    ev, rj, c, e = m.Event.__table__, m.Rejection.__table__, m.Contribution.__table__, m.Entity.__table__
+    old_events, old_rejections, old_contributions = _old(before)
+    count = sa.func.count()
+    with bind.connect() as conn:
+        return PurgeCounts(
+            events=conn.execute(sa.select(count).select_from(ev).where(old_events)).scalar_one(),
+            rejections=conn.execute(sa.select(count).select_from(rj).where(old_rejections)).scalar_one(),
+            contributions=conn.execute(sa.select(count).select_from(c).where(old_contributions)).scalar_one(),
+            entities=conn.execute(
+                sa.select(count).select_from(e).where(_orphan_persons(sa.select(c.c.id).where(old_contributions)))
+            ).scalar_one(),
+        )
+
+
+def purge(bind: sa.Engine, before: datetime, actor: str, detail: dict | None = None) -> PurgeCounts:
+    """Remove everything older than `before` (aware datetime) and record it in audit_log, atomically."""
+    if before.tzinfo is None:
+        raise ValueError("purge cutoff must be timezone-aware")
+    ev, rj, c, e = m.Event.__table__, m.Rejection.__table__, m.Contribution.__table__, m.Entity.__table__
+    old_events, old_rejections, old_contributions = _old(before)
+    with bind.begin() as conn:
+        counts = PurgeCounts(
+            events=conn.execute(ev.delete().where(old_events)).rowcount,
+            rejections=conn.execute(rj.delete().where(old_rejections)).rowcount,
+            contributions=conn.execute(c.delete().where(old_contributions)).rowcount,
+            entities=conn.execute(e.delete().where(_orphan_persons())).rowcount,
+        )
+        record = {"before": before.astimezone(UTC).isoformat().replace("+00:00", "Z"), "removed": asdict(counts)}
+        conn.execute(
+            m.AuditLog.__table__.insert().values(
+                at=datetime.now(UTC), actor=actor, action=PURGE_ACTION, detail={**record, **(detail or {})}
+            )
+        )
+    return counts

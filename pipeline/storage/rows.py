@@ -1,0 +1,144 @@
+"""From the core's records (Event, Contribution, AlertChange, ...) to table rows.
+
+Every row is a pure function of its input, never of the time it is written, so writing the same input
+twice produces the same rows (the wall clock only enters `received_at`/`updated_at` of rejections and
+positions, which are keyed by their position and not rewritten).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pipeline.contract import Event
+from pipeline.engine.alerts import AlertChange
+from pipeline.engine.engine import Contribution
+
+ENGINE_ACTOR = "engine"
+
+
+@dataclass(frozen=True)
+class EntityRecord:
+    """An entity to store: `ref` is `<type>:<id>`; criticality is the area multiplier (SPEC §4)."""
+
+    ref: str
+    building: str | None = None
+    criticality: float = 1.0
+
+
+@dataclass(frozen=True)
+class RejectedMessage:
+    """A rejected message and where it came from: (topic, partition, offset) in the stream,
+    (file name, 0, line number) in replay. `raw` is the original message (bytes or text) when known."""
+
+    source: str
+    position: int
+    reason: str
+    partition: int = 0
+    event_id: str | None = None
+    detail: str | None = None
+    raw: bytes | str | None = None
+    received_at: datetime | None = None
+
+
+def utc(t: float) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+def contribution_id(entity: str, rule: str, fired_at: float, events) -> str:
+    """Identity of a contribution: the same firing (entity, rule, time, evidence) is the same row."""
+    key = f"{entity}\x1f{rule}\x1f{fired_at!r}\x1f" + "\x1e".join(events)
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def event_row(ev: Event) -> dict:
+    doc = ev.doc
+    loc = doc.get("location") or {}
+    return {
+        "event_id": ev.event_id,
+        "kind": ev.kind,
+        "type": ev.type,
+        "occurred_at": utc(ev.t),
+        "source": doc.get("source", ""),
+        "building": loc.get("building"),
+        "location_id": loc.get("id"),
+        "doc": doc,
+    }
+
+
+def contribution_row(c: Contribution) -> dict:
+    return {
+        "id": contribution_id(c.entity, c.rule, c.at, c.events),
+        "entity": c.entity,
+        "rule": c.rule,
+        "category": c.category,
+        "points": float(c.points),
+        "fired_at": utc(c.at),
+        "events": list(c.events),
+        "half_life_s": float(c.half_life),
+        "building": c.building,
+    }
+
+
+def rejection_row(r: RejectedMessage, now: datetime) -> dict:
+    raw, raw_bytes = r.raw, None
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            raw, raw_bytes = None, bytes(r.raw)
+    if raw is not None and "\x00" in raw:  # PostgreSQL text cannot hold NUL: keep the bytes instead
+        raw, raw_bytes = None, raw.encode("utf-8")
+    return {
+        "source": r.source,
+        "partition": r.partition,
+        "position": r.position,
+        "reason": r.reason,
+        "detail": r.detail or None,
+        "event_id": r.event_id,
+        "raw": raw,
+        "raw_bytes": raw_bytes,
+        "received_at": r.received_at or now,
+    }
+
+
+def entity_row(e: EntityRecord) -> dict:
+    etype, _, eid = e.ref.partition(":")
+    return {"ref": e.ref, "type": etype, "id": eid, "building": e.building, "criticality": float(e.criticality)}
+
+
+def alert_rows(changes: list[AlertChange]) -> tuple[list[dict], list[dict]]:
+    """(alerts upserts, alert_history inserts). An alert's row is its latest change in the batch, with
+    `raised_at` the earliest change seen (exact once its `raised` change was stored: the writer keeps
+    the minimum). Raised and upgraded changes are history; attached ones only update rules and score."""
+    alerts: dict[str, dict] = {}
+    history: list[dict] = []
+    for ch in changes:
+        at = utc(ch.at)
+        row = alerts.get(ch.alert_id)
+        if row is None or at >= row["updated_at"]:
+            alerts[ch.alert_id] = {
+                "alert_id": ch.alert_id,
+                "entity": ch.entity,
+                "level": ch.level,
+                "assignee": ch.assignee,
+                "rules": list(ch.rules),
+                "score": round(float(ch.score), 4),
+                "raised_at": at if row is None else min(at, row["raised_at"]),
+                "status": "open",
+                "updated_at": at,
+            }
+        else:
+            row["raised_at"] = min(at, row["raised_at"])
+        if ch.change in ("raised", "upgraded"):
+            history.append({
+                "alert_id": ch.alert_id,
+                "action": ch.change,
+                "level": ch.level,
+                "actor": ENGINE_ACTOR,
+                "at": at,
+                "detail": {"entity": ch.entity, "assignee": ch.assignee, "rules": list(ch.rules),
+                           "score": round(float(ch.score), 2)},
+            })
+    return list(alerts.values()), history
