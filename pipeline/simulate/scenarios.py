@@ -151,11 +151,14 @@ class Scenarios:
     def _s5(self) -> None:
         ctx, s = self.ctx, self.at
         place = ctx.world.place(S5_PLACE)
-        t = s(0, "09:40")
+        # found by the night patrol 20 minutes into the run: in a 3-day run the due time is only
+        # 20 minutes after the end, so `replay --until <complete_at>` shows it before any checkpoint
+        # deadline of the run's last patrol round falls due
+        t = s(0, "00:20")
         due = t + 3 * DAY
         ctx.push(t, "hazard", "found", "patrol-app", location=place.loc(), severity=3, tags=["hydrant_box_damaged"],
                  attributes={"hazard_id": ctx.new_id("HZ", t), "category": "fire", "due_at": ctx.iso(due)},
-                 text="走廊消火栓箱水带缺失、箱门损坏，责令3日内整改。", meta="S5")
+                 text="夜间巡查发现走廊消火栓箱水带缺失、箱门损坏，责令3日内整改。", meta="S5")
         self.by_id["S5"].complete_at = due
 
     def _s6(self) -> None:

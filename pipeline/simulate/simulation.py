@@ -36,7 +36,7 @@ class Record:
 
 @dataclass
 class Simulation:
-    area: Area
+    area: Area = field(repr=False)
     seed: int
     days: int
     start: datetime
