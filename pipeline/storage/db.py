@@ -91,7 +91,10 @@ def make_engine(url: str | URL, **kwargs) -> Engine:
     if backend == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageUnavailable(f"cannot create SQLite database {database}: {exc.strerror}") from None
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
     elif backend == "postgresql":
         kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_S)
@@ -188,3 +191,18 @@ def open_database(url: str | URL, upgrade_sqlite: bool = True, **engine_kwargs) 
         engine.dispose()
         raise
     return engine
+
+
+def row_counts(engine: Engine) -> dict[str, int | None]:
+    """Rows per riskwatch table (None for a table that does not exist yet)."""
+    from pipeline.storage.models import TABLES
+
+    try:
+        with engine.connect() as conn:
+            present = set(sa.inspect(conn).get_table_names())
+            return {
+                t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() if t.name in present else None
+                for t in TABLES
+            }
+    except sa.exc.OperationalError as exc:
+        raise StorageUnavailable(f"database not reachable at {mask_url(engine.url)}: {one_line(exc)}") from None

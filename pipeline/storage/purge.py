@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from pipeline.storage import models as m
+from pipeline.storage.db import StorageUnavailable, mask_url, one_line
 
 PURGE_ACTION = "purge"
 
@@ -41,6 +42,9 @@ def _orphan_persons(contributions_gone: sa.Select | None = None):
 
 
 def _old(before: datetime):
+    if before.tzinfo is None:
+        raise ValueError("purge cutoff must be timezone-aware")
+    before = before.astimezone(UTC)  # SQLite compares stored UTC text
     ev, rj, c = m.Event.__table__, m.Rejection.__table__, m.Contribution.__table__
     return ev.c.occurred_at < before, rj.c.received_at < before, c.c.fired_at < before
 
@@ -50,7 +54,7 @@ def count_purge(bind: sa.Engine, before: datetime) -> PurgeCounts:
     ev, rj, c, e = m.Event.__table__, m.Rejection.__table__, m.Contribution.__table__, m.Entity.__table__
     old_events, old_rejections, old_contributions = _old(before)
     count = sa.func.count()
-    with bind.connect() as conn:
+    with _unavailable_as_error(bind), bind.connect() as conn:
         return PurgeCounts(
             events=conn.execute(sa.select(count).select_from(ev).where(old_events)).scalar_one(),
             rejections=conn.execute(sa.select(count).select_from(rj).where(old_rejections)).scalar_one(),
@@ -63,11 +67,9 @@ def count_purge(bind: sa.Engine, before: datetime) -> PurgeCounts:
 
 def purge(bind: sa.Engine, before: datetime, actor: str, detail: dict | None = None) -> PurgeCounts:
     """Remove everything older than `before` (aware datetime) and record it in audit_log, atomically."""
-    if before.tzinfo is None:
-        raise ValueError("purge cutoff must be timezone-aware")
     ev, rj, c, e = m.Event.__table__, m.Rejection.__table__, m.Contribution.__table__, m.Entity.__table__
     old_events, old_rejections, old_contributions = _old(before)
-    with bind.begin() as conn:
+    with _unavailable_as_error(bind), bind.begin() as conn:
         counts = PurgeCounts(
             events=conn.execute(ev.delete().where(old_events)).rowcount,
             rejections=conn.execute(rj.delete().where(old_rejections)).rowcount,
@@ -81,3 +83,16 @@ def purge(bind: sa.Engine, before: datetime, actor: str, detail: dict | None = N
             )
         )
     return counts
+
+
+class _unavailable_as_error:
+    def __init__(self, bind: sa.Engine):
+        self.bind = bind
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is not None and issubclass(exc_type, sa.exc.OperationalError):
+            raise StorageUnavailable(f"database not reachable at {mask_url(self.bind.url)}: {one_line(exc)}") from None
+        return False

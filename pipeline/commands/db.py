@@ -1,0 +1,145 @@
+"""`riskwatch db upgrade|status|purge [--db URL]`: the database's migrations, state and retention.
+
+Registered by pipeline/cli.py as `app.add_typer(db_app, name="db")`. `--db` defaults to the settings'
+`db_url`. A database that cannot be reached is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Optional
+
+import typer
+
+from pipeline.commands.common import fail, refuse_config
+
+db_app = typer.Typer(help="Database: migrations (upgrade), status, retention (purge).", no_args_is_help=True)
+
+DbOpt = Annotated[
+    Optional[str],
+    typer.Option("--db", help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db (default: settings db_url)"),
+]
+
+
+def _settings():
+    from pipeline.config_errors import ConfigError
+    from pipeline.settings import load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise refuse_config(exc) from None
+
+
+def _url(db: str | None) -> str:
+    return db if db else _settings().db_url
+
+
+@db_app.command("upgrade")
+def upgrade_cmd(db: DbOpt = None) -> None:
+    """Create or migrate the database schema to the newest revision (idempotent)."""
+    from pipeline.storage import db as storage
+
+    url = _url(db)
+    try:
+        engine = storage.make_engine(url)
+        storage.ping(engine)
+        before = storage.current_revision(engine)
+        head = storage.head_revision()
+        if before == head:
+            typer.echo(f"{storage.mask_url(url)}: already at {head}")
+            return
+        if before is not None and before not in storage.known_revisions():
+            raise storage.SchemaOutdated(
+                f"database schema at unknown revision {before} (this riskwatch knows up to {head}): "
+                "it was written by a newer riskwatch"
+            )
+        storage.upgrade(engine)
+    except (storage.StorageUnavailable, storage.SchemaOutdated) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"{storage.mask_url(url)}: upgraded from {before or 'empty'} to {head}")
+
+
+@db_app.command("status")
+def status_cmd(db: DbOpt = None) -> None:
+    """Show the schema revision, the expected head and the rows of every table."""
+    from pipeline.storage import db as storage
+
+    url = _url(db)
+    try:
+        engine = storage.make_engine(url)
+        storage.ping(engine)
+        current = storage.current_revision(engine)
+        counts = storage.row_counts(engine)
+    except storage.StorageUnavailable as exc:
+        raise fail(str(exc)) from None
+    head = storage.head_revision()
+    if current == head:
+        state = "up to date"
+    elif current is not None and current not in storage.known_revisions():
+        state = "unknown revision (newer riskwatch?)"
+    else:
+        state = f"outdated: run `riskwatch db upgrade --db {storage.mask_url(url)}`"
+    typer.echo(f"database: {storage.mask_url(url)}")
+    typer.echo(f"revision: {current or 'none'}")
+    typer.echo(f"head:     {head} ({state})")
+    width = max(len(name) for name in counts)
+    for name, n in counts.items():
+        typer.echo(f"  {name:<{width}}  {'-' if n is None else n:>10}")
+
+
+@db_app.command("purge")
+def purge_cmd(
+    before: Annotated[
+        Optional[str], typer.Option("--before", help="Remove what is older than this duration (default: settings retention)")
+    ] = None,
+    db: DbOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Remove events, rejections and contributions older than the cutoff, and person entities left without
+    contributions or open alerts; an audit_log record keeps the counts (never contents)."""
+    from pipeline.storage import db as storage
+    from pipeline.storage.purge import count_purge, purge
+    from pipeline.timeutil import parse_duration
+
+    settings = None if (before and db) else _settings()
+    duration = before or settings.retention
+    try:
+        age = parse_duration(duration)
+    except ValueError as exc:
+        raise fail(f"--before: {exc}") from None
+    url = db or settings.db_url
+    cutoff = datetime.now(UTC) - age
+    try:
+        engine = storage.open_database(url)
+        counts = count_purge(engine, cutoff)
+    except (storage.StorageUnavailable, storage.SchemaOutdated) as exc:
+        raise fail(str(exc)) from None
+    shown = cutoff.isoformat(timespec="seconds").replace("+00:00", "Z")
+    typer.echo(
+        f"{storage.mask_url(url)}: before {shown} ({duration} ago): {counts.events} events, "
+        f"{counts.rejections} rejections, {counts.contributions} contributions, {counts.entities} person entities"
+    )
+    if counts.total and not yes:
+        if not sys.stdin.isatty():
+            raise fail("not removing anything without --yes when not run interactively")
+        typer.confirm("Remove them?", abort=True)
+    try:
+        done = purge(engine, cutoff, actor=f"cli:{_user()}", detail={"retention": duration})
+    except storage.StorageUnavailable as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"removed {done.events} events, {done.rejections} rejections, {done.contributions} contributions, "
+        f"{done.entities} person entities (recorded in audit_log)"
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "unknown"
