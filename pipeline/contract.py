@@ -162,7 +162,7 @@ def validate_object(doc: dict, vocab: Vocabulary, *, now: float | None = None, m
 def _check(doc: dict, vocab: Vocabulary) -> float:
     if not ALLOWED_FIELDS.issuperset(doc):
         unknown = sorted((k for k in doc if k not in ALLOWED_FIELDS))
-        raise _Invalid(f"unknown_field:{unknown[0]}")
+        raise _Invalid(f"unknown_field:{_reason_key(unknown[0])}")
     for name in REQUIRED_FIELDS:
         if name not in doc:
             raise _Invalid(f"missing_field:{name}")
@@ -189,6 +189,16 @@ def _check(doc: dict, vocab: Vocabulary) -> float:
     if len(doc) > len(REQUIRED_FIELDS):
         _check_optional(doc)
     return t
+
+
+def _reason_key(key: str) -> str:
+    """A client-supplied key as it appears in a reason code: at most 64 chars, printable, never empty.
+
+    Reason codes land in logs, the DLQ and line-oriented output: a key of 60 KiB, with a newline or
+    other control characters, or the empty key, is written as its repr instead of verbatim.
+    """
+    key = key[:64]
+    return key if key and key.isprintable() else repr(key)
 
 
 def _check_optional(doc: dict) -> None:
@@ -269,7 +279,7 @@ def _check_attributes(attrs) -> None:
         if key.lower() in GUARDED_ATTRIBUTES:
             raise _Invalid(f"invalid_field:attributes.{key}", "protected attribute: never stored")
         if not _attribute_value_ok(value):
-            raise _Invalid(f"invalid_field:attributes.{key[:64]}", "string, number, bool or list of those")
+            raise _Invalid(f"invalid_field:attributes.{_reason_key(key)}", "string, number, bool or list of those")
 
 
 def _attribute_value_ok(value) -> bool:
