@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 
 from pipeline.config_errors import ConfigError, ConfigIssue, load_yaml_mapping
+from pipeline.event_schema import fast_time
 from pipeline.timeutil import NaiveTimestamp, parse_time
 
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -144,7 +145,12 @@ def parse_event(
         return Rejection("invalid_json", None, str(exc))
     if not isinstance(doc, dict):
         return Rejection("not_an_object", None, type(doc).__name__)
-    return validate_object(doc, vocab, now=now, max_skew=max_skew)
+    t = fast_time(raw, doc, vocab.kinds, GUARDED_ATTRIBUTES)
+    if t is None:
+        return validate_object(doc, vocab, now=now, max_skew=max_skew)
+    if now is not None and t > now + max_skew:
+        return Rejection("future_timestamp", doc["event_id"], f"{t - now:.0f}s ahead of the wall clock")
+    return Event(doc["event_id"], doc["kind"], doc["type"], t, doc)
 
 
 def validate_object(doc: dict, vocab: Vocabulary, *, now: float | None = None, max_skew: float = 300.0):

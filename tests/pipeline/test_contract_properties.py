@@ -30,6 +30,7 @@ from pipeline.contract import (
     Rejection,
     load_vocabulary,
     parse_event,
+    validate_object,
 )
 
 VOCAB = load_vocabulary(Path(__file__).resolve().parents[2] / "config" / "vocabulary.yaml")
@@ -105,6 +106,11 @@ def check(raw, **kw):
         assert not any(key.lower() in GUARDED_ATTRIBUTES for key in attributes), attributes
         if kw.get("now") is not None:
             assert result.t <= kw["now"] + kw.get("max_skew", 300.0)
+        # Differential: whatever the msgspec fast path accepted, the careful validator accepts too,
+        # with the same time (pipeline/event_schema.py must never be more lenient).
+        careful = validate_object(copy.deepcopy(doc), VOCAB, **kw)
+        assert isinstance(careful, Event), careful
+        assert careful.t == result.t
     return result
 
 
