@@ -104,6 +104,13 @@ class World:
             self.devices.append((f"MTR-{p.building}-{p.unit}", p))
         for s in area.sensors:
             self.devices.append((s.id, Place(s.location, s.building, s.floor)))
+        # per floor: a hydrant pressure sensor in the corridor and an emergency-lighting controller in
+        # the stairwell (智慧消防 devices, not listed one by one in area.yaml)
+        for b in self.buildings:
+            for corridor in self.corridors[b]:
+                f = corridor.floor
+                self.devices.append((f"HYD-{b}-{f:02d}", corridor))
+                self.devices.append((f"EML-{b}-{f:02d}", common(b, f, "stair")))
 
         self._build_population()
 

@@ -22,7 +22,7 @@ DISPUTES_PER_DAY = 0.8
 HAZARDS_PER_DAY = 1.2
 PETITIONS_PER_DAY = 1.0
 PERSON_COOLDOWN = 60 * DAY
-LANDLORD_COOLDOWN = 14 * DAY
+LANDLORD_COOLDOWN = 20 * DAY  # at most 2 rent cases in 30 days
 HAZARD_MAX_OPEN = 60 * HOUR
 
 DISPUTE_TAGS = {
@@ -80,7 +80,7 @@ class Casework:
             self._hazard(t)
         for t in ctx.hours(c0, OFFICE_HOURS, ctx.poisson(3.0 if weekday else 0.5)):
             self._inspection(t)
-        for t in ctx.hours(c0, OFFICE_HOURS, ctx.poisson(0.6 if weekday else 0.0)):
+        for t in ctx.hours(c0, OFFICE_HOURS, ctx.poisson(0.8 if weekday else 0.0)):
             self._task(t)
         for t in ctx.hours(c0, OFFICE_HOURS, ctx.poisson(0.3)):
             self._outreach(t)
@@ -161,8 +161,8 @@ class Casework:
         push(fixed, "rectified", "已完成整改。")
         checked = ctx.office(fixed + rng.randint(4 * HOUR, 36 * HOUR))
         push(checked, "verified", "复查合格。")
-        if rng.random() < 0.08:
-            again = checked + rng.randint(12 * HOUR, 2 * DAY)
+        again = checked + rng.randint(12 * HOUR, 2 * DAY)
+        if rng.random() < 0.08 and ctx.claim(place.id, again):  # a reopened hazard carries a score
             push(again, "reopened", "复查发现问题反弹，重新整改。")
             push(again + rng.randint(4 * HOUR, 36 * HOUR), "rectified", "已再次整改。")
 
@@ -197,12 +197,12 @@ class Casework:
     def _task(self, t: int) -> None:
         ctx, rng = self.ctx, self.ctx.rng
         task_id = ctx.new_id("RW", t)
-        due = t + rng.randint(3, 10) * DAY
+        due = t + rng.randint(2, 7) * DAY
         title = rng.choice(TASK_TITLES)
         ctx.push(t, "inspection", "task_published", "enforcement-app",
                  attributes={"task_id": task_id, "title": title, "due_at": ctx.iso(due)}, meta=PROTECTED)
         if rng.random() < 0.9:
-            done = ctx.office(t + int((due - t) * rng.uniform(0.3, 0.9)))
+            done = ctx.office(t + int((due - t) * rng.uniform(0.2, 0.8)))
             ctx.push(done, "inspection", "task_completed", "enforcement-app",
                      attributes={"task_id": task_id, "title": title}, meta=PROTECTED)
 

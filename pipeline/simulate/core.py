@@ -52,6 +52,23 @@ class Ctx:
         self._seq = 0
         self._counters: dict[tuple[str, int], int] = {}
         self.patrol_gap: tuple[str, int, int] | None = None  # (checkpoint id, from, length): S4
+        self._scored: dict[str, list[int]] = {}
+
+    def claim(self, place_id: str, t: int, gap: int = 14 * DAY) -> bool:
+        """Reserve `place_id` for one score-carrying background event at `t`.
+
+        Refused (False) when another one is within `gap` of t at that place, before or after (events
+        are claimed when scheduled, which may be days ahead). This keeps every place's background
+        to single, well separated signals: no two of them add up at one place.
+        """
+        times = self._scored.get(place_id)
+        if times is None:
+            self._scored[place_id] = [t]
+            return True
+        if any(abs(t - x) < gap for x in times):
+            return False
+        times.append(t)
+        return True
 
     # ------------------------------------------------------------------ time helpers
     def iso(self, t: int) -> str:

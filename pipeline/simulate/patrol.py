@@ -1,23 +1,31 @@
-"""Patrol (source patrol-app): one team per building per shift, rounds over the building's checkpoints.
+"""Patrols over the checkpoints: the street's patrol team and the property's guard tour.
 
-Shifts: 白班 08:00–20:00, 夜班 20:00–08:00 (area-local). A shift opens with `patrol_started` and closes
-with `patrol_finished` carrying the yearly-statistics counts (personnel, vehicles, roads, communities).
-Rounds start every 30–60 minutes; a round walks the building's checkpoints in file order, 1.5–4 minutes
-apart, so each checkpoint is normally visited at least every ~80 minutes, day and night. The one
-exception is the S4 gap (`ctx.patrol_gap` = (checkpoint, from, length)): the first visit of that
-checkpoint at or after `from` is its last one for `length` seconds (14 hours in one night).
+- Patrol team (source patrol-app), one per building and shift: 白班 08:00–20:00, 夜班 20:00–08:00
+  (area-local). A shift opens with `patrol_started` and closes with `patrol_finished` carrying the
+  yearly-statistics counts (personnel, vehicles, roads, communities). Rounds start every 30–60
+  minutes and walk the building's checkpoints in file order, 1.5–4 minutes apart; issues seen on the
+  way are recorded as `issue_found`.
+- Guard tour (source guard-tour, 物业电子巡更): the property's security guards scan the same checkpoint
+  tags on tours every 40–70 minutes; only `checkpoint_visit` events (no shifts: guards are not
+  counted in the enforcement statistics).
+Together each checkpoint is normally visited at least every ~70 minutes, day and night. The one
+exception is the S4 gap (`ctx.patrol_gap` = (checkpoint, from, length)): nobody visits that checkpoint
+in [from, from + length), 14 hours in one night. Patrol officers and guards are never subjects.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from pipeline.simulate.area_model import RESERVED_LOCATIONS
 from pipeline.simulate.core import DAY, HOUR, MINUTE, PROTECTED, Ctx
 
 SOURCE = "patrol-app"
+GUARD_SOURCE = "guard-tour"
+GAP_CANDIDATE = "S4?"  # a visit of the S4 checkpoint: the driver picks the two around the gap
 DAY_SHIFT_START = 8 * HOUR
 NIGHT_SHIFT_START = 20 * HOUR
-ISSUE_RATE = 0.02  # share of checkpoint visits that record an issue
+ISSUE_RATE = 0.015  # share of patrol-team checkpoint visits that record an issue
 
 # (tag, Chinese note, severity weights for 1..4)
 ISSUES = (
@@ -33,7 +41,8 @@ ISSUE_WEIGHTS = (30, 20, 15, 10, 10, 5, 10)
 
 
 class _Team:
-    __slots__ = ("building", "route", "next_round", "shift_start", "shift_end", "patrol_id", "night", "visits")
+    __slots__ = ("building", "route", "guard", "next_round", "rounds", "shift_start", "shift_end", "patrol_id",
+                 "night", "visits")
 
 
 class Patrol:
@@ -41,19 +50,19 @@ class Patrol:
         self.ctx = ctx
         self.teams: list[_Team] = []
         rng = ctx.rng
-        for b in ctx.world.buildings:
-            route = ctx.world.routes[b]
-            if not route:
-                continue
-            team = _Team()
-            team.building = b
-            team.route = route
-            team.next_round = ctx.start + rng.randint(2 * MINUTE, 15 * MINUTE)
-            team.visits = {}
-            self._open_shift(team, self._shift_containing(ctx.start), first=True)
-            self.teams.append(team)
-        self.gap_anchor: int | None = None  # time of the last visit before the S4 gap
-        self.gap_done = False
+        for guard in (False, True):
+            for b in ctx.world.buildings:
+                route = ctx.world.routes[b]
+                if not route:
+                    continue
+                team = _Team()
+                team.building, team.route, team.guard = b, route, guard
+                team.next_round = ctx.start + rng.randint(2 * MINUTE, 40 * MINUTE if guard else 15 * MINUTE)
+                team.rounds = 0
+                team.visits = {}
+                if not guard:
+                    self._open_shift(team, self._shift_containing(ctx.start))
+                self.teams.append(team)
 
     def _shift_containing(self, t: int) -> int:
         secs = self.ctx.local_secs(t)
@@ -63,7 +72,7 @@ class Patrol:
             return t - (secs - NIGHT_SHIFT_START)
         return t - (secs + DAY - NIGHT_SHIFT_START)
 
-    def _open_shift(self, team: _Team, shift_start: int, first: bool = False) -> None:
+    def _open_shift(self, team: _Team, shift_start: int) -> None:
         ctx, rng = self.ctx, self.ctx.rng
         team.shift_start = shift_start
         team.shift_end = shift_start + 12 * HOUR
@@ -71,10 +80,9 @@ class Patrol:
         day = datetime.fromtimestamp(shift_start, ctx.tz).strftime("%Y%m%d")
         team.patrol_id = f"PT-{day}-{team.building}-{'N' if team.night else 'D'}"
         t = max(shift_start, ctx.start) + rng.randint(MINUTE, 5 * MINUTE)
-        lobby = team.route[0][1]
         ctx.push(
             t, "patrol", "patrol_started", SOURCE,
-            location={"id": lobby.id, "building": lobby.building, "floor": lobby.floor},
+            location=_lobby(team),
             attributes={"patrol_id": team.patrol_id, "shift": "夜班" if team.night else "白班",
                         "team": f"{team.building}号楼巡逻组"},
             meta=PROTECTED,
@@ -83,10 +91,9 @@ class Patrol:
     def _close_shift(self, team: _Team) -> None:
         ctx, rng = self.ctx, self.ctx.rng
         t = team.shift_end - rng.randint(MINUTE, 8 * MINUTE)
-        lobby = team.route[0][1]
         ctx.push(
             t, "patrol", "patrol_finished", SOURCE,
-            location={"id": lobby.id, "building": lobby.building, "floor": lobby.floor},
+            location=_lobby(team),
             attributes={
                 "patrol_id": team.patrol_id,
                 "shift": "夜班" if team.night else "白班",
@@ -100,37 +107,42 @@ class Patrol:
         )
 
     def day(self, c0: int, c1: int) -> None:
+        rng = self.ctx.rng
         for team in self.teams:
             while team.next_round < c1:
                 r = team.next_round
+                if team.guard:
+                    self._round(team, r)
+                    team.next_round = r + rng.randint(40 * MINUTE, 70 * MINUTE)
+                    continue
                 while r >= team.shift_end:
                     self._close_shift(team)
                     self._open_shift(team, team.shift_end)
                 self._round(team, r)
-                team.next_round = r + self.ctx.rng.randint(30 * MINUTE, 60 * MINUTE)
+                team.next_round = r + rng.randint(30 * MINUTE, 60 * MINUTE)
 
     def _round(self, team: _Team, r: int) -> None:
         ctx, rng = self.ctx, self.ctx.rng
         gap = ctx.patrol_gap
+        team.rounds += 1
+        if team.guard:
+            day = datetime.fromtimestamp(r, ctx.tz).strftime("%Y%m%d")
+            attributes = {"tour_id": f"GT-{day}-{team.building}-{team.rounds:05d}", "team": "物业保安"}
         t = r
         for cp, place in team.route:
             t += rng.randint(90, 240)
             meta = PROTECTED
-            if gap is not None and cp.id == gap[0] and not self.gap_done:
-                # S4: the first visit at or after the gap time is the last one for `gap[2]` seconds
-                if self.gap_anchor is None:
-                    if t >= gap[1]:
-                        self.gap_anchor, meta = t, "S4"
-                elif t < self.gap_anchor + gap[2]:
-                    continue
-                else:
-                    self.gap_done, meta = True, "S4"
-            body = ctx.push(
-                t, "patrol", "checkpoint_visit", SOURCE,
-                location=place.loc(),
-                attributes={"patrol_id": team.patrol_id if t < team.shift_end else _next_id(team)},
-                meta=meta,
-            )
+            if gap is not None and cp.id == gap[0]:
+                if gap[1] <= t < gap[1] + gap[2]:
+                    continue  # S4: nobody goes there in the window
+                meta = GAP_CANDIDATE
+            if team.guard:
+                ctx.push(t, "patrol", "checkpoint_visit", GUARD_SOURCE, location=place.loc(),
+                         attributes=dict(attributes), meta=meta)
+                continue
+            patrol_id = team.patrol_id if t < team.shift_end else _next_id(team)
+            body = ctx.push(t, "patrol", "checkpoint_visit", SOURCE, location=place.loc(),
+                            attributes={"patrol_id": patrol_id}, meta=meta)
             if body is None:
                 continue
             key = team.shift_start if t < team.shift_end else team.shift_end
@@ -139,9 +151,17 @@ class Patrol:
                 self._issue(team, place, t + rng.randint(30, 150))
 
     def _issue(self, team: _Team, place, t: int) -> None:
+        """An issue seen on the round: at the checkpoint, or on a floor walked on the way."""
         ctx, rng = self.ctx, self.ctx.rng
         tag, note, sev_weights = rng.choices(ISSUES, weights=ISSUE_WEIGHTS)[0]
         severity = rng.choices((1, 2, 3, 4), weights=sev_weights)[0]
+        if rng.random() < 0.5:
+            corridors = [p for p in ctx.world.corridors[team.building]
+                         if p.floor >= 2 and p.id not in RESERVED_LOCATIONS]
+            place = rng.choice(corridors)
+        # serious issues and e-bikes in corridors carry a score: one per place in 14 days (Ctx.claim)
+        if (severity >= 3 or tag == "ebike_in_corridor") and not ctx.claim(place.id, t):
+            return
         ctx.push(
             t, "patrol", "issue_found", SOURCE,
             location=place.loc(),
@@ -152,11 +172,15 @@ class Patrol:
         )
 
 
+def _lobby(team: _Team) -> dict:
+    first = team.route[0][1]
+    return {"id": first.id, "building": first.building, "floor": first.floor}
+
+
 def _next_id(team: _Team) -> str:
     """Patrol id of the shift after the team's current one (a round that runs over the hand-over)."""
-    base = team.patrol_id[:-1]
     if team.night:
         # the night shift is dated by its start; the day shift after it starts the next calendar day
         d = datetime.strptime(team.patrol_id[3:11], "%Y%m%d").toordinal() + 1
         return f"PT-{datetime.fromordinal(d).strftime('%Y%m%d')}-{team.building}-D"
-    return base + "N"
+    return team.patrol_id[:-1] + "N"

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from pipeline.simulate.background import Monitoring
 from pipeline.simulate.casework import petition
-from pipeline.simulate.core import DAY, HOUR, MINUTE, QUIET, Ctx, business, person
+from pipeline.simulate.core import DAY, HOUR, MINUTE, PROTECTED, QUIET, Ctx, business, person
+from pipeline.simulate.patrol import GAP_CANDIDATE
 
 S2_UNIT = "HD-1-1203"
 S5_PLACE = "HD-2-09-corridor"
@@ -37,6 +38,7 @@ class Scenarios:
     def __init__(self, ctx: Ctx, monitoring: Monitoring):
         self.ctx = ctx
         self.injected = False
+        self._before_gap: str | None = None
         w = ctx.world
         for b in ("1", "2"):
             if b not in w.buildings:
@@ -58,7 +60,7 @@ class Scenarios:
                      "同一房间3天内3次监测到电动自行车入户充电，最后一次后24小时内烟感报警（severity 4）。", 4),
             Scenario("S3", "building:2", "high", "2号楼2天内3个不同安全出口被堵塞。", 3),
             Scenario("S4", f"checkpoint:{self.checkpoint}", "medium",
-                     f"巡逻点{self.checkpoint}夜间连续14小时无人巡查（其余时间约每30–80分钟一次）。", 2),
+                     f"巡逻点{self.checkpoint}夜间连续14小时无人巡查（其余时间约每70分钟内至少一次）。", 2),
             Scenario("S5", f"location:{S5_PLACE}", "medium", "消防隐患发现后限期3天整改，到期未整改。", 1),
             Scenario("S6", "building:1", "high", "1号楼6小时内3个不同门禁被强行开启（夜间）。", 3),
             Scenario("S7", f"location:{self.gas_shop}", "high", "底商餐饮店燃气报警（severity 4）。", 1),
@@ -93,11 +95,20 @@ class Scenarios:
         self._quiet()
         # S4's events come from the patrol (patrol.py); its complete_at is set when they are emitted
 
-    def record(self, scenario_id: str, event_id: str, t: int) -> None:
-        sc = self.by_id[scenario_id]
-        sc.events.append(event_id)
-        if scenario_id == "S4":
-            sc.complete_at = t
+    def record(self, meta: str, event_id: str, t: int) -> str:
+        """Note an emitted scenario event (in time order); returns the meta to keep for the line."""
+        if meta == GAP_CANDIDATE:
+            # S4: the last visit of the checkpoint before the gap and the first one after it
+            sc = self.by_id["S4"]
+            gap_from, length = self.ctx.patrol_gap[1:]
+            if t < gap_from:
+                self._before_gap = event_id
+            elif not sc.events and self._before_gap is not None and t >= gap_from + length:
+                sc.events = [self._before_gap, event_id]
+                sc.complete_at = t
+            return PROTECTED
+        self.by_id[meta].events.append(event_id)
+        return meta
 
     # ------------------------------------------------------------------ scenarios
     def _s1(self) -> None:

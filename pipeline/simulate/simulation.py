@@ -67,7 +67,7 @@ class Simulation:
                 n += 1
                 event_id = f"{prefix}{n:07d}"
                 if meta is not None and meta[0] == "S":
-                    scenarios.record(meta, event_id, t)
+                    meta = scenarios.record(meta, event_id, t)
                 yield {"event_id": event_id, **body}, t, meta
         self._truth = scenarios.truth(self.seed, self.days)
         self.stats["events"] = n

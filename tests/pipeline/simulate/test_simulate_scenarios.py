@@ -98,17 +98,39 @@ def test_s2_charging_then_smoke(world):
 
 def test_s2_pattern_not_in_background(world):
     _, _, background, _ = world
-    charging, smoke = defaultdict(list), defaultdict(list)
+    charging = defaultdict(list)
     for r in background:
         if r.event["type"] == "ebike_indoor_charging":
             charging[r.event["location"]["id"]].append(r.t)
-        elif r.event["type"] == "smoke_alarm":
-            smoke[r.event["location"]["id"]].append(r.t)
+        if r.event["type"] == "smoke_alarm":
             assert r.event["severity"] <= 3
-    assert "HD-1-1203" not in charging and "HD-1-1203" not in smoke
-    for place, times in charging.items():
-        assert all(b - a >= 7 * D for a, b in zip(times, times[1:])), place
-        assert not any(0 <= s - t <= 48 * H for t in times for s in smoke.get(place, [])), place
+    assert "HD-1-1203" not in charging
+    assert all(len(times) == 1 for times in charging.values())  # one per place in 14 days
+
+
+def _scored(event: dict) -> bool:
+    """Background events that carry a score under the default rules (one per place in 14 days)."""
+    type_, tags = event["type"], event.get("tags", [])
+    if type_ in ("smoke_alarm", "ebike_indoor_charging", "fire_exit_blocked", "access_forced", "reopened"):
+        return True
+    return type_ == "issue_found" and (event["severity"] >= 3 or "ebike_in_corridor" in tags)
+
+
+def test_background_signals_never_add_up_at_one_place(world):
+    _, _, background, _ = world
+    scored, offline = defaultdict(list), defaultdict(list)
+    for r in background:
+        if _scored(r.event):
+            scored[r.event["location"]["id"]].append(r.t)
+        elif r.event["type"] == "device_offline":
+            offline[r.event["location"]["id"]].append(r.t)
+        if r.event["type"] in ("crowd_gathering", "gas_alarm", "water_leak"):
+            assert r.event["severity"] <= 2
+    assert len(scored) > 100
+    for place, times in scored.items():
+        assert all(b - a >= 14 * D for a, b in zip(times, times[1:])), place
+    for place, times in offline.items():
+        assert all(c - a >= D for a, c in zip(times, times[2:])), place  # never 3 within 24 h
 
 
 def _max_distinct(records, type_, building, window):
@@ -132,7 +154,7 @@ def test_s3_and_s6_distinct_places(world):
     assert _max_distinct(records, "access_forced", "1", 6 * H) == 3
 
 
-def test_s4_one_night_gap_only(world):
+def test_s4_one_night_gap_only(world, area):
     _, _, _, records = world
     last, worst = {}, defaultdict(int)
     for r in records:
@@ -141,9 +163,11 @@ def test_s4_one_night_gap_only(world):
             if cp in last:
                 worst[cp] = max(worst[cp], r.t - last[cp])
             last[cp] = r.t
-    assert len(worst) == 17
+    assert len(worst) == len(area.checkpoints)
     assert worst.pop("CP-2-ROOF") >= 14 * H
-    assert max(worst.values()) < 2 * H
+    assert max(worst.values()) < 90 * 60
+    sources = {r.event["source"] for r in records if r.event["type"] == "checkpoint_visit"}
+    assert sources == {"patrol-app", "guard-tour"}
     before, after = _events(world, "S4")
     assert after.t - before.t >= 14 * H
     assert before.event["location"]["checkpoint"] == after.event["location"]["checkpoint"] == "CP-2-ROOF"
@@ -197,3 +221,10 @@ def test_quiet_entities(world):
     b0009 = about["B-0009"]
     assert len(b0009) >= 3
     assert all(r.event["type"] == "unit_inspected" and r.event["attributes"]["findings"] == 0 for r in b0009)
+
+
+def test_scenario_places_have_no_background_signals(world):
+    _, _, background, _ = world
+    places = {"HD-1-1203", "HD-2-09-corridor", "HD-2-01-S02"}
+    kinds = {r.event["kind"] for r in background if r.event.get("location", {}).get("id") in places}
+    assert kinds <= {"inspection"}  # the shop's operator may be inspected; nothing there is scored

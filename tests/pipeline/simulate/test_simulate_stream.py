@@ -78,7 +78,7 @@ def test_volume_per_week(week):
     _, records = week
     assert 15_000 <= len(records) <= 25_000
     kinds = Counter(r.event["kind"] for r in records)
-    assert kinds["patrol"] > 3_000 and kinds["monitoring"] > 10_000
+    assert kinds["patrol"] > 6_000 and kinds["monitoring"] > 7_000
     assert all(kinds[k] > 0 for k in ("dispute", "hazard", "inspection", "petition", "outreach"))
 
 
@@ -145,3 +145,14 @@ def test_start_is_read_in_the_area_zone(area):
         simulate(0, 1, area=area)
     with pytest.raises(ValueError):
         simulate(1, 1, area=area, malformed_rate=1.5)
+
+
+def test_command_refuses_a_bad_start_in_one_line(tmp_path, capsys):
+    import typer
+
+    with pytest.raises(typer.Exit) as info:
+        simulate_command(days=1, seed=1, to=str(tmp_path / "x.jsonl"), start="next monday", malformed_rate=0.0,
+                         topic="events.raw", partitions=1)
+    assert info.value.exit_code == 2
+    assert capsys.readouterr().err.strip() == "error: --start: not an RFC 3339 time or a date: 'next monday'"
+    assert not (tmp_path / "x.jsonl").exists()
