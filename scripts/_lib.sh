@@ -55,3 +55,11 @@ project_python() {
     local py="${PYTHON:-$ROOT/.venv/bin/python}"
     [ -x "$py" ] && echo "$py"
 }
+
+# Several engineers (and their `make test`s) share one tree and one machine: a second start of the
+# same service waits for the first instead of racing it (two JVMs on one port, CREATE ROLE twice).
+lock_or_wait() {
+    mkdir -p "$VAR"
+    exec 9>"$VAR/.$1.lock"
+    flock -w "${2:-300}" 9 || die "another start of $1 holds $VAR/.$1.lock"
+}

@@ -8,6 +8,7 @@
 # Env: KAFKA_START_TIMEOUT (seconds, default 90), KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m).
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
+lock_or_wait kafka
 
 HOST=127.0.0.1
 PORT=9092
@@ -92,13 +93,14 @@ fi
 if ! pid=$(our_broker_pid); then
     rm -f "$PIDFILE"
     say "starting Kafka at $BOOTSTRAP (logs: $LOGS)"
-    # setsid: the broker must outlive this script and not get the terminal's Ctrl-C meant for make.
+    # setsid: the broker must outlive this script and not get the terminal's Ctrl-C meant for make;
+    # 9>&-: it must not inherit (and hold forever) the start lock.
     # shellcheck disable=SC2086
     setsid java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} \
         -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
         -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
         -Dkafka.logs.dir="$LOGS" -Dlog4j2.configurationFile="$ROOT/config/kafka/log4j2.properties" \
-        -cp "$CP" kafka.Kafka "$PROPS" >"$LOGS/kafka.out" 2>&1 </dev/null &
+        -cp "$CP" kafka.Kafka "$PROPS" >"$LOGS/kafka.out" 2>&1 </dev/null 9>&- &
     pid=$!
     echo "$pid" >"$PIDFILE"
 fi

@@ -6,6 +6,7 @@
 # var/postgres/started records the cluster this script started, so pg-stop.sh stops only that one.
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
+lock_or_wait postgres
 
 HOST=127.0.0.1
 PORT=5432
@@ -50,7 +51,7 @@ port=$(pg_lsclusters -h | awk -v v="$ver" -v n="$name" '$1 == v && $2 == n { pri
 
 if [ "$status" != online ]; then
     say "starting PostgreSQL $ver/$name"
-    if ! as_root pg_ctlcluster "$ver" "$name" start; then
+    if ! as_root pg_ctlcluster "$ver" "$name" start 9>&-; then
         tail -n 20 "/var/log/postgresql/postgresql-$ver-$name.log" >&2 2>/dev/null || true
         die "pg_ctlcluster $ver $name start failed (log above)"
     fi
