@@ -3,7 +3,7 @@
 Rates are per day. The noise is shaped so that it never forms a scenario pattern, and so that noise
 alone never lifts a place to `high` under the default rules:
 - a place gets at most one score-carrying background event (smoke alarm, e-bike charging, blocked fire
-  exit, forced door, serious patrol issue, reopened hazard) in 14 days (`Ctx.claim`), so a single one
+  exit, forced door, serious patrol issue, reopened hazard) in 28 days (`Ctx.claim`), so a single one
   may make it `medium` for a few days but two never add up;
 - device_offline: at most 2 per place in any 24 hours (a rule may count 3 in 24 h);
 - severities: crowd_gathering, gas_alarm and water_leak <= 2, smoke and e-bike <= 3, so rules with
@@ -22,9 +22,9 @@ SOURCE = "sensor-gw"
 
 RATES = {
     "device_offline": 3000,  # attempts; the 2-in-24h cap per place keeps about 40 % of them
-    "smoke_alarm": 12,
+    "smoke_alarm": 8,
     "crowd_gathering": 90,
-    "ebike_indoor_charging": 12,
+    "ebike_indoor_charging": 8,
     "gas_alarm": 8,
     "water_leak": 6,
 }

@@ -26,6 +26,7 @@ DAY = 86_400
 HOUR = 3_600
 MINUTE = 60
 DEFAULT_START = "2024-11-04T00:00:00+08:00"  # a Monday
+SIGNAL_GAP = 28 * DAY  # background: one score-carrying event per place in this time (Ctx.claim)
 
 # meta values carried beside each event: None = background that may be replaced by a malformed line;
 # PROTECTED = background whose loss would change what rules see (patrol visits, case lifecycles);
@@ -54,12 +55,13 @@ class Ctx:
         self.patrol_gap: tuple[str, int, int] | None = None  # (checkpoint id, from, length): S4
         self._scored: dict[str, list[int]] = {}
 
-    def claim(self, place_id: str, t: int, gap: int = 14 * DAY) -> bool:
+    def claim(self, place_id: str, t: int, gap: int = SIGNAL_GAP) -> bool:
         """Reserve `place_id` for one score-carrying background event at `t`.
 
         Refused (False) when another one is within `gap` of t at that place, before or after (events
         are claimed when scheduled, which may be days ahead). This keeps every place's background
-        to single, well separated signals: no two of them add up at one place.
+        to single, well separated signals that never add up: with half-lives of at most 14 days, what
+        is left of all earlier signals 28 days apart is at most 1/3 of the largest one.
         """
         times = self._scored.get(place_id)
         if times is None:

@@ -159,7 +159,7 @@ class Patrol:
             corridors = [p for p in ctx.world.corridors[team.building]
                          if p.floor >= 2 and p.id not in RESERVED_LOCATIONS]
             place = rng.choice(corridors)
-        # serious issues and e-bikes in corridors carry a score: one per place in 14 days (Ctx.claim)
+        # serious issues and e-bikes in corridors carry a score: one per place in 28 days (Ctx.claim)
         if (severity >= 3 or tag == "ebike_in_corridor") and not ctx.claim(place.id, t):
             return
         ctx.push(

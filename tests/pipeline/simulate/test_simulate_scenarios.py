@@ -105,11 +105,11 @@ def test_s2_pattern_not_in_background(world):
         if r.event["type"] == "smoke_alarm":
             assert r.event["severity"] <= 3
     assert "HD-1-1203" not in charging
-    assert all(len(times) == 1 for times in charging.values())  # one per place in 14 days
+    assert all(len(times) == 1 for times in charging.values())  # one per place in 28 days
 
 
 def _scored(event: dict) -> bool:
-    """Background events that carry a score under the default rules (one per place in 14 days)."""
+    """Background events that carry a score under the default rules (one per place in 28 days)."""
     type_, tags = event["type"], event.get("tags", [])
     if type_ in ("smoke_alarm", "ebike_indoor_charging", "fire_exit_blocked", "access_forced", "reopened"):
         return True
@@ -128,7 +128,7 @@ def test_background_signals_never_add_up_at_one_place(world):
             assert r.event["severity"] <= 2
     assert len(scored) > 100
     for place, times in scored.items():
-        assert all(b - a >= 14 * D for a, b in zip(times, times[1:])), place
+        assert all(b - a >= 28 * D for a, b in zip(times, times[1:])), place
     for place, times in offline.items():
         assert all(c - a >= D for a, c in zip(times, times[2:])), place  # never 3 within 24 h
 
