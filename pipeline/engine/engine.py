@@ -25,6 +25,10 @@ from pipeline.rules.base import Rule, Trigger
 from pipeline.rules.loader import RuleSet
 
 SWEEP_EVERY = 86400.0  # prune idle entities once per day of engine clock
+# Threshold windows and sequence partial matches are kept this long beyond what in-order events need,
+# so an event up to a day late counts them exactly as SPEC §3 says; an event later than that sees them
+# as pruned at clock − LATENESS, whether or not a sweep ran (pruning never changes a result).
+LATENESS = 86400.0
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,13 @@ class Engine:
         self.clock = float("-inf")
         self.entities: dict[str, dict] = {}
         self.outbox: list[Contribution | AlertChange] = []
-        self._heap: list[tuple[float, int, int, str, str]] = []
-        self._seq = 0
+        # (due, rule index, entity, key): ties beyond the rules-file order are broken by entity and key,
+        # which the state holds, so a restored engine fires them in the same order as an uninterrupted one
+        self._heap: list[tuple[float, int, str, str]] = []
         self._rule_at = {r.index: r for r in ruleset.rules}
         self._last_sweep = float("-inf")
         self._multipliers: dict[tuple[str, str | None], float] = {}
+        self._owners: dict[str, str] | None = None
 
     # -- processing -------------------------------------------------------------------------
 
@@ -77,13 +83,20 @@ class Engine:
 
     def _apply(self, ev: Event, rules: list[Rule]) -> None:
         deadline_rules = []
+        # A late event (t < clock) sees windows and partial matches as pruned at clock − LATENESS,
+        # whether or not a sweep ran since: sweep times differ between an uninterrupted run, a restored
+        # one and the stream. In-order events are unaffected by pruning.
+        late = ev.t < self.clock
         for rule in rules:
             if rule.type == "absence":
                 deadline_rules.append(rule)
                 continue
             for entity, role, building in targets_of(rule, ev):
                 state = self._state(entity, building)
-                for trigger in rule.logic.observe(self._rule_state(state, rule), ev, role):
+                rule_state = self._rule_state(state, rule)
+                if late:
+                    rule.logic.prune(rule_state, self.clock - LATENESS)
+                for trigger in rule.logic.observe(rule_state, ev, role):
                     self._fire(entity, state, rule, trigger)
         if not deadline_rules:
             return
@@ -101,7 +114,7 @@ class Engine:
     def _fire_due(self, is_due) -> None:
         heap = self._heap
         while heap and is_due(heap[0][0]):
-            due, index, seq, entity, key = heapq.heappop(heap)
+            due, index, entity, key = heapq.heappop(heap)
             rule = self._rule_at[index]
             state = self.entities.get(entity)
             rule_state = state["r"].get(rule.id) if state is not None else None
@@ -111,7 +124,7 @@ class Engine:
             if trigger is None:
                 continue
             if next_due is not None:
-                heapq.heappush(heap, (next_due, index, seq, entity, key))
+                heapq.heappush(heap, (next_due, index, entity, key))
             self._fire(entity, state, rule, trigger)
 
     def _fire(self, entity: str, state: dict, rule: Rule, trigger: Trigger) -> None:
@@ -140,10 +153,26 @@ class Engine:
     def _state(self, entity: str, building: str | None) -> dict:
         state = self.entities.get(entity)
         if state is None:
+            if building is None:
+                building = self._area_building(entity)
             state = self.entities[entity] = {"b": building, "c": [], "r": {}, "a": None}
         elif building is not None and state["b"] is None:
             state["b"] = building
         return state
+
+    def _area_building(self, entity: str) -> str | None:
+        """The building area.yaml gives a checkpoint or a listed location (checkpoint and sensor places),
+        for events that do not say: it is "its building" for the assignee (SPEC §5) as for the multiplier."""
+        owners = self._owners
+        if owners is None:
+            owners = self._owners = {}
+            for cp in getattr(self.area, "checkpoints", ()):
+                owners[f"checkpoint:{cp.id}"] = cp.building
+                if cp.location:
+                    owners[f"location:{cp.location}"] = cp.building
+            for sensor in getattr(self.area, "sensors", ()):
+                owners[f"location:{sensor.location}"] = sensor.building
+        return owners.get(entity)
 
     @staticmethod
     def _rule_state(state: dict, rule: Rule) -> dict:
@@ -153,8 +182,7 @@ class Engine:
         return rule_state
 
     def _push(self, due: float, rule: Rule, entity: str, key: str) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (due, rule.index, self._seq, entity, key))
+        heapq.heappush(self._heap, (due, rule.index, entity, key))
 
     def sweep(self) -> None:
         """Prune what can no longer matter and forget entities with nothing left (bounded memory)."""
@@ -169,7 +197,7 @@ class Engine:
                 rule = by_id.get(rule_id)
                 rule_state = state["r"][rule_id]
                 if rule is not None:
-                    rule.logic.prune(rule_state, now)
+                    rule.logic.prune(rule_state, now - LATENESS)
                 if rule is None or not any(rule_state.values()):
                     del state["r"][rule_id]
             if not state["c"] and not state["r"] and state["a"] is None:

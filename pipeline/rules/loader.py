@@ -14,7 +14,7 @@ from pathlib import Path
 from pipeline.config_errors import ConfigError, ConfigIssue, load_yaml_mapping
 from pipeline.contract import Vocabulary
 from pipeline.rules.base import Rule
-from pipeline.rules.conditions import ConditionProblems, admitted_values
+from pipeline.rules.conditions import ConditionProblems, admitted_values, compile_condition
 from pipeline.rules.registry import RULE_TYPES
 from pipeline.timeutil import duration_seconds
 
@@ -230,7 +230,7 @@ def _rule(index, spec, default_half_life, seen, vocab, problem) -> Rule | None:
 def _check_conditions(where, target, logic, vocab: Vocabulary | None, problem) -> None:
     for key, spec in logic.conditions():
         kinds = admitted_values(spec, "kind")
-        if target == "person" and kinds is not None and "petition" in kinds:
+        if target == "person" and _admits_petition(spec):
             problem(
                 f"{where}.{key}.kind",
                 "a rule targeting persons may not match petitions: filing a petition never raises a score",
@@ -245,3 +245,16 @@ def _check_conditions(where, target, logic, vocab: Vocabulary | None, problem) -
         for type_ in sorted(t for t in types or () if isinstance(t, str)):
             if type_ not in known:
                 problem(f"{where}.{key}.type", f"{type_!r} is not a type of {'/'.join(sorted(kinds or ['any kind']))}")
+
+
+def _admits_petition(spec) -> bool:
+    """Whether the condition's `kind` entry holds for kind `petition`, whatever its operators.
+
+    `admitted_values` only understands a scalar, a list, `{eq}` and `{in}`; a person rule written as
+    `{kind: {in: [petition], exists: true}}` or `{kind: {not: {ne: petition}}}` matches petitions just
+    the same and must be refused as well (SPEC §3 guardrails).
+    """
+    if not isinstance(spec, dict) or "kind" not in spec:
+        return False
+    probe = compile_condition({"kind": spec["kind"]}, "kind", ConditionProblems())
+    return probe({"kind": "petition"}, None)
