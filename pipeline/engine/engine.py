@@ -41,6 +41,9 @@ class Contribution:
     events: tuple[str, ...]
     half_life: float
     building: str | None
+    # the entity's score and level right after this firing (score over time); None outside the engine
+    score: float | None = None
+    level: str | None = None
 
 
 class Engine:
@@ -135,7 +138,10 @@ class Engine:
         score = score_at(contributions, now)
         level = self.ruleset.level_of(round(score, 2))
         self.outbox.append(
-            Contribution(entity, rule.id, rule.category, points, trigger.t, trigger.events, rule.half_life, state["b"])
+            Contribution(
+                entity, rule.id, rule.category, points, trigger.t, trigger.events, rule.half_life, state["b"],
+                score, level,
+            )
         )
         change = on_firing(state, entity, rule, level, score, trigger.t, self.ruleset, self.assignments)
         if change is not None:
