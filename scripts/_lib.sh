@@ -46,7 +46,7 @@ need_java17() {
     major=${v%%.*}
     [ "$major" = 1 ] && major=$(echo "$v" | cut -d. -f2)
     if ! [ "${major:-0}" -ge 17 ] 2>/dev/null; then
-        die "java $v is too old for Kafka 4.x; $hint"
+        die "java $v is too old: Kafka 4.x needs java 17 or newer (apt-get install openjdk-17-jre-headless)"
     fi
 }
 

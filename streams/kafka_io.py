@@ -67,12 +67,6 @@ def ping(bootstrap: str, timeout: float | None = None) -> dict:
         admin.close()
 
 
-def _partition_count(admin: KafkaAdminClient, topic: str) -> int:
-    admin.wait_for_topics([topic], timeout_ms=10_000)
-    (info,) = admin.describe_topics([topic])
-    return len(info["partitions"])
-
-
 def create_topic(
     bootstrap: str,
     name: str,
@@ -92,7 +86,9 @@ def create_topic(
             admin.create_topics({name: {"num_partitions": partitions, "replication_factor": replication}})
         except kerrors.TopicAlreadyExistsError:
             pass
-        return _partition_count(admin, name)
+        admin.wait_for_topics([name], timeout_ms=10_000)
+        (info,) = admin.describe_topics([name])
+        return len(info["partitions"])
     finally:
         admin.close()
 
@@ -101,12 +97,11 @@ def topic_partitions(bootstrap: str, topic: str, *, connect_timeout: float | Non
     """Partition count of `topic`, or None when it does not exist."""
     admin = _connect(KafkaAdminClient, bootstrap, connect_timeout)
     try:
+        # describe_topics reports a missing topic as an error code in its answer, not as an exception.
         (info,) = admin.describe_topics([topic])
         if info.get("error_code", 0) == kerrors.UnknownTopicOrPartitionError.errno:
             return None
         return len(info["partitions"])
-    except kerrors.UnknownTopicOrPartitionError:
-        return None
     finally:
         admin.close()
 
