@@ -61,6 +61,7 @@ class Engine:
         self._last_sweep = float("-inf")
         self._multipliers: dict[tuple[str, str | None], float] = {}
         self._owners: dict[str, str] | None = None
+        self._relevant: dict[tuple[str, str], list[Rule]] = {}
 
     # -- processing -------------------------------------------------------------------------
 
@@ -73,7 +74,9 @@ class Engine:
             self.clock = t
             if t - self._last_sweep >= SWEEP_EVERY:
                 self.sweep()
-        rules = self.ruleset.relevant(ev.kind, ev.type)
+        rules = self._relevant.get((ev.kind, ev.type))
+        if rules is None:
+            rules = self._relevant[(ev.kind, ev.type)] = self.ruleset.relevant(ev.kind, ev.type)
         if rules:
             self._apply(ev, rules)
 
@@ -85,31 +88,36 @@ class Engine:
         self._fire_due(lambda due: due <= clock)
 
     def _apply(self, ev: Event, rules: list[Rule]) -> None:
+        doc = ev.doc
         deadline_rules = []
         # A late event (t < clock) sees windows and partial matches as pruned at clock − LATENESS,
         # whether or not a sweep ran since: sweep times differ between an uninterrupted run, a restored
         # one and the stream. In-order events are unaffected by pruning.
         late = ev.t < self.clock
         for rule in rules:
+            logic = rule.logic
+            if not logic.may_apply(doc):
+                continue
             if rule.type == "absence":
-                deadline_rules.append(rule)
+                deadline_rules.append((rule, targets_of(rule, ev)))
                 continue
             for entity, role, building in targets_of(rule, ev):
                 state = self._state(entity, building)
                 rule_state = self._rule_state(state, rule)
                 if late:
-                    rule.logic.prune(rule_state, self.clock - LATENESS)
-                for trigger in rule.logic.observe(rule_state, ev, role):
+                    logic.prune(rule_state, self.clock - LATENESS)
+                for trigger in logic.observe(rule_state, ev, role):
                     self._fire(entity, state, rule, trigger)
         if not deadline_rules:
             return
-        for rule in deadline_rules:
-            for entity, role, building in targets_of(rule, ev):
-                state = self.entities.get(entity)
+        entities = self.entities
+        for rule, targets in deadline_rules:
+            for entity, role, _ in targets:
+                state = entities.get(entity)
                 if state is not None and rule.id in state["r"]:
                     rule.logic.cancel(state["r"][rule.id], ev, role)
-        for rule in deadline_rules:
-            for entity, role, building in targets_of(rule, ev):
+        for rule, targets in deadline_rules:
+            for entity, role, building in targets:
                 state = self._state(entity, building)
                 for due, key in rule.logic.open(self._rule_state(state, rule), ev, role):
                     self._push(due, rule, entity, key)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import orjson
 
 from pipeline.rules.base import RuleLogic, Trigger
-from pipeline.rules.conditions import MISSING, compile_condition, field_getter
+from pipeline.rules.conditions import MISSING, compile_condition, field_getter, reads_role
 from pipeline.rules.durations import duration_field, positive_int_field
 
 DEFAULT_MAX_REPEATS = 30
@@ -24,6 +24,7 @@ class AbsenceRule(RuleLogic):
         self.expect_spec = spec.get("expect")
         self.start = compile_condition(self.start_spec, "start", problems)
         self.expect = compile_condition(self.expect_spec, "expect", problems)
+        self._role_free = not (reads_role(self.start_spec) or reads_role(self.expect_spec))
         self.within = duration_field(spec, "within", problems)
         self.repeat_every = duration_field(spec, "repeat_every", problems, required=False)
         self.max_repeats = positive_int_field(spec, "max_repeats", problems, default=DEFAULT_MAX_REPEATS, minimum=0)
@@ -35,6 +36,9 @@ class AbsenceRule(RuleLogic):
 
     def conditions(self):
         return [("start", self.start_spec), ("expect", self.expect_spec)]
+
+    def may_apply(self, doc):
+        return not self._role_free or self.expect(doc, None) or self.start(doc, None)
 
     def _key(self, ev, role) -> str | None:
         if self.correlate is None:

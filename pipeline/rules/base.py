@@ -33,6 +33,10 @@ class RuleLogic:
         """(key, condition mapping) pairs, for indexing rules by kind/type and for guardrails."""
         raise NotImplementedError
 
+    def may_apply(self, doc: dict) -> bool:
+        """A cheap test, before targets are resolved, that the event can matter to this rule at all."""
+        return True
+
     def observe(self, state: dict, ev: Event, role: str | None) -> list[Trigger]:
         return []
 

@@ -36,14 +36,39 @@ def compile_condition(spec, key: str, problems: ConditionProblems) -> Holds:
         problems.add(key, "must be a non-empty mapping of field path to value or operator object")
         return _never
     tests = []
+    equalities = []
     for path, expected in spec.items():
+        if path in _STRING_FIELDS and type(expected) is str:
+            equalities.append((path, expected))
+            continue
         getter = field_getter(path, f"{key}.{path}", problems)
         test = _compile_expected(expected, f"{key}.{path}", problems)
         if getter is not None and test is not None:
             tests.append((getter, test))
-    if len(tests) != len(spec):
+    if len(tests) + len(equalities) != len(spec):
         return _never
-    return _conjunction(tests)
+    if not equalities:
+        return _conjunction(tests)
+    equal = _string_equalities(equalities)
+    if not tests:
+        return lambda doc, role: equal(doc)
+    rest = _conjunction(tests)
+    return lambda doc, role: equal(doc) and rest(doc, role)
+
+
+# Fields that hold a string in every accepted event (or are absent): `kind: dispute` on them is a plain
+# comparison, fused into one closure because most rules start with kind and type.
+_STRING_FIELDS = ("kind", "type", "source", "text")
+
+
+def _string_equalities(pairs):
+    if len(pairs) == 1:
+        (p1, v1), = pairs
+        return lambda doc: doc.get(p1) == v1
+    if len(pairs) == 2:
+        (p1, v1), (p2, v2) = pairs
+        return lambda doc: doc.get(p1) == v1 and doc.get(p2) == v2
+    return lambda doc: all(doc.get(p) == v for p, v in pairs)
 
 
 def _conjunction(tests):
@@ -246,6 +271,11 @@ _BUILDERS = {
     "exists": _op_exists,
     "not": _op_not,
 }
+
+
+def reads_role(spec) -> bool:
+    """Whether a condition depends on the subject being scored (else it can be tested once per event)."""
+    return not isinstance(spec, dict) or "subject.role" in spec
 
 
 def admitted_values(spec, path: str) -> set | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.rules.base import RuleLogic, Trigger
-from pipeline.rules.conditions import compile_condition
+from pipeline.rules.conditions import compile_condition, reads_role
 
 
 class MatchRule(RuleLogic):
@@ -12,9 +12,13 @@ class MatchRule(RuleLogic):
     def __init__(self, spec: dict, problems):
         self.when_spec = spec.get("when")
         self.when = compile_condition(self.when_spec, "when", problems)
+        self._role_free = not reads_role(self.when_spec)
 
     def conditions(self):
         return [("when", self.when_spec)]
+
+    def may_apply(self, doc):
+        return not self._role_free or self.when(doc, None)
 
     def observe(self, state, ev, role):
         if self.when(ev.doc, role):

@@ -11,7 +11,7 @@ import bisect
 import orjson
 
 from pipeline.rules.base import RuleLogic, Trigger
-from pipeline.rules.conditions import MISSING, compile_condition, field_getter
+from pipeline.rules.conditions import MISSING, compile_condition, field_getter, reads_role
 from pipeline.rules.durations import duration_field, positive_int_field
 
 
@@ -21,6 +21,7 @@ class ThresholdRule(RuleLogic):
     def __init__(self, spec: dict, problems):
         self.when_spec = spec.get("when")
         self.when = compile_condition(self.when_spec, "when", problems)
+        self._role_free = not reads_role(self.when_spec)
         self.count = positive_int_field(spec, "count", problems)
         self.window = duration_field(spec, "window", problems)
         self.distinct = None
@@ -29,6 +30,9 @@ class ThresholdRule(RuleLogic):
 
     def conditions(self):
         return [("when", self.when_spec)]
+
+    def may_apply(self, doc):
+        return not self._role_free or self.when(doc, None)
 
     def observe(self, state, ev, role):
         if not self.when(ev.doc, role):
