@@ -30,7 +30,11 @@ $(PY):
 	@test -n "$(PYTHON)" || { echo "python3.11 not found: install Python 3.11 (pyenv install 3.11)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
+# OS packages the exports need: a CJK font (pipeline/fonts.py) and pdftotext (export tests).
+APT_NEEDS := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei /usr/bin/pdftotext:poppler-utils
+
 install: $(STAMP)
+	@scripts/apt-ensure.sh $(APT_NEEDS)
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
