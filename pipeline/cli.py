@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from pipeline.commands.db import db_app
 from pipeline.commands.explain import explain_command
 from pipeline.commands.replay import replay_command
 from pipeline.commands.rules import rules_app
@@ -21,6 +22,7 @@ app.command("replay")(replay_command)
 app.command("explain")(explain_command)
 app.command("simulate")(simulate_cmd)
 app.add_typer(rules_app, name="rules")
+app.add_typer(db_app, name="db")
 register_settings_command(app)
 register_kafka_commands(app)
 

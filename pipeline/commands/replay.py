@@ -49,11 +49,14 @@ def replay_command(
 
 
 def _storage(url: str, cfg):
+    """Connect (and check the schema) before reading the input: a bad --db fails fast, in one line."""
+    from pipeline.storage.db import SchemaOutdated, StorageUnavailable
+    from pipeline.storage.replay_store import open_replay_store
+
     try:
-        from pipeline.storage.replay_store import open_replay_store
-    except ImportError:
-        raise fail("--db needs the storage module, which this build does not include") from None
-    return open_replay_store(url, cfg)
+        return open_replay_store(url, cfg)
+    except (StorageUnavailable, SchemaOutdated) as exc:
+        raise fail(str(exc)) from None
 
 
 class _NoProgress:
