@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     topic_replication: int = Field(1, ge=1, le=16, description="Replication factor of the topics riskwatch creates")
     retention: str = Field("365d", description="How long events, rejections and contributions are kept")
     timezone: str = Field("Asia/Shanghai", description="Time zone of week and year boundaries in exports")
+    grafana_url: str = Field("http://127.0.0.1:3000", description="Base URL of Grafana, for drill-down links in alert notifications")
+    public_url: str = Field("http://127.0.0.1:8080", description="Base URL under which `riskwatch api` is reached, for links to alerts")
 
     @field_validator("clock_skew", "retention")
     @classmethod
