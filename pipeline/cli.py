@@ -5,11 +5,14 @@ from __future__ import annotations
 import typer
 
 from pipeline.commands.db import db_app
+from pipeline.commands.audit import audit_app
 from pipeline.commands.explain import explain_command
+from pipeline.commands.persons import persons_app
 from pipeline.commands.replay import replay_command
 from pipeline.commands.rules import rules_app
 from pipeline.commands.settings import register as register_settings_command
 from pipeline.commands.simulate import simulate_cmd
+from pipeline.commands.tokens import tokens_app
 from streams.cli_kafka import register as register_kafka_commands
 
 app = typer.Typer(
@@ -24,6 +27,9 @@ app.command("simulate")(simulate_cmd)
 app.add_typer(rules_app, name="rules")
 app.add_typer(db_app, name="db")
 register_settings_command(app)
+app.add_typer(persons_app, name="persons")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
 register_kafka_commands(app)
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def replay(
     process = engine.process
     contributions, alert_changes = result.contributions, result.alert_changes
     for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
+        if not raw or raw.isspace():
             continue
         result.events += 1
         parsed = parse_event(raw, vocab)

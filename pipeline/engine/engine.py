@@ -57,6 +57,7 @@ class Engine:
         # (due, rule index, entity, key): ties beyond the rules-file order are broken by entity and key,
         # which the state holds, so a restored engine fires them in the same order as an uninterrupted one
         self._heap: list[tuple[float, int, str, str]] = []
+        self._queued: dict[tuple[int, str, str], float] = {}   # earliest heap entry per deadline
         self._rule_at = {r.index: r for r in ruleset.rules}
         self._last_sweep = float("-inf")
         self._multipliers: dict[tuple[str, str | None], float] = {}
@@ -126,16 +127,23 @@ class Engine:
         heap = self._heap
         while heap and is_due(heap[0][0]):
             due, index, entity, key = heapq.heappop(heap)
+            slot = (index, entity, key)
+            if self._queued.get(slot) == due:
+                del self._queued[slot]
             rule = self._rule_at[index]
             state = self.entities.get(entity)
             rule_state = state["r"].get(rule.id) if state is not None else None
             if rule_state is None:
                 continue
-            trigger, next_due = rule.logic.fire_due(rule_state, key, due)
-            if trigger is None:
+            current = rule.logic.current_due(rule_state, key)
+            if current is None or current < due:
                 continue
+            if current > due:
+                self._push(current, rule, entity, key)
+                continue
+            trigger, next_due = rule.logic.fire_due(rule_state, key, due)
             if next_due is not None:
-                heapq.heappush(heap, (next_due, index, entity, key))
+                self._push(next_due, rule, entity, key)
             self._fire(entity, state, rule, trigger)
 
     def _fire(self, entity: str, state: dict, rule: Rule, trigger: Trigger) -> None:
@@ -196,6 +204,14 @@ class Engine:
         return rule_state
 
     def _push(self, due: float, rule: Rule, entity: str, key: str) -> None:
+        # Lazy heap: a deadline already queued no later than `due` stays queued; when that entry pops,
+        # the deadline's current due is read from the state and it is queued again there. A patrol
+        # checkpoint moves its deadline on every visit, and this saves a heap entry per visit.
+        slot = (rule.index, entity, key)
+        queued = self._queued.get(slot)
+        if queued is not None and queued <= due:
+            return
+        self._queued[slot] = due
         heapq.heappush(self._heap, (due, rule.index, entity, key))
 
     def sweep(self) -> None:
@@ -222,6 +238,7 @@ class Engine:
         self.entities = entities
         self.clock = clock
         self._heap = []
+        self._queued = {}
         by_id = {r.id: r for r in self.ruleset.rules}
         for entity in sorted(entities):
             for rule_id, rule_state in entities[entity]["r"].items():

@@ -69,6 +69,10 @@ class AbsenceRule(RuleLogic):
     def due(self, state):
         return [(entry[0], key) for key, entry in state.get("d", {}).items()]
 
+    def current_due(self, state, key):
+        entry = state.get("d", {}).get(key)
+        return None if entry is None else entry[0]
+
     def fire_due(self, state, key, due):
         deadlines = state.get("d", {})
         entry = deadlines.get(key)

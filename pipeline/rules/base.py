@@ -51,6 +51,10 @@ class RuleLogic:
         """(due time, deadline key) of every open deadline."""
         return []
 
+    def current_due(self, state: dict, key: str) -> float | None:
+        """The due time of the open deadline `key`, or None when it is not open."""
+        return None
+
     def fire_due(self, state: dict, key: str, due: float) -> tuple[Trigger | None, float | None]:
         """Fire the deadline `key` due at `due`; returns the trigger and the next due time, if any."""
         return None, None

@@ -45,13 +45,17 @@ class ThresholdRule(RuleLogic):
                 return []
             key = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
         window = state.setdefault("w", [])
-        entry = [ev.t, ev.event_id, key]
-        if not window or window[-1][0] <= ev.t:
+        t = ev.t
+        entry = [t, ev.event_id, key]
+        # Entries compare as lists, time first, so the C bisect works on them directly: [x] sorts
+        # before every entry whose time is x. In-order events (the norm) append at the end.
+        if not window or window[-1][0] <= t:
             window.append(entry)
+            hi = len(window)
         else:
-            bisect.insort_right(window, entry, key=lambda e: e[0])
-        lo = bisect.bisect_left(window, ev.t - self.window, key=lambda e: e[0])
-        hi = bisect.bisect_right(window, ev.t, key=lambda e: e[0])
+            bisect.insort_right(window, entry, key=_time)
+            hi = bisect.bisect_right(window, t, key=_time)
+        lo = bisect.bisect_left(window, [t - self.window])
         inside = window[lo:hi]
         counted = len(inside) if key is None else len({e[2] for e in inside})
         if counted < self.count:
@@ -62,6 +66,10 @@ class ThresholdRule(RuleLogic):
     def prune(self, state, clock):
         window = state.get("w")
         if window:
-            cut = bisect.bisect_left(window, clock - self.window, key=lambda e: e[0])
+            cut = bisect.bisect_left(window, [clock - self.window])
             if cut:
                 del window[:cut]
+
+
+def _time(entry: list) -> float:
+    return entry[0]

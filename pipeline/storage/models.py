@@ -89,7 +89,6 @@ class Contribution(Base):
     __table_args__ = (
         sa.Index("ix_contributions_entity_fired_at", "entity", "fired_at"),
         sa.Index("ix_contributions_fired_at", "fired_at"),
-        sa.Index("ix_contributions_rule_fired_at", "rule", "fired_at"),
     )
 
 
@@ -167,6 +166,9 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(sa.String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
+    # Append-only: triggers refuse UPDATE and DELETE (migration 0003_privacy); write via pipeline.audit.
+    __table_args__ = (sa.Index("ix_audit_log_at", "at"),)
+
 
 class Level(Base):
     """The rules' levels and thresholds (config/rules.yaml), so SQL can judge levels like the engine."""
@@ -176,6 +178,37 @@ class Level(Base):
     threshold: Mapped[float] = mapped_column(sa.Float)
 
 
+ROLES = ("viewer", "leader", "analyst", "admin")
+
+
+class PersonRecord(Base):
+    """The persons registry: a person's details (name, phone) as one Fernet token, never in clear.
+    Read only through pipeline.persons.registry, which writes an audit record for every read."""
+
+    __tablename__ = "person_registry"
+    person_id: Mapped[str] = mapped_column(sa.String(160), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    key_id: Mapped[str] = mapped_column(sa.String(16))
+    updated_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token, stored as its sha256 only (pipeline/auth.py)."""
+
+    __tablename__ = "api_tokens"
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    leader_id: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        sa.CheckConstraint(f"role IN {ROLES!r}", name="ck_api_tokens_role"),
+        sa.Index("ix_api_tokens_actor", "actor"),
+    )
+
+
 TABLES = [m.__table__ for m in (Event, Rejection, Contribution, Entity, Alert, AlertHistory,
-                                ProcessedPosition, AuditLog, Level)]
+                                ProcessedPosition, AuditLog, Level, PersonRecord, ApiToken)]
 metadata = Base.metadata

@@ -10,14 +10,9 @@ most once per transaction (the writer merges a batch's rows per table).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import itemgetter
 
 import orjson
 import sqlalchemy as sa
-
-
-def _json_text(value) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
 
 
 def _stage_name(table: sa.Table) -> str:
@@ -39,17 +34,17 @@ def copy_rows(conn: sa.Connection, table_name: str, columns: Sequence[str], rows
 def copy_upsert(
     conn: sa.Connection,
     table: sa.Table,
-    rows: list[dict],
+    columns: Sequence[str],
+    rows: list[tuple],
     conflict: Sequence[str],
     update: dict[str, str] | None = None,
 ) -> None:
-    """Insert `rows` (dicts with the same keys) into `table`; on a conflict on `conflict` do nothing,
+    """Insert `rows` (tuples in `columns` order) into `table`; on a conflict on `conflict` do nothing,
     or, with `update`, set column = SQL expression (over `excluded.<col>` and `"<table>".<col>`).
     Rows must be unique on `conflict` when `update` is given (PostgreSQL cannot update a row twice)."""
     if not rows:
         return
-    columns = [c.name for c in table.columns if c.name in rows[0]]
-    json_cols = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
+    json_positions = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.JSON)]
     stage = _stage_name(table)
     quoted = ", ".join(f'"{c}"' for c in columns)
     raw = conn.connection.driver_connection
@@ -58,20 +53,7 @@ def copy_upsert(
             f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '
             f'SELECT {quoted} FROM "{table.name}" WITH NO DATA'
         )
-    getter = itemgetter(*columns)
-    if json_cols:
-        positions = [i for i, c in enumerate(columns) if c in json_cols]
-
-        def tuples():
-            for r in rows:
-                t = list(getter(r))
-                for i in positions:
-                    t[i] = _json_text(t[i])
-                yield t
-
-        copy_rows(conn, stage, columns, tuples())
-    else:
-        copy_rows(conn, stage, columns, map(getter, rows) if len(columns) > 1 else ((getter(r),) for r in rows))
+    copy_rows(conn, stage, columns, _with_json_text(rows, json_positions) if json_positions else rows)
     target = ", ".join(f'"{c}"' for c in conflict)
     if update:
         sets = ", ".join(f'"{col}" = {expr}' for col, expr in update.items())
@@ -84,3 +66,18 @@ def copy_upsert(
             f"ON CONFLICT ({target}) {action}"
         )
 
+
+def _with_json_text(rows: list[tuple], positions: list[int]):
+    dumps = orjson.dumps
+    if len(positions) == 1:
+        (i,) = positions
+        for r in rows:
+            value = r[i]
+            yield (*r[:i], None if value is None else dumps(value).decode(), *r[i + 1:])
+        return
+    for r in rows:
+        t = list(r)
+        for i in positions:
+            if t[i] is not None:
+                t[i] = dumps(t[i]).decode()
+        yield t

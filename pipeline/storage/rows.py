@@ -52,36 +52,33 @@ def contribution_id(entity: str, rule: str, fired_at: float, events) -> str:
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
-def event_row(ev: Event) -> dict:
+# Column order of the tuples below (the writer turns them into dicts only for executemany).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "events": ("event_id", "kind", "type", "occurred_at", "source", "building", "location_id", "doc"),
+    "rejections": ("source", "partition", "position", "reason", "detail", "event_id", "raw", "raw_bytes",
+                   "received_at"),
+    "contributions": ("id", "entity", "rule", "category", "points", "fired_at", "events", "half_life_s",
+                      "building"),
+    "entities": ("ref", "type", "id", "building", "criticality"),
+    "alerts": ("alert_id", "entity", "level", "assignee", "rules", "score", "raised_at", "status", "updated_at"),
+    "alert_history": ("alert_id", "action", "level", "actor", "at", "detail"),
+    "processed_positions": ("topic", "partition", "next_offset", "updated_at"),
+    "levels": ("name", "threshold"),
+}
+
+
+def event_row(ev: Event) -> tuple:
     doc = ev.doc
     loc = doc.get("location") or {}
-    return {
-        "event_id": ev.event_id,
-        "kind": ev.kind,
-        "type": ev.type,
-        "occurred_at": utc(ev.t),
-        "source": doc.get("source", ""),
-        "building": loc.get("building"),
-        "location_id": loc.get("id"),
-        "doc": doc,
-    }
+    return (ev.event_id, ev.kind, ev.type, utc(ev.t), doc.get("source", ""), loc.get("building"), loc.get("id"), doc)
 
 
-def contribution_row(c: Contribution) -> dict:
-    return {
-        "id": contribution_id(c.entity, c.rule, c.at, c.events),
-        "entity": c.entity,
-        "rule": c.rule,
-        "category": c.category,
-        "points": float(c.points),
-        "fired_at": utc(c.at),
-        "events": list(c.events),
-        "half_life_s": float(c.half_life),
-        "building": c.building,
-    }
+def contribution_row(c: Contribution) -> tuple:
+    return (contribution_id(c.entity, c.rule, c.at, c.events), c.entity, c.rule, c.category, float(c.points),
+            utc(c.at), list(c.events), float(c.half_life), c.building)
 
 
-def rejection_row(r: RejectedMessage, now: datetime) -> dict:
+def rejection_row(r: RejectedMessage, now: datetime) -> tuple:
     raw, raw_bytes = r.raw, None
     if isinstance(raw, (bytes, bytearray, memoryview)):
         try:
@@ -90,30 +87,21 @@ def rejection_row(r: RejectedMessage, now: datetime) -> dict:
             raw, raw_bytes = None, bytes(r.raw)
     if raw is not None and "\x00" in raw:  # PostgreSQL text cannot hold NUL: keep the bytes instead
         raw, raw_bytes = None, raw.encode("utf-8")
-    return {
-        "source": r.source,
-        "partition": r.partition,
-        "position": r.position,
-        "reason": r.reason,
-        "detail": r.detail or None,
-        "event_id": r.event_id,
-        "raw": raw,
-        "raw_bytes": raw_bytes,
-        "received_at": r.received_at or now,
-    }
+    return (r.source, r.partition, r.position, r.reason, r.detail or None, r.event_id, raw, raw_bytes,
+            r.received_at or now)
 
 
-def entity_row(e: EntityRecord) -> dict:
+def entity_row(e: EntityRecord) -> tuple:
     etype, _, eid = e.ref.partition(":")
-    return {"ref": e.ref, "type": etype, "id": eid, "building": e.building, "criticality": float(e.criticality)}
+    return (e.ref, etype, eid, e.building, float(e.criticality))
 
 
-def alert_rows(changes: list[AlertChange]) -> tuple[list[dict], list[dict]]:
+def alert_rows(changes: list[AlertChange]) -> tuple[list[tuple], list[tuple]]:
     """(alerts upserts, alert_history inserts). An alert's row is its latest change in the batch, with
     `raised_at` the earliest change seen (exact once its `raised` change was stored: the writer keeps
     the minimum). Raised and upgraded changes are history; attached ones only update rules and score."""
     alerts: dict[str, dict] = {}
-    history: list[dict] = []
+    history: list[tuple] = []
     for ch in changes:
         at = utc(ch.at)
         row = alerts.get(ch.alert_id)
@@ -132,13 +120,8 @@ def alert_rows(changes: list[AlertChange]) -> tuple[list[dict], list[dict]]:
         else:
             row["raised_at"] = min(at, row["raised_at"])
         if ch.change in ("raised", "upgraded"):
-            history.append({
-                "alert_id": ch.alert_id,
-                "action": ch.change,
-                "level": ch.level,
-                "actor": ENGINE_ACTOR,
-                "at": at,
-                "detail": {"entity": ch.entity, "assignee": ch.assignee, "rules": list(ch.rules),
-                           "score": round(float(ch.score), 2)},
-            })
-    return list(alerts.values()), history
+            detail = {"entity": ch.entity, "assignee": ch.assignee, "rules": list(ch.rules),
+                      "score": round(float(ch.score), 2)}
+            history.append((ch.alert_id, ch.change, ch.level, ENGINE_ACTOR, at, detail))
+    columns = COLUMNS["alerts"]
+    return [tuple(a[c] for c in columns) for a in alerts.values()], history

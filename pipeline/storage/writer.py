@@ -33,6 +33,7 @@ from pipeline.storage import models as m
 from pipeline.storage.db import StorageUnavailable, make_engine, mask_url, one_line
 from pipeline.storage.postgres_copy import copy_upsert
 from pipeline.storage.rows import (
+    COLUMNS,
     EntityRecord,
     RejectedMessage,
     alert_rows,
@@ -138,9 +139,7 @@ class Writer:
         tables = self._rows(events, rejections, contributions, alert_changes, entities, now)
         if position is not None:
             topic, partition, next_offset = position
-            tables["processed_positions"] = [
-                {"topic": topic, "partition": int(partition), "next_offset": int(next_offset), "updated_at": now}
-            ]
+            tables["processed_positions"] = [(topic, int(partition), int(next_offset), now)]
         rows, attempts, seconds = self._transaction(lambda conn: self._write_tables(conn, tables))
         return BatchResult(rows, attempts, seconds)
 
@@ -160,12 +159,12 @@ class Writer:
 
     def write_levels(self, levels: Iterable[tuple[str, float]]) -> None:
         """Make the levels table exactly the rules' levels (name, threshold), for SQL scoring."""
-        rows = [{"name": name, "threshold": float(threshold)} for name, threshold in levels]
+        rows = [(name, float(threshold)) for name, threshold in levels]
         table = m.Level.__table__
 
         def write(conn: sa.Connection) -> None:
-            conn.execute(table.delete().where(table.c.name.not_in([r["name"] for r in rows])))
-            self._upsert(conn, SPECS["levels"], rows)
+            conn.execute(table.delete().where(table.c.name.not_in([r[0] for r in rows])))
+            self._upsert(conn, "levels", rows)
 
         self._transaction(write)
 
@@ -188,12 +187,13 @@ class Writer:
     # -- rows ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _rows(events, rejections, contributions, alert_changes, entities, now) -> dict[str, list[dict]]:
-        tables: dict[str, list[dict]] = {
-            "events": [event_row(e) for e in events],
+    def _rows(events, rejections, contributions, alert_changes, entities, now) -> dict[str, list[tuple]]:
+        """Tuples in rows.COLUMNS order, per table; rows that are updated are unique on their key."""
+        tables: dict[str, list[tuple]] = {
+            "events": list(map(event_row, events)),
             "rejections": [rejection_row(r, now) for r in rejections],
-            "contributions": [contribution_row(c) for c in contributions],
-            "entities": list({r["ref"]: r for r in map(entity_row, entities)}.values()),
+            "contributions": list(map(contribution_row, contributions)),
+            "entities": list({r[0]: r for r in map(entity_row, entities)}.values()),
         }
         tables["alerts"], tables["alert_history"] = alert_rows(list(alert_changes))
         return tables
@@ -224,23 +224,24 @@ class Writer:
                 self._sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
 
-    def _write_tables(self, conn: sa.Connection, tables: dict[str, list[dict]]) -> dict[str, int]:
+    def _write_tables(self, conn: sa.Connection, tables: dict[str, list[tuple]]) -> dict[str, int]:
         for name in ORDER:
             rows = tables.get(name)
             if rows:
-                self._upsert(conn, SPECS[name], rows)
+                self._upsert(conn, name, rows)
         return {name: len(rows) for name, rows in tables.items()}
 
-    def _upsert(self, conn: sa.Connection, spec: TableSpec, rows: list[dict]) -> None:
+    def _upsert(self, conn: sa.Connection, name: str, rows: list[tuple]) -> None:
+        spec, columns = SPECS[name], COLUMNS[name]
         if self.is_postgres and len(rows) >= self.copy_threshold:
-            copy_upsert(conn, spec.table, rows, spec.conflict, spec.update)
+            copy_upsert(conn, spec.table, columns, rows, spec.conflict, spec.update)
             return
-        stmt = _insert_statement(conn.dialect.name, spec, tuple(rows[0]))
+        stmt = _insert_statement(conn.dialect.name, spec)
         for i in range(0, len(rows), self.chunk_size):
-            conn.execute(stmt, rows[i:i + self.chunk_size])
+            conn.execute(stmt, [dict(zip(columns, r)) for r in rows[i:i + self.chunk_size]])
 
 
-def _insert_statement(dialect: str, spec: TableSpec, columns: tuple[str, ...]):
+def _insert_statement(dialect: str, spec: TableSpec):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(spec.table)
     if spec.update:

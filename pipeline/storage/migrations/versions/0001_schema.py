@@ -68,7 +68,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_contributions_entity_fired_at", "contributions", ["entity", "fired_at"])
     op.create_index("ix_contributions_fired_at", "contributions", ["fired_at"])
-    op.create_index("ix_contributions_rule_fired_at", "contributions", ["rule", "fired_at"])
 
     op.create_table(
         "entities",

@@ -1,0 +1,63 @@
+"""`riskwatch audit list [--since TIME|DURATION] [--action A] [--json]`: read the append-only audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Optional
+
+import typer
+
+from pipeline.commands.access import DbOpt, open_db_or_exit
+from pipeline.commands.common import fail
+
+audit_app = typer.Typer(help="The append-only audit log: reveals, exports, acknowledgements, rule changes, purges.",
+                        no_args_is_help=True)
+
+
+def parse_since(text: str) -> datetime:
+    """An RFC 3339 time, a date (YYYY-MM-DD, UTC midnight) or a duration back from now (7d)."""
+    from pipeline.timeutil import parse_duration, parse_time
+
+    try:
+        return datetime.now(UTC) - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        return parse_time(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"not a time, date or duration: {text!r} (e.g. 2024-11-01, 7d, 2024-11-01T08:00:00+08:00)") from None
+
+
+@audit_app.command("list")
+def list_cmd(
+    since: Annotated[Optional[str], typer.Option("--since", help="RFC 3339 time, YYYY-MM-DD, or a duration back from now (7d)")] = None,
+    action: Annotated[Optional[str], typer.Option("--action", help="Only this action (reveal, export, rules_apply, purge, ...)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines on stdout")] = False,
+    db: DbOpt = None,
+) -> None:
+    """List audit records, oldest first."""
+    import orjson
+
+    from pipeline.audit import list_records
+
+    try:
+        start = parse_since(since) if since else None
+    except ValueError as exc:
+        raise fail(f"--since: {exc}") from None
+    engine = open_db_or_exit(db)
+    try:
+        records = list_records(engine, since=start, action=action)
+    finally:
+        engine.dispose()
+    for r in records:
+        at = r.at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        if as_json:
+            typer.echo(orjson.dumps({"id": r.id, "at": at, "actor": r.actor, "action": r.action,
+                                     "detail": r.detail}).decode())
+        else:
+            detail = orjson.dumps(r.detail).decode() if r.detail is not None else ""
+            typer.echo(f"{r.id:>6}  {at}  {r.actor:<20} {r.action:<16} {detail}")

@@ -1,0 +1,104 @@
+"""The one small interface every channel implements, and the outcome of a delivery attempt.
+
+A channel turns a `Message` into one request to its peer. It returns on success and raises
+`Transient` (worth retrying: timeouts, refused connections, 5xx, 429, rate limits) or `Permanent`
+(retrying cannot help: a refused address, a bad signature, a 4xx). Retrying is the caller's job
+(pipeline/notify/delivery.py), so every channel gets the same backoff and the same log.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+
+class DeliveryError(Exception):
+    """A failed attempt; `str()` is one line without secrets (URLs are shown without their query)."""
+
+
+class Transient(DeliveryError):
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class Permanent(DeliveryError):
+    pass
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to one leader: one or more notices grouped. `id` is stable across retries and is
+    sent as the idempotency key where the channel has a place for it."""
+
+    id: str
+    leader_id: str
+    title: str                    # one line, Chinese (email subject, robot title)
+    text: str                     # plain text body (email)
+    markdown: str                 # robot markdown body (WeCom, DingTalk)
+    notices: tuple[dict[str, Any], ...] = ()   # structured notices (generic webhook)
+
+
+@dataclass
+class Context:
+    """What channels share: one HTTP client, the SMTP server settings, the wall clock (signatures)."""
+
+    http: httpx.Client
+    env: Mapping[str, str]
+    smtp: Any = None                       # notify.config.SmtpOptions or None
+    timeout: float = 10.0
+    wall: Callable[[], float] = field(default=time.time)
+
+
+class Options(BaseModel):
+    """Base of every channel's options in channels.yaml: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str | None = None      # distinguishes two channels of one type for one leader
+
+
+class Channel:
+    """A channel: `type` is its name in channels.yaml, `Options` its pydantic options model."""
+
+    type: ClassVar[str]
+    Options: ClassVar[type[Options]]
+    env_keys: ClassVar[tuple[str, ...]] = ()   # option fields that name environment variables
+
+    def __init__(self, options: Options, ctx: Context):
+        self.options = options
+        self.ctx = ctx
+
+    def send(self, message: Message) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def secret(self, name: str) -> str:
+        """The value of the environment variable an `*_env` option names (checked at start-up)."""
+        var = getattr(self.options, name)
+        value = self.ctx.env.get(var) if var else None
+        if not value:
+            raise Permanent(f"environment variable {var} is not set")
+        return value
+
+
+def missing_env(options: Options, env_keys: tuple[str, ...], env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(option, variable) for every `*_env` option whose variable is unset or empty."""
+    out = []
+    for key in env_keys:
+        var = getattr(options, key, None)
+        if var and not env.get(var):
+            out.append((key, var))
+    return out
+
+
+def fit(text: str, max_bytes: int, suffix: str = "\n\n……（内容过长，已截断，请查看详情链接）") -> str:
+    """`text` cut to at most `max_bytes` UTF-8 bytes (whole characters), marked when cut."""
+    raw = text.encode("utf-8")
+    if len(raw) <= max_bytes:
+        return text
+    room = max_bytes - len(suffix.encode("utf-8"))
+    return raw[:max(room, 0)].decode("utf-8", errors="ignore") + suffix

@@ -1,0 +1,30 @@
+"""WeCom (企业微信) group robot: markdown message to the robot's webhook URL (its `key` is the secret,
+so the URL comes from the environment).
+
+    POST <url>  {"msgtype": "markdown", "markdown": {"content": "..."}}   -> {"errcode": 0, "errmsg": "ok"}
+
+Markdown content is limited to 4096 bytes; errcode 45009 is the robot's rate limit (20 per minute).
+"""
+
+from __future__ import annotations
+
+from pipeline.notify.channels.base import Channel, Message, Options, fit
+from pipeline.notify.channels.http import post_json, robot_result
+
+MAX_BYTES = 4096
+RATE_LIMITED = frozenset({45009})
+
+
+class WeComOptions(Options):
+    url_env: str
+
+
+class WeCom(Channel):
+    type = "wecom"
+    Options = WeComOptions
+    env_keys = ("url_env",)
+
+    def send(self, message: Message) -> None:
+        url = self.secret("url_env")
+        body = {"msgtype": "markdown", "markdown": {"content": fit(message.markdown, MAX_BYTES)}}
+        robot_result(post_json(self.ctx, url, body), url, RATE_LIMITED)

@@ -1,0 +1,110 @@
+"""The only code that touches the `person_registry` table. Every function that reads it writes an
+audit record in the same transaction, before the rows are read; a test greps the code base for any
+other use of the table (tests/pipeline/privacy/test_audit_completeness.py).
+
+- reveal(): a person's details for an analyst or admin token and a stated purpose (PIPL art. 6/28):
+  refused before anything is read or written when the token, the role or the purpose is missing.
+- store(): add or replace persons' details (encrypted under the primary key).
+- rotate(): re-encrypt every row under the primary key (after a new key was put first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+import sqlalchemy as sa
+from cryptography.fernet import InvalidToken
+
+from pipeline import audit
+from pipeline.auth import REVEAL_ROLES, AccessDenied, require_role
+from pipeline.persons.keys import Keyring, RegistryKeyError, load_keyring
+from pipeline.storage.models import PersonRecord
+
+REGISTRY = PersonRecord.__table__
+MIN_PURPOSE = 4
+FIELDS = ("name", "phone")
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    person_id: str
+    name: str | None
+    phone: str | None
+    extra: dict
+
+
+class PurposeRequired(AccessDenied):
+    """A reveal without a stated purpose."""
+
+
+def check_purpose(purpose: str | None) -> str:
+    text = (purpose or "").strip()
+    if len(text) < MIN_PURPOSE:
+        raise PurposeRequired(f"a purpose is required to reveal persons (--purpose, at least {MIN_PURPOSE} characters)")
+    return text
+
+
+def authorize_reveal(bind: sa.Engine, token: str | None, purpose: str | None) -> tuple[str, str]:
+    """(actor, purpose) when a reveal may go ahead; PurposeRequired / AccessDenied otherwise. Reads
+    only the token table and writes nothing, so commands check it before producing any output."""
+    purpose = check_purpose(purpose)
+    return require_role(bind, token, REVEAL_ROLES), purpose
+
+
+def reveal(bind: sa.Engine, token: str | None, ids, purpose: str | None, context: str,
+           keyring: Keyring | None = None) -> dict[str, PersonDetails]:
+    """Details of the registered persons among `ids` (pseudonymous ids), audited as `reveal` with
+    who, when, purpose, context (the command) and the ids asked for and found."""
+    keyring = keyring or load_keyring()
+    actor, purpose = authorize_reveal(bind, token, purpose)
+    wanted = sorted({str(i) for i in ids})
+    with bind.begin() as conn:
+        detail = {"purpose": purpose, "context": context, "ids": wanted}
+        audit.record(conn, actor, audit.REVEAL, detail)
+        rows = conn.execute(sa.select(REGISTRY.c.person_id, REGISTRY.c.ciphertext)
+                            .where(REGISTRY.c.person_id.in_(wanted))).all() if wanted else []
+    return {r.person_id: _decrypt(keyring, r.person_id, r.ciphertext) for r in rows}
+
+
+def store(bind: sa.Engine, actor: str, persons: dict[str, dict], keyring: Keyring | None = None) -> int:
+    """Add or replace the details of `persons` ({id: {name, phone, ...}}); audited with the ids."""
+    keyring = keyring or load_keyring()
+    now = datetime.now(UTC)
+    rows = [{"person_id": pid, "ciphertext": keyring.fernet.encrypt(orjson.dumps(details)),
+             "key_id": keyring.primary_id, "updated_at": now} for pid, details in persons.items()]
+    if not rows:
+        return 0
+    with bind.begin() as conn:
+        audit.record(conn, actor, audit.REGISTRY_WRITE, {"ids": sorted(persons), "count": len(rows)})
+        conn.execute(REGISTRY.delete().where(REGISTRY.c.person_id.in_(list(persons))))
+        conn.execute(REGISTRY.insert(), rows)
+    return len(rows)
+
+
+def rotate(bind: sa.Engine, actor: str, keyring: Keyring | None = None) -> int:
+    """Re-encrypt every row not yet under the primary key; audited with the count and key ids."""
+    keyring = keyring or load_keyring()
+    with bind.begin() as conn:
+        audit.record(conn, actor, audit.REGISTRY_ROTATE, {"to_key": keyring.primary_id})
+        rows = conn.execute(sa.select(REGISTRY.c.person_id, REGISTRY.c.ciphertext)
+                            .where(REGISTRY.c.key_id != keyring.primary_id)).all()
+        for r in rows:
+            try:
+                token = keyring.fernet.rotate(r.ciphertext)
+            except InvalidToken:
+                raise RegistryKeyError(f"{r.person_id}: no key in the keyring decrypts it") from None
+            conn.execute(REGISTRY.update().where(REGISTRY.c.person_id == r.person_id)
+                         .values(ciphertext=token, key_id=keyring.primary_id, updated_at=datetime.now(UTC)))
+        audit.record(conn, actor, audit.REGISTRY_ROTATE, {"to_key": keyring.primary_id, "rotated": len(rows)})
+    return len(rows)
+
+
+def _decrypt(keyring: Keyring, person_id: str, ciphertext: bytes) -> PersonDetails:
+    try:
+        data = orjson.loads(keyring.fernet.decrypt(bytes(ciphertext)))
+    except InvalidToken:
+        raise RegistryKeyError(f"{person_id}: no key in the keyring decrypts it") from None
+    extra = {k: v for k, v in data.items() if k not in FIELDS}
+    return PersonDetails(person_id, data.get("name"), data.get("phone"), extra)
