@@ -1,0 +1,2 @@
+def exercise_export_reveals(url, token, tmp_path):
+    return None
