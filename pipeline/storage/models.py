@@ -209,6 +209,8 @@ class ApiToken(Base):
     )
 
 
+from pipeline.storage.alert_tables import Notification  # noqa: E402 - the notification log (issue 6)
+
 TABLES = [m.__table__ for m in (Event, Rejection, Contribution, Entity, Alert, AlertHistory,
-                                ProcessedPosition, AuditLog, Level, PersonRecord, ApiToken)]
+                                ProcessedPosition, AuditLog, Level, PersonRecord, ApiToken, Notification)]
 metadata = Base.metadata
