@@ -161,7 +161,8 @@ def test_migrations_from_empty_down_and_up_again(pg_db, week):
     _, cfg, _ = week
     with pytest.raises(SchemaOutdated) as exc:
         open_replay_store(pg_db, cfg)
-    assert "revision none (empty database), expected 0002_scores: run `riskwatch db upgrade --db " in str(exc.value)
+    assert (f"revision none (empty database), expected {db.head_revision()}: run `riskwatch db upgrade --db "
+            in str(exc.value))
     assert ":riskwatch@" not in str(exc.value)
 
     from pipeline.commands.db import db_app
