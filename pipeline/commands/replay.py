@@ -35,7 +35,7 @@ def replay_command(
         result = replay(read_lines(events), cfg, until=until_t, keep_events=store is not None, on_line=on_line)
     records = list(output_records(result, cfg))
     if store is not None:
-        store(result)
+        _store(store, result, events)
     if as_json:
         out = sys.stdout.buffer
         for record in records:
@@ -56,6 +56,16 @@ def _storage(url: str, cfg):
     try:
         return open_replay_store(url, cfg)
     except (StorageUnavailable, SchemaOutdated) as exc:
+        raise fail(str(exc)) from None
+
+
+def _store(store, result, events: Path) -> None:
+    """Write the replay (rejections keyed by the file's name and line); a database lost meanwhile is one line."""
+    from pipeline.storage.db import StorageUnavailable
+
+    try:
+        store(result, source=events)
+    except StorageUnavailable as exc:
         raise fail(str(exc)) from None
 
 

@@ -237,6 +237,42 @@ def test_sql_scores_agree_with_replay_at_its_clock(pg_head, week):
         engine.dispose()
 
 
+def test_copy_path_and_executemany_path_write_identical_rows(pg_url, server_lock, week, tmp_path):
+    """Every table through COPY + staging (threshold 1) and through executemany gives the same rows,
+    also when the second write updates alerts and entities."""
+    from pipeline.storage.replay_store import entity_records, rejected_messages
+
+    path, cfg, result = week
+    batch = dict(events=result.accepted_events[:3000], rejections=rejected_messages(result, path),
+                 contributions=result.contributions[:800], alert_changes=result.alert_changes,
+                 entities=entity_records(result, cfg), position=("events.raw", 3, 3000))
+    dumps = []
+    for threshold in (1, 10**9):
+        name = f"rw_test_{uuid.uuid4().hex[:12]}"
+        admin = _admin(pg_url)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+        try:
+            engine = db.make_engine(url)
+            db.upgrade(engine)
+            with Writer(engine, copy_threshold=threshold) as writer:
+                half = len(result.alert_changes) // 2
+                writer.write_batch(alert_changes=result.alert_changes[:half])
+                writer.write_batch(**batch)
+                writer.write_batch(**batch)
+            dump = kit.dump_tables(engine)
+            for table in ("processed_positions", "rejections"):  # last column: the write's clock
+                dump[table] = [row[:-1] for row in dump[table]]
+            dumps.append(dump)
+            engine.dispose()
+        finally:
+            _drop_database(pg_url, name)
+    assert dumps[0] == dumps[1]
+    assert len(dumps[0]["rejections"]) == len(result.rejections)
+
+
 def test_purge_removes_exactly_what_it_should(pg_head, week):
     from pipeline.storage.purge import count_purge, purge
 

@@ -81,6 +81,9 @@ def test_replay_command_with_db_stores_and_prints_json(events_file, tmp_path):
     assert second.exit_code == 0 and second.stdout == first.stdout
     assert dump_tables(engine) == before
     assert len(before["events"]) > 0
+    with engine.connect() as conn:
+        sources = {r[0] for r in conn.execute(sa.text("SELECT DISTINCT source FROM rejections"))}
+    assert sources == {events_file.name}
 
 
 def test_open_replay_store_checks_the_database_at_once(config, tmp_path):
