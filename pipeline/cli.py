@@ -7,6 +7,7 @@ import typer
 from pipeline.commands.db import db_app
 from pipeline.commands.audit import audit_app
 from pipeline.commands.explain import explain_command
+from pipeline.commands.export import export_app
 from pipeline.commands.persons import persons_app
 from pipeline.commands.replay import replay_command
 from pipeline.commands.rules import rules_app
@@ -30,6 +31,7 @@ register_settings_command(app)
 app.add_typer(persons_app, name="persons")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(export_app, name="export")
 register_kafka_commands(app)
 
 if __name__ == "__main__":

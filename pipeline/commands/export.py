@@ -1,0 +1,167 @@
+"""`riskwatch export weekly|annual`: the weekly risk review (xlsx + PDF) and the yearly statistics (SPEC §7).
+
+Every export is recorded in the audit log. `--reveal` puts names beside pseudonymous person ids; it
+needs an analyst or admin token and a purpose, checked before anything is read or written.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pipeline.commands.access import DbOpt, PurposeOpt, TokenOpt, open_db_or_exit, token_or_env
+from pipeline.commands.common import ConfigDirOpt, fail, load_config_or_exit
+
+export_app = typer.Typer(help="Exports: the weekly risk review (xlsx, pdf) and the yearly statistics.",
+                         no_args_is_help=True)
+OutOpt = Annotated[Path, typer.Option("--out", help="Directory for the files", file_okay=False)]
+
+
+class _Steps:
+    """A transient progress bar on stderr (terminals only) over the review's sections and files."""
+
+    def __init__(self, total: int):
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
+                                 console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
+        self.total = total
+
+    def __enter__(self):
+        self.progress.start()
+        self.task = self.progress.add_task("周报", total=self.total)
+        return self
+
+    def __call__(self, name: str) -> None:
+        self.progress.update(self.task, advance=1, description=name)
+
+    def __exit__(self, *exc):
+        self.progress.stop()
+        return False
+
+
+@export_app.command("weekly")
+def weekly(
+    week: Annotated[str, typer.Option("--week", help="ISO week, e.g. 2024-W45 (boundaries in the area's time zone)")],
+    out: OutOpt = Path("."),
+    formats: Annotated[str, typer.Option("--format", help="Comma-separated: xlsx, pdf")] = "xlsx,pdf",
+    reveal: Annotated[bool, typer.Option("--reveal", help="Show persons' names (analyst/admin token and --purpose)")] = False,
+    token: TokenOpt = None,
+    purpose: PurposeOpt = None,
+    config: ConfigDirOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Write the weekly risk review: an Excel workbook and a PDF meeting brief."""
+    from pipeline import audit
+    from pipeline.auth import AccessDenied
+    from pipeline.exports.period import iso_week
+    from pipeline.exports.writers import EXPORTERS, weekly_file_name
+
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in EXPORTERS]
+    if not chosen or unknown:
+        raise fail(f"--format: unknown {', '.join(unknown) or '(none)'} (choose from {', '.join(EXPORTERS)})")
+    token = token_or_env(token)
+    if reveal:
+        from pipeline.persons.registry import check_purpose
+
+        try:
+            if not token:
+                raise AccessDenied("--reveal needs a token (--token or RISKWATCH_TOKEN)")
+            check_purpose(purpose)
+        except AccessDenied as exc:
+            raise fail(str(exc)) from None
+    cfg = load_config_or_exit(config)
+    try:
+        iso_week(week, cfg.area.tz)
+    except ValueError as exc:
+        raise fail(f"--week: {exc}") from None
+    engine = open_db_or_exit(db)
+    try:
+        actor = audit.cli_actor()
+        if reveal:
+            from pipeline.persons.keys import RegistryKeyError, load_keyring
+            from pipeline.persons.registry import authorize_reveal
+
+            try:
+                keyring = load_keyring()
+                actor, _ = authorize_reveal(engine, token, purpose)
+            except (AccessDenied, RegistryKeyError) as exc:
+                raise fail(str(exc)) from None
+        paths = _write_weekly(engine, cfg, week, out, chosen, reveal and (token, purpose, keyring))
+        audit.record(engine, actor, audit.EXPORT, {
+            "export": "weekly", "week": week, "formats": chosen, "files": [p.name for p in paths],
+            "revealed": bool(reveal)})
+    finally:
+        engine.dispose()
+    for p in paths:
+        typer.echo(str(p))
+
+
+def _write_weekly(engine, cfg, week, out: Path, chosen, reveal):
+    from pipeline.exports.review import build_review, with_names
+    from pipeline.exports.writers import EXPORTERS, weekly_file_name
+    from pipeline.fonts import FontNotFound
+
+    with _Steps(5 + len(chosen) + bool(reveal)) as step:
+        review = build_review(engine, cfg, week, progress=step)
+        if reveal:
+            from pipeline.persons.registry import reveal as reveal_persons
+
+            token, purpose, keyring = reveal
+            step("身份信息")
+            found = reveal_persons(engine, token, review.person_ids, purpose,
+                                   context=f"export weekly {review.period.label}", keyring=keyring)
+            review = with_names(review, found)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name in chosen:
+            exporter = EXPORTERS[name]
+            step(f"写出 {name}")
+            path = out / weekly_file_name(review, exporter)
+            try:
+                exporter.write(review, path)
+            except FontNotFound as exc:
+                raise fail(str(exc)) from None
+            paths.append(path)
+    return paths
+
+
+@export_app.command("annual")
+def annual(
+    year: Annotated[int, typer.Option("--year", help="Calendar year in the area's time zone")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the SPEC §7 figures as one JSON object")] = False,
+    out: OutOpt = Path("."),
+    config: ConfigDirOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Yearly rule-of-law statistics (SPEC §7): JSON, or a Chinese report section (docx)."""
+    import orjson
+
+    from pipeline import audit
+    from pipeline.exports.annual import annual_figures
+    from pipeline.exports.annual_docx import write_annual_docx
+
+    cfg = load_config_or_exit(config)
+    if not 1900 <= year <= 9998:
+        raise fail(f"--year: out of range: {year}")
+    engine = open_db_or_exit(db)
+    try:
+        figures = annual_figures(engine, year, cfg.area.tz)
+        path = None
+        if not as_json:
+            path = write_annual_docx(figures, out / f"annual-statistics-{year}.docx", cfg.area.name, cfg.area.street,
+                                     tz_name=cfg.area.timezone)
+        audit.record(engine, audit.cli_actor(), audit.EXPORT,
+                     {"export": "annual", "year": year, "format": "json" if as_json else "docx",
+                      "files": [path.name] if path else []})
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(orjson.dumps(figures).decode())
+    else:
+        typer.echo(str(path))
