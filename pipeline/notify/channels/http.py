@@ -44,8 +44,10 @@ def retry_after(value: str | None, now: float) -> float | None:
 def post_json(ctx: Context, url: str, payload: Any, headers: dict[str, str] | None = None,
               params: dict[str, str] | None = None) -> httpx.Response:
     """POST `payload` as UTF-8 JSON; the 2xx response, else Transient/Permanent."""
+    if params:  # httpx replaces a URL's query with `params`: merge, the robot URL carries its token
+        url = str(httpx.URL(url).copy_merge_params(params))
     try:
-        response = ctx.http.post(url, json=payload, headers=headers, params=params, timeout=ctx.timeout)
+        response = ctx.http.post(url, json=payload, headers=headers, timeout=ctx.timeout)
     except httpx.TimeoutException as exc:
         raise Transient(f"timeout after {ctx.timeout:g}s posting to {shown(url)} ({type(exc).__name__})") from None
     except httpx.TransportError as exc:
