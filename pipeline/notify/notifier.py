@@ -1,0 +1,253 @@
+"""The notifier: one pass = escalate, resolve, plan, deliver; `run` repeats passes until stopped.
+
+Every pass reads its time from `clock()` (injected: tests drive escalation with a fake clock) and
+sleeps through `sleep` (retries within a pass). Groups of different leaders/channels are sent in
+parallel threads; each group's outcome is stored as soon as it is known. On PostgreSQL a session
+advisory lock makes one notifier work at a time when several workers run one each; the others'
+passes do nothing. The notice log in the database is the only state: a restart carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import sqlalchemy as sa
+
+from pipeline.alerting import actions
+from pipeline.alerting.escalation import due_escalations
+from pipeline.alerting.records import HISTORY, NOTIFICATIONS, aware, get_alert, top_contributions
+from pipeline.alerting.resolution import current_score, due_resolutions
+from pipeline.configset import ConfigSet
+from pipeline.notify import outbox
+from pipeline.notify.channels import CHANNELS
+from pipeline.notify.channels.base import Channel, Context
+from pipeline.notify.config import ChannelsConfig
+from pipeline.notify.delivery import RetryPolicy, deliver
+from pipeline.notify.notices import Notice, Reason, Renderer
+
+log = logging.getLogger(__name__)
+ADVISORY_LOCK_KEY = 0x7269736B6E6F7469  # "risknoti"
+
+
+@dataclass
+class PassReport:
+    escalated: int = 0
+    resolved: int = 0
+    planned: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: bool = False           # another notifier held the lock
+    errors: list[str] = field(default_factory=list)
+
+
+class Notifier:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        config: ConfigSet,
+        channels: ChannelsConfig,
+        *,
+        grafana_url: str,
+        timezone: str = "Asia/Shanghai",
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+        policy: RetryPolicy = RetryPolicy(),
+        max_age: timedelta = timedelta(days=7),
+        http: httpx.Client | None = None,
+        workers: int = 4,
+        alert_link: Callable[[str, str], str | None] | None = None,
+    ):
+        import os
+
+        self.engine = engine
+        self.config = config
+        self.channels = channels
+        self.clock = clock
+        self.sleep = sleep
+        self.policy = policy
+        self.max_age = max_age
+        self.workers = workers
+        env = dict(os.environ) if env is None else env
+        self._own_http = http is None
+        self.http = http or httpx.Client(headers={"User-Agent": "riskwatch-notifier"})
+        smtp = channels.smtp.resolved(env) if channels.smtp is not None else None
+        self.ctx = Context(self.http, env, smtp, channels.timeout)
+        self.titles = {r.id: r.title for r in config.rules.rules}
+        self.renderer = Renderer(
+            grafana_url=grafana_url,
+            leader_names={lid: leader.name for lid, leader in config.assignments.leaders.items()},
+            timezone=timezone,
+            alert_level=config.rules.alert_level,
+            alert_link=alert_link,
+        )
+        self._channels: dict[tuple[str, str], Channel] = {}
+        for leader_id, specs in channels.by_leader.items():
+            for spec in specs:
+                self._channels[(leader_id, spec.id)] = CHANNELS[spec.type](spec.options, self.ctx)
+
+    def close(self) -> None:
+        if self._own_http:
+            self.http.close()
+
+    # -- one pass ------------------------------------------------------------------------------
+
+    def run_once(self, flush: bool = False) -> PassReport:
+        report = PassReport()
+        with self._single_notifier() as mine:
+            if not mine:
+                report.skipped = True
+                return report
+            now = self.clock()
+            self._escalate(now, report)
+            self._resolve(now, report)
+            with self.engine.begin() as conn:
+                report.planned = outbox.plan(conn, self.channels, now, self.max_age)
+            with self.engine.begin() as conn:
+                groups = outbox.claim(conn, now, self.channels.group_wait, flush)
+            self._deliver(groups, report)
+        return report
+
+    def _escalate(self, now: datetime, report: PassReport) -> None:
+        with self.engine.connect() as conn:
+            due = due_escalations(conn, self.config.assignments, now)
+            scores = {e.alert.entity: current_score(conn, e.alert.entity, now) for e in due}
+        for e in due:
+            try:
+                actions.escalate(self.engine, e.alert.alert_id, e.to, e.step, now, scores[e.alert.entity], e.timeout_s)
+                report.escalated += 1
+                log.info("alert %s escalated to %s (step %d)", e.alert.alert_id, e.to, e.step)
+            except actions.InvalidTransition:
+                pass  # acknowledged or closed meanwhile: nothing to escalate
+
+    def _resolve(self, now: datetime, report: PassReport) -> None:
+        with self.engine.connect() as conn:
+            due = due_resolutions(conn, self.config.rules, now)
+        for r in due:
+            try:
+                actions.resolve(self.engine, r.alert.alert_id, now, r.score, self.config.rules.alert_level)
+                report.resolved += 1
+                log.info("alert %s resolved (score %.2f)", r.alert.alert_id, r.score)
+            except actions.InvalidTransition:
+                pass
+
+    def _deliver(self, groups: list[outbox.Group], report: PassReport) -> None:
+        if not groups:
+            return
+        with self.engine.connect() as conn:
+            messages = [(g, self._message(conn, g)) for g in groups]
+
+        def send(item):
+            group, message = item
+            channel = self._channels.get((group.leader_id, group.channel))
+            if channel is None:
+                from pipeline.notify.delivery import Outcome
+
+                return group, Outcome(False, 1, f"channel {group.channel} of {group.leader_id} is no longer configured",
+                                      permanent=True)
+            previous = max(r.attempts for r in group.rows)
+            return group, deliver(channel, message, self.policy, previous, self.sleep)
+
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(messages)))) as pool:
+            for group, outcome in pool.map(send, messages):
+                now = self.clock()
+                retry_at = None
+                if not outcome.ok and not outcome.permanent:
+                    first = min(r.created_at for r in group.rows)
+                    if (now - first).total_seconds() < self.policy.give_up_after:
+                        retry_at = now + timedelta(seconds=outcome.wait)
+                with self.engine.begin() as conn:
+                    status = outbox.record(conn, group, now, ok=outcome.ok, error=outcome.error,
+                                           attempts=outcome.attempts, retry_at=retry_at)
+                n = len(group.rows)
+                if status == "sent":
+                    report.sent += n
+                elif status == "pending":
+                    report.retrying += n
+                    report.errors.append(outcome.error or "")
+                else:
+                    report.failed += n
+                    report.errors.append(outcome.error or "")
+
+    def _message(self, conn: sa.Connection, group: outbox.Group):
+        history = {
+            r.id: r for r in conn.execute(sa.select(HISTORY).where(HISTORY.c.id.in_([x.history_id for x in group.rows])))
+        }
+        notices = []
+        for row in sorted(group.rows, key=lambda x: (aware(history[x.history_id].at), x.history_id)
+                          if x.history_id in history else (x.created_at, x.history_id)):
+            h = history.get(row.history_id)
+            alert = get_alert(conn, row.alert_id)
+            if h is None or alert is None:
+                continue  # purged meanwhile
+            detail = dict(h.detail or {})
+            at = aware(h.at)
+            reasons = tuple(Reason(self.titles.get(rule, rule), value, fired)
+                            for rule, value, fired in top_contributions(conn, alert.entity, at))
+            extra = {}
+            if row.kind == "escalated":
+                extra = {"to": detail.get("to"), "step": detail.get("step")}
+            elif row.kind == "closed":
+                extra = {"reason": detail.get("reason", ""), "actor": h.actor}
+            score = detail.get("score", alert.score)
+            notices.append(Notice(row.kind, alert.alert_id, alert.entity, h.level,
+                                  None if score is None else float(score), at, alert.assignee, reasons, extra))
+        return self.renderer.message(group.message_id, group.leader_id, notices)
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def run(self, interval: float, stop: threading.Event) -> None:
+        """Passes every `interval` seconds until `stop` is set (SIGTERM). A failing pass (database
+        away) is logged and tried again next time: nothing is lost, the log is in the database."""
+        while not stop.is_set():
+            try:
+                report = self.run_once()
+                if report.escalated or report.resolved or report.sent or report.failed or report.retrying:
+                    log.info("notifier pass: %s", report)
+            except Exception as exc:  # noqa: BLE001 - the loop must survive a pass that failed
+                log.error("notifier pass failed: %s: %s", type(exc).__name__, exc)
+            stop.wait(interval)
+
+    # -- one notifier at a time ----------------------------------------------------------------
+
+    def _single_notifier(self):
+        return _AdvisoryLock(self.engine) if self.engine.dialect.name == "postgresql" else _NoLock()
+
+
+class _NoLock:
+    def __enter__(self) -> bool:
+        return True
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+class _AdvisoryLock:
+    def __init__(self, engine: sa.Engine):
+        self.engine, self.conn, self.held = engine, None, False
+
+    def __enter__(self) -> bool:
+        self.conn = self.engine.connect()
+        self.held = bool(self.conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
+                                           {"k": ADVISORY_LOCK_KEY}).scalar())
+        self.conn.commit()
+        return self.held
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.held:
+                self.conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                self.conn.commit()
+        finally:
+            self.conn.close()
+
+
+__all__ = ["Notifier", "PassReport", "NOTIFICATIONS"]
