@@ -80,8 +80,8 @@ def drop_database(url: str, name: str) -> None:
         admin.dispose()
 
 
-def run_writer(engine: sa.Engine, items: list[Contribution], batch: int, copy_threshold: int) -> float:
-    writer = Writer(engine, copy_threshold=copy_threshold)
+def run_writer(engine: sa.Engine, items: list[Contribution], batch: int, copy_threshold: int | None = None) -> float:
+    writer = Writer(engine) if copy_threshold is None else Writer(engine, copy_threshold=copy_threshold)
     start = time.perf_counter()
     for i in range(0, len(items), batch):
         writer.write_batch(contributions=items[i:i + batch])
@@ -127,9 +127,9 @@ def main() -> None:
     engine = db.make_engine(url)
     try:
         db.upgrade(engine)
-        t_writer = run_writer(engine, items, args.batch, copy_threshold=500)
+        t_writer = run_writer(engine, items, args.batch)
         assert count(engine, "contributions") == args.rows
-        again = run_writer(engine, items[: args.batch * 5], args.batch, copy_threshold=500)
+        again = run_writer(engine, items[: args.batch * 5], args.batch)
         assert count(engine, "contributions") == args.rows  # idempotent: nothing added
         t_copy = run_copy(engine, items, args.batch)
         assert count(engine, "contributions_copy") == args.rows
