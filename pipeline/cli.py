@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from pipeline.commands.db import db_app
+from pipeline.commands.alerts import alerts_app
+from pipeline.commands.api import api_app
+from pipeline.commands.notify import notify_app
 from pipeline.commands.audit import audit_app
 from pipeline.commands.explain import explain_command
 from pipeline.commands.export import export_app
@@ -15,6 +18,7 @@ from pipeline.commands.settings import register as register_settings_command
 from pipeline.commands.simulate import simulate_cmd
 from pipeline.commands.tokens import tokens_app
 from streams.cli_kafka import register as register_kafka_commands
+from dashboards.cli import dashboards_app
 
 app = typer.Typer(
     name="riskwatch",
@@ -32,6 +36,10 @@ app.add_typer(persons_app, name="persons")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(export_app, name="export")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(notify_app, name="notify")
+app.add_typer(api_app, name="api")
+app.add_typer(dashboards_app, name="dashboards")
 register_kafka_commands(app)
 
 if __name__ == "__main__":
