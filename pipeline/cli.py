@@ -18,6 +18,7 @@ from pipeline.commands.settings import register as register_settings_command
 from pipeline.commands.simulate import simulate_cmd
 from pipeline.commands.tokens import tokens_app
 from streams.cli_kafka import register as register_kafka_commands
+from dashboards.cli import dashboards_app
 
 app = typer.Typer(
     name="riskwatch",
@@ -38,6 +39,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(notify_app, name="notify")
 app.add_typer(api_app, name="api")
+app.add_typer(dashboards_app, name="dashboards")
 register_kafka_commands(app)
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+"""隐患排查整改: hazards found, rectified and overdue by building and category, and days to rectify
+(one hazard = one `attributes.hazard_id`; see dashboards.cte.HAZARDS)."""
+
+from __future__ import annotations
+
+from dashboards import variables as var
+from dashboards.common import UID_HAZARDS, hazard_category_label
+from dashboards.cte import HAZARDS
+from dashboards.panels import Dashboard, Panel
+from pipeline.configset import ConfigSet
+
+FOUND_IN_RANGE = "$__timeFilter(found_at)"
+COUNTS = """count(*) FILTER (WHERE {f}) AS "发现隐患",
+       count(*) FILTER (WHERE {f} AND NOT is_open) AS "已整改",
+       count(*) FILTER (WHERE is_overdue) AS "逾期未整改\"""".format(f=FOUND_IN_RANGE)
+
+
+def dashboard(cfg: ConfigSet) -> Dashboard:
+    panels = [
+        Panel("发现隐患", "stat", f"""WITH {HAZARDS}
+SELECT count(*) AS "隐患数" FROM hz WHERE {FOUND_IN_RANGE}""", ("隐患数",), w=5, h=4, nonempty=True),
+        Panel("已整改", "stat", f"""WITH {HAZARDS}
+SELECT count(*) AS "隐患数" FROM hz WHERE {FOUND_IN_RANGE} AND NOT is_open""", ("隐患数",), w=5, h=4,
+              nonempty=True, color="#73BF69"),
+        Panel("逾期未整改", "stat", f"""WITH {HAZARDS}
+SELECT count(*) AS "隐患数" FROM hz WHERE is_overdue""", ("隐患数",), w=5, h=4, nonempty=True, color="#F2495C"),
+        Panel("按期整改率", "stat", f"""WITH {HAZARDS}
+SELECT round(100.0 * count(*) FILTER (WHERE rectified_at IS NOT NULL AND rectified_at <= due_at)
+             / NULLIF(count(*) FILTER (WHERE due_at <= $__timeTo()::timestamptz OR rectified_at IS NOT NULL), 0), 1)
+       AS "按期整改率"
+FROM hz WHERE {FOUND_IN_RANGE}""", ("按期整改率",), w=5, h=4, nonempty=True, unit="percent", color="#5794F2",
+              description="已到期或已整改的隐患中，在整改期限内完成整改的比例。"),
+        Panel("平均整改用时", "stat", f"""WITH {HAZARDS}
+SELECT round((avg(extract(epoch FROM rectified_at - found_at)) / 86400)::numeric, 2) AS "天数"
+FROM hz WHERE {FOUND_IN_RANGE} AND rectified_at IS NOT NULL""", ("天数",), w=4, h=4, nonempty=True, unit="d",
+              color="#B877D9"),
+        Panel("按楼栋统计", "barchart", f"""WITH {HAZARDS}
+SELECT building || '号楼' AS "楼栋", {COUNTS}
+FROM hz GROUP BY building ORDER BY building""", ("楼栋", "发现隐患", "已整改", "逾期未整改"), w=12, h=9,
+              nonempty=True, x_field="楼栋"),
+        Panel("按类别统计", "barchart", f"""WITH {HAZARDS}
+SELECT {hazard_category_label("category")} AS "类别", {COUNTS}
+FROM hz GROUP BY category ORDER BY category""", ("类别", "发现隐患", "已整改", "逾期未整改"), w=12, h=9,
+              nonempty=True, x_field="类别"),
+        Panel("各类别平均整改用时（天）", "barchart", f"""WITH {HAZARDS}
+SELECT {hazard_category_label("category")} AS "类别",
+       round((avg(extract(epoch FROM rectified_at - found_at)) / 86400)::numeric, 2) AS "平均整改用时"
+FROM hz WHERE {FOUND_IN_RANGE} AND rectified_at IS NOT NULL
+GROUP BY category ORDER BY category""", ("类别", "平均整改用时"), w=8, h=10, nonempty=True, x_field="类别",
+              unit="d"),
+        Panel("隐患整改台账", "table", f"""WITH {HAZARDS}
+SELECT hazard_id AS "隐患编号", building || '号楼' AS "楼栋", location_id AS "位置",
+       {hazard_category_label("category")} AS "类别", found_at AS "发现时间", due_at AS "整改期限",
+       rectified_at AS "整改时间",
+       round((extract(epoch FROM rectified_at - found_at) / 86400)::numeric, 2) AS "整改用时（天）",
+       CASE WHEN is_overdue THEN '逾期未整改' WHEN is_open THEN '整改中'
+            WHEN rectified_at <= due_at THEN '按期整改' ELSE '逾期整改' END AS "状态"
+FROM hz WHERE {FOUND_IN_RANGE} OR is_open
+ORDER BY found_at DESC""", ("隐患编号", "楼栋", "位置", "类别", "发现时间", "整改期限", "整改时间", "整改用时（天）", "状态"),
+              w=16, h=10, nonempty=True),
+    ]
+    return Dashboard(
+        uid=UID_HAZARDS,
+        title="隐患排查整改",
+        description="隐患发现、整改与逾期情况（按楼栋、类别）",
+        panels=panels,
+        variables=[var.building()],
+        timezone=cfg.area.timezone,
+    )

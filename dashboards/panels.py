@@ -1,0 +1,157 @@
+"""Panel and dashboard definitions, and their translation into grafana-foundation-sdk builders.
+
+A dashboard module describes its panels as `Panel` records (title, kind, SQL, the columns the SQL
+returns, size, and whether the simulated week guarantees rows) and `build_dashboard` turns them into
+Grafana JSON through the SDK: one place decides ids, grid positions, datasource refs and styling.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+from grafana_foundation_sdk.builders import barchart, common as cb, dashboard as db, piechart, stat, table, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common as cm, dashboard as dm
+
+from dashboards.common import DS, LEVEL_COLORS, TAG, link_to_entity
+from dashboards.sqlquery import RawSql
+
+GRID_WIDTH = 24
+Kind = Literal["stat", "table", "timeseries", "barchart", "piechart", "heatmap"]
+
+# Score thresholds of the default levels; panels showing scores colour by them.
+SCORE_STEPS = ((None, LEVEL_COLORS["low"]), (30.0, LEVEL_COLORS["medium"]), (60.0, LEVEL_COLORS["high"]),
+               (90.0, LEVEL_COLORS["critical"]))
+
+
+@dataclass
+class Panel:
+    title: str
+    kind: Kind
+    sql: str
+    columns: tuple[str, ...]          # result columns, in order (tests check them)
+    w: int = 12
+    h: int = 8
+    nonempty: bool = False            # the simulated week guarantees at least one row
+    unit: str | None = None
+    description: str = ""
+    entity_column: str | None = None  # cells of this column link to the entity drill-down
+    x_field: str | None = None        # bar chart category column
+    stacked: bool = False
+    color: str | None = None          # fixed colour (stat)
+    score_colors: bool = False        # colour by the level thresholds
+    decimals: int | None = None
+
+    @property
+    def format(self) -> str:
+        return "time_series" if self.kind == "timeseries" else "table"
+
+
+@dataclass
+class Dashboard:
+    uid: str
+    title: str
+    description: str
+    panels: list[Panel]
+    variables: list = field(default_factory=list)  # SDK variable builders
+    timezone: str = "Asia/Shanghai"
+
+
+def layout(panels: list[Panel]) -> list[dm.GridPos]:
+    """Left to right, wrapping at 24 columns; a row is as tall as its tallest panel."""
+    out, x, y, row_h = [], 0, 0, 0
+    for p in panels:
+        if p.w > GRID_WIDTH:
+            raise ValueError(f"panel {p.title!r} is wider than the grid")
+        if x + p.w > GRID_WIDTH:
+            x, y, row_h = 0, y + row_h, 0
+        out.append(dm.GridPos(h=p.h, w=p.w, x=x, y=y))
+        x += p.w
+        row_h = max(row_h, p.h)
+    return out
+
+
+def _thresholds(p: Panel) -> db.ThresholdsConfig:
+    if p.score_colors:
+        steps = [dm.Threshold(value=v, color=c) for v, c in SCORE_STEPS]
+    else:
+        steps = [dm.Threshold(value=None, color=p.color or "#5794F2")]
+    return db.ThresholdsConfig().mode(dm.ThresholdsMode.ABSOLUTE).steps(steps)
+
+
+def _legend() -> cb.VizLegendOptions:
+    return cb.VizLegendOptions().display_mode(cm.LegendDisplayMode.LIST).placement(cm.LegendPlacement.BOTTOM).show_legend(True)
+
+
+def _sdk_panel(p: Panel):
+    if p.kind == "stat":
+        b = (stat.Panel().reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+             .color_mode(cm.BigValueColorMode.BACKGROUND).graph_mode(cm.BigValueGraphMode.NONE)
+             .text_mode(cm.BigValueTextMode.VALUE))
+    elif p.kind in ("table", "heatmap"):
+        b = table.Panel().show_header(True)
+        if p.kind == "heatmap":
+            b = b.cell_options(cm.TableColoredBackgroundCellOptions(mode=cm.TableCellBackgroundDisplayMode.GRADIENT))
+    elif p.kind == "timeseries":
+        b = (timeseries.Panel().legend(_legend()).line_width(2).fill_opacity(10).show_points(cm.VisibilityMode.NEVER)
+             .span_nulls(True))
+    elif p.kind == "barchart":
+        b = barchart.Panel().legend(_legend()).show_value(cm.VisibilityMode.AUTO).fill_opacity(80)
+        if p.x_field:
+            b = b.x_field(p.x_field)
+        if p.stacked:
+            b = b.stacking(cm.StackingMode.NORMAL)
+    elif p.kind == "piechart":
+        b = (piechart.Panel().pie_type(piechart_type()).legend(piechart.PieChartLegendOptions().show_legend(True)
+             .display_mode(cm.LegendDisplayMode.LIST).placement(cm.LegendPlacement.RIGHT).values([]))
+             .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(True)))
+    else:
+        raise ValueError(f"unknown panel kind {p.kind!r}")
+    b = b.title(p.title).datasource(DS).with_target(RawSql(p.sql).format(p.format).ref_id("A").datasource(DS))
+    if p.description:
+        b = b.description(p.description)
+    if p.unit:
+        b = b.unit(p.unit)
+    if p.decimals is not None:
+        b = b.decimals(p.decimals)
+    if p.kind in ("stat", "heatmap") or p.score_colors or p.color:
+        b = b.thresholds(_thresholds(p))
+    if p.kind == "heatmap" or p.score_colors:
+        b = b.color_scheme(db.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS))
+    if p.entity_column:
+        b = b.override_by_name(p.entity_column, [dm.DynamicConfigValue(id_val="links", value=[link_to_entity()])])
+    return b
+
+
+def piechart_type():
+    from grafana_foundation_sdk.models import piechart as pm
+
+    return pm.PieChartType.DONUT
+
+
+def build_dashboard(d: Dashboard, links: list[tuple[str, str]] | None = None) -> dict:
+    """The dashboard's Grafana JSON (a dict), built with the SDK."""
+    b = (
+        db.Dashboard(d.title)
+        .uid(d.uid)
+        .description(d.description)
+        .tags([TAG])
+        .time("now-7d", "now")
+        .timezone(d.timezone)
+        .week_start("monday")
+        .refresh("5m")
+        .tooltip(dm.DashboardCursorSync.CROSSHAIR)
+        .readonly()
+        .link(db.DashboardLink("虹都中心风险监测").type(dm.DashboardLinkType.DASHBOARDS).tags([TAG])
+              .as_dropdown(True).include_vars(False).keep_time(True))
+    )
+    for title, uid in links or []:
+        b = b.link(db.DashboardLink(title).type(dm.DashboardLinkType.LINK).url(f"/d/{uid}")
+                   .include_vars(True).keep_time(True))
+    for v in d.variables:
+        b = b.with_variable(v)
+    for i, (p, pos) in enumerate(zip(d.panels, layout(d.panels)), start=1):
+        b = b.with_panel(_sdk_panel(p).id(i).grid_pos(pos))
+    return json.loads(JSONEncoder(sort_keys=True, ensure_ascii=False).encode(b.build()))
