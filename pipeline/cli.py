@@ -14,6 +14,7 @@ from pipeline.commands.export import export_app
 from pipeline.commands.persons import persons_app
 from pipeline.commands.replay import replay_command
 from pipeline.commands.rules import rules_app
+from pipeline.commands.rules_apply import register as register_rules_apply  # noqa: F401 (adds `rules apply`)
 from pipeline.commands.settings import register as register_settings_command
 from pipeline.commands.simulate import simulate_cmd
 from pipeline.commands.tokens import tokens_app
