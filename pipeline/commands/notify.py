@@ -8,7 +8,6 @@ listed (exit 2). Without `--once` it runs passes every `--interval` until SIGTER
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from pathlib import Path
@@ -16,21 +15,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.commands.access import DbOpt, open_db_or_exit
-from pipeline.commands.common import ConfigDirOpt, fail, load_config_or_exit, refuse_config
+from pipeline.commands.access import DbOpt
+from pipeline.commands.common import ConfigDirOpt, fail, refuse_config
 
 notify_app = typer.Typer(help="The notifier: escalate, resolve and notify assigned leaders.", invoke_without_command=True)
-
-
-def load_channels_or_exit(config_dir: Path | None, assignments, channels_file: Path | None = None):
-    from pipeline.config_errors import ConfigError
-    from pipeline.configset import config_file
-    from pipeline.notify.config import load_channels
-
-    try:
-        return load_channels(channels_file or config_file("channels.yaml", config_dir), assignments)
-    except ConfigError as exc:
-        raise refuse_config(exc) from None
 
 
 @notify_app.callback()
@@ -46,26 +34,24 @@ def notify_cmd(
     from datetime import timedelta
 
     from pipeline.config_errors import ConfigError
-    from pipeline.notify.config import check_environment
-    from pipeline.notify.notifier import Notifier
+    from pipeline.notify.service import build
     from pipeline.settings import load_settings
+    from pipeline.storage.db import SchemaOutdated, StorageUnavailable
     from pipeline.timeutil import duration_seconds
 
     try:
         every, age = duration_seconds(interval), duration_seconds(max_age)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    cfg = load_config_or_exit(config)
-    chans = load_channels_or_exit(config, cfg.assignments, channels)
     try:
-        check_environment(chans, os.environ)
         settings = load_settings()
+        notifier = build(settings, config, channels, db, max_age=timedelta(seconds=age))
     except ConfigError as exc:
         raise refuse_config(exc) from None
+    except (StorageUnavailable, SchemaOutdated) as exc:
+        raise fail(str(exc)) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    engine = open_db_or_exit(db)
-    notifier = Notifier(engine, cfg, chans, grafana_url=settings.grafana_url, timezone=settings.timezone,
-                        max_age=timedelta(seconds=age))
+    engine = notifier.engine
     try:
         if once:
             report = notifier.run_once(flush=True)

@@ -52,3 +52,27 @@ def test_notify_once_refuses_missing_environment_then_delivers(tmp_path, engine,
     bad.write_text("leaders:\n  L77:\n    - {type: webhook, url: 'http://127.0.0.1:9/x'}\n", encoding="utf-8")
     refused = run(app, ["notify", "--once", "--channels", str(bad), "--db", url])
     assert refused.exit_code == 2 and "unknown leader 'L77'" in refused.stderr
+
+
+def test_the_worker_can_run_the_notifier_in_a_thread_until_stopped(tmp_path, engine, receiver):
+    import time
+
+    from pipeline.notify.service import build, run_in_thread
+    from pipeline.settings import load_settings
+
+    raise_alert(engine, "a1", "location:HD-1-1203", "L01", datetime.now(UTC))
+    channels = tmp_path / "channels.yaml"
+    channels.write_text("group_wait: 1s\nleaders:\n  L01:\n    - {type: webhook, url_env: HOOK}\n", encoding="utf-8")
+    notifier = build(load_settings(), channels_file=channels, db_url=str(engine.url), env={"HOOK": receiver.url})
+    thread, stop = run_in_thread(notifier, 0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while not receiver.effective and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(5)
+        notifier.close()
+        notifier.engine.dispose()
+    assert not thread.is_alive()
+    assert len(receiver.effective) == 1
