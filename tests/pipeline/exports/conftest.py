@@ -26,7 +26,7 @@ def acknowledge_some(engine) -> None:
                 conn.execute(a.update().where(a.c.alert_id == row.alert_id).values(status="acknowledged"))
 
 
-def build_month_db(tmp, url: str) -> str:
+def build_month_db(tmp, url: str, days: int = 28) -> str:
     from typer.testing import CliRunner
 
     from pipeline.cli import app
@@ -34,7 +34,7 @@ def build_month_db(tmp, url: str) -> str:
 
     events = tmp / "month.jsonl"
     runner = CliRunner()
-    res = runner.invoke(app, ["simulate", "--days", "28", "--seed", "3", "--to", str(events)])
+    res = runner.invoke(app, ["simulate", "--days", str(days), "--seed", "3", "--to", str(events)])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["replay", str(events), "--db", url, "--json"])
     assert res.exit_code == 0, res.output
