@@ -91,7 +91,8 @@ def _sdk_panel(p: Panel):
              .color_mode(cm.BigValueColorMode.BACKGROUND).graph_mode(cm.BigValueGraphMode.NONE)
              .text_mode(cm.BigValueTextMode.VALUE))
     elif p.kind in ("table", "heatmap"):
-        b = table.Panel().show_header(True)
+        # align sets fieldConfig.defaults.custom explicitly, as the SDK's model would on reading it back
+        b = table.Panel().show_header(True).align(cm.FieldTextAlignment.AUTO)
         if p.kind == "heatmap":
             b = b.cell_options(cm.TableColoredBackgroundCellOptions(mode=cm.TableCellBackgroundDisplayMode.GRADIENT))
     elif p.kind == "timeseries":

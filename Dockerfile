@@ -1,0 +1,18 @@
+# The riskwatch image: every service of docker-compose.yml runs one `riskwatch` command in it.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# CJK font for exports and dashboard screenshots (pipeline/fonts.py)
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY pipeline ./pipeline
+COPY streams ./streams
+COPY dashboards ./dashboards
+COPY config ./config
+# Editable: the code finds config/ beside its packages (pipeline/settings.py PROJECT_ROOT = /app).
+RUN pip install -e .
+RUN useradd --system --uid 10001 riskwatch
+USER riskwatch
+CMD ["riskwatch", "--help"]
