@@ -35,10 +35,16 @@ class Settings(BaseSettings):
     topic_replication: int = Field(1, ge=1, le=16, description="Replication factor of the topics riskwatch creates")
     retention: str = Field("365d", description="How long events, rejections and contributions are kept")
     timezone: str = Field("Asia/Shanghai", description="Time zone of week and year boundaries in exports")
+    app_id: str = Field("riskwatch", pattern=r"^[A-Za-z0-9._-]{1,100}$",
+                        description="Stream app id: the Kafka consumer group and the prefix of changelog topics")
+    topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]{0,100}$",
+                              description="Prefix of every topic name the stream uses (side-by-side deployments, tests)")
+    stream_batch: int = Field(4000, ge=1, le=100_000, description="Most messages a stream agent takes in one batch")
+    dedupe_window: str = Field("30d", description="How long (event time) the stream remembers an accepted event_id to count a repeat as a duplicate")
     grafana_url: str = Field("http://127.0.0.1:3000", description="Base URL of Grafana, for drill-down links in alert notifications")
     public_url: str = Field("http://127.0.0.1:8080", description="Base URL under which `riskwatch api` is reached, for links to alerts")
 
-    @field_validator("clock_skew", "retention")
+    @field_validator("clock_skew", "retention", "dedupe_window")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
@@ -47,6 +53,10 @@ class Settings(BaseSettings):
     @property
     def clock_skew_seconds(self) -> float:
         return parse_duration(self.clock_skew).total_seconds()
+
+    @property
+    def dedupe_window_seconds(self) -> float:
+        return parse_duration(self.dedupe_window).total_seconds()
 
     @classmethod
     def settings_customise_sources(

@@ -14,6 +14,7 @@ the caller to print, store or publish.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Container
 from dataclasses import dataclass
 
 from pipeline.assignments import Assignments
@@ -66,8 +67,11 @@ class Engine:
 
     # -- processing -------------------------------------------------------------------------
 
-    def process(self, ev: Event) -> None:
-        """Apply one accepted, non-duplicate event (SPEC §3 steps 1-3)."""
+    def process(self, ev: Event, only: Container[str] | None = None) -> None:
+        """Apply one accepted, non-duplicate event (SPEC §3 steps 1-3).
+
+        `only`: apply the event to these entities and leave its other targets alone (a stream
+        partition holds some of an event's entities; the others see the event on their partitions)."""
         t = ev.t
         if self._heap and self._heap[0][0] < t:
             self._fire_due(lambda due: due < t)
@@ -79,7 +83,14 @@ class Engine:
         if rules is None:
             rules = self._relevant[(ev.kind, ev.type)] = self.ruleset.relevant(ev.kind, ev.type)
         if rules:
-            self._apply(ev, rules)
+            self._apply(ev, rules, only)
+
+    def advance(self, until: float) -> None:
+        """Fire every open deadline due strictly before `until` (SPEC §3 step 1 without an event); the
+        clock does not move. For a caller that knows no event earlier than `until` is still to come
+        (the stream's low watermark), this fires now exactly what the next event would fire first."""
+        if self._heap and self._heap[0][0] < until:
+            self._fire_due(lambda due: due < until)
 
     def finish(self, until: float | None = None) -> None:
         """End of input: the clock moves to `until` when later, and every deadline due by then fires."""
@@ -88,7 +99,7 @@ class Engine:
         clock = self.clock
         self._fire_due(lambda due: due <= clock)
 
-    def _apply(self, ev: Event, rules: list[Rule]) -> None:
+    def _apply(self, ev: Event, rules: list[Rule], only: Container[str] | None = None) -> None:
         doc = ev.doc
         deadline_rules = []
         # A late event (t < clock) sees windows and partial matches as pruned at clock − LATENESS,
@@ -99,10 +110,13 @@ class Engine:
             logic = rule.logic
             if not logic.may_apply(doc):
                 continue
+            targets = targets_of(rule, ev)
+            if only is not None:
+                targets = [target for target in targets if target[0] in only]
             if rule.type == "absence":
-                deadline_rules.append((rule, targets_of(rule, ev)))
+                deadline_rules.append((rule, targets))
                 continue
-            for entity, role, building in targets_of(rule, ev):
+            for entity, role, building in targets:
                 state = self._state(entity, building)
                 rule_state = self._rule_state(state, rule)
                 if late:
