@@ -142,29 +142,35 @@ def _overview(figures) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["指标", "本周", "上周", "变化"])
 
 
-def _reasons(parts: pd.DataFrame, rules) -> tuple[str, list[dict]]:
-    grouped = (parts.groupby("rule").agg(worth=("worth", "sum"), n=("worth", "size"), last=("fired_at", "max"))
-               .sort_values(["worth", "last"], ascending=[False, False]))
-    items = [{"rule": rid, "title": rules[rid].title if rid in rules else rid, "times": int(g.n),
-              "worth": round(float(g.worth), 2)} for rid, g in grouped.iterrows()]
-    text = "；".join(f"{i['title']}×{i['times']}（{i['worth']:.1f}分）" for i in items[:3])
-    return text, items
+def _reasons(why: pd.DataFrame, rules) -> dict[str, list[dict]]:
+    """Per entity, its rules by current worth (largest first): title, times fired, worth."""
+    if why.empty:
+        return {}
+    g = (why.groupby(["entity", "rule"], sort=False)
+         .agg(worth=("worth", "sum"), n=("worth", "size"), last=("fired_at", "max")).reset_index()
+         .sort_values(["entity", "worth", "last"], ascending=[True, False, False]))
+    out: dict[str, list[dict]] = {}
+    for entity, rid, worth, n in g[["entity", "rule", "worth", "n"]].itertuples(index=False):
+        out.setdefault(entity, []).append({"rule": rid, "title": rules[rid].title if rid in rules else rid,
+                                           "times": int(n), "worth": round(float(worth), 2)})
+    return out
 
 
 def _key_entities(key, last_scores, info, why, rules) -> tuple[Sheet, list[dict]]:
     last = dict(zip(last_scores["entity"], last_scores["score"]))
     types = dict(zip(info["ref"], info["type"])) if len(info) else {}
     buildings = dict(zip(info["ref"], info["building"])) if len(info) else {}
-    by_entity = {e: g for e, g in why.groupby("entity")} if len(why) else {}
+    reasons = _reasons(why, rules)
+    evidence = why.groupby("entity")["n_events"].sum().to_dict() if len(why) else {}
     rows, top = [], []
     for rank, (entity, score, level) in enumerate(key[["entity", "score", "level"]].itertuples(index=False), 1):
-        parts = by_entity.get(entity)
-        text, items = _reasons(parts, rules) if parts is not None else ("", [])
+        items = reasons.get(entity, [])
+        text = "；".join(f"{i['title']}×{i['times']}（{i['worth']:.1f}分）" for i in items[:3])
         before = float(last.get(entity, 0.0))
         etype = types.get(entity) or entity.split(":", 1)[0]
         rows.append([rank, entity, ENTITY_TYPE_ZH.get(etype, etype), _building(buildings.get(entity)), float(score),
                      LEVELS_ZH.get(level, level), before, round(float(score) - before, 2), text,
-                     int(parts["n_events"].sum()) if parts is not None else 0])
+                     int(evidence.get(entity, 0))])
         top.append({"entity": entity, "score": float(score), "level": level, "previous": before, "reasons": items})
     df = pd.DataFrame(rows, columns=KEY_ENTITY_COLUMNS)
     fmt = {"分值": "0.00", "上周分值": "0.00", "分值变化": "+0.00;-0.00;0.00"}
