@@ -88,8 +88,6 @@ def render_cmd(
     """Render each dashboard's panel data to PNG with matplotlib, in the dashboard's grid layout."""
     from zoneinfo import ZoneInfo
 
-    import sqlalchemy as sa
-
     from dashboards.macros import TimeRange
     from dashboards.queryrun import run_dashboard
     from dashboards.render import render_dashboard

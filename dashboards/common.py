@@ -109,11 +109,6 @@ def in_building(column: str) -> str:
     return f"COALESCE({column}, '{NO_BUILDING}') IN ($building)"
 
 
-def entity_label(column: str) -> str:
-    """An entity ref as shown to people: `person:P-0101` stays a pseudonymous id, never a name."""
-    return column
-
-
 def link_to_entity(title: str = "查看风险对象详情") -> dict:
     """A data link from a cell holding an entity ref to the drill-down, keeping the time range."""
     return {

@@ -13,7 +13,7 @@ from typing import Literal
 
 from grafana_foundation_sdk.builders import barchart, common as cb, dashboard as db, piechart, stat, table, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models import common as cm, dashboard as dm
+from grafana_foundation_sdk.models import common as cm, dashboard as dm, piechart as pm
 
 from dashboards.common import DS, LEVEL_COLORS, TAG, link_to_entity
 from dashboards.sqlquery import RawSql
@@ -105,7 +105,7 @@ def _sdk_panel(p: Panel):
         if p.stacked:
             b = b.stacking(cm.StackingMode.NORMAL)
     elif p.kind == "piechart":
-        b = (piechart.Panel().pie_type(piechart_type()).legend(piechart.PieChartLegendOptions().show_legend(True)
+        b = (piechart.Panel().pie_type(pm.PieChartType.DONUT).legend(piechart.PieChartLegendOptions().show_legend(True)
              .display_mode(cm.LegendDisplayMode.LIST).placement(cm.LegendPlacement.RIGHT).values([]))
              .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(True)))
     else:
@@ -124,12 +124,6 @@ def _sdk_panel(p: Panel):
     if p.entity_column:
         b = b.override_by_name(p.entity_column, [dm.DynamicConfigValue(id_val="links", value=[link_to_entity()])])
     return b
-
-
-def piechart_type():
-    from grafana_foundation_sdk.models import piechart as pm
-
-    return pm.PieChartType.DONUT
 
 
 def build_dashboard(d: Dashboard, links: list[tuple[str, str]] | None = None) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.models import dashboard as dm
 
-from dashboards.common import DS, NO_BUILDING, NO_BUILDING_TEXT, category_labels, level_names, q
+from dashboards.common import DS, NO_BUILDING, NO_BUILDING_TEXT, category_labels, level_names
 from pipeline.configset import ConfigSet
 from pipeline.explain import LEVEL_ZH
 
@@ -84,7 +84,3 @@ def entity() -> db.QueryVariable:
         .sort(dm.VariableSort.DISABLED)
     )
 
-
-def literal_in(values: list[str]) -> str:
-    """`'a','b'` for a fixed IN list written into SQL at build time."""
-    return ",".join(q(v) for v in values)
