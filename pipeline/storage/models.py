@@ -210,6 +210,7 @@ class ApiToken(Base):
 
 
 from pipeline.storage.alert_tables import Notification  # noqa: E402 - the notification log (issue 6)
+from pipeline.storage.stream_tables import Duplicate  # noqa: E402,F401 - the stream's duplicates (issue 5)
 
 TABLES = [m.__table__ for m in (Event, Rejection, Contribution, Entity, Alert, AlertHistory,
                                 ProcessedPosition, AuditLog, Level, PersonRecord, ApiToken, Notification)]
