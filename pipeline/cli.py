@@ -18,6 +18,7 @@ from pipeline.commands.rules_apply import register as register_rules_apply  # no
 from pipeline.commands.settings import register as register_settings_command
 from pipeline.commands.simulate import simulate_cmd
 from pipeline.commands.tokens import tokens_app
+from pipeline.commands.worker import worker_command
 from streams.cli_kafka import register as register_kafka_commands
 from dashboards.cli import dashboards_app
 
@@ -42,6 +43,7 @@ app.add_typer(notify_app, name="notify")
 app.add_typer(api_app, name="api")
 app.add_typer(dashboards_app, name="dashboards")
 register_kafka_commands(app)
+app.command("worker")(worker_command)
 
 if __name__ == "__main__":
     app()

@@ -80,16 +80,31 @@ def produce(
         Optional[int], typer.Option(min=1, help="Partitions when the topic is created [default: settings topic_partitions]")
     ] = None,
     bootstrap: BootstrapOpt = None,
+    partition_by: Annotated[
+        str,
+        typer.Option(
+            "--partition-by",
+            help="occurred_at: equal times on one partition, each partition a time-ordered subsequence of a "
+            "time-ordered file (what the stream's clock: event needs, docs/stream.md); none: Kafka's default",
+        ),
+    ] = "occurred_at",
 ) -> None:
     """Send every line of FILE as one message to TOPIC, creating the topic when it is missing."""
     if str(file) != "-" and not file.is_file():
         raise _fail(f"{file}: no such file")
+    if partition_by not in ("occurred_at", "none"):
+        raise _fail("--partition-by must be occurred_at or none")
     settings = _settings()
     bootstrap = bootstrap or settings.kafka_bootstrap
     wanted = partitions or settings.topic_partitions
     try:
         actual = create_topic(bootstrap, topic, wanted, settings.topic_replication)
-        sent = produce_lines(bootstrap, topic, _read_lines(file))
+        partition_fn = None
+        if partition_by == "occurred_at":
+            from streams.partitioning import OccurredAtPartitioner
+
+            partition_fn = OccurredAtPartitioner(actual)
+        sent = produce_lines(bootstrap, topic, _read_lines(file), partition_fn=partition_fn)
     except (KafkaUnavailable, UnknownTopic) as exc:
         raise _fail(str(exc)) from None
     mismatch = partitions is not None and actual != partitions

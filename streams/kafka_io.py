@@ -129,8 +129,11 @@ def produce_lines(
     key_fn: Callable[[bytes], bytes | str | None] | None = None,
     *,
     connect_timeout: float | None = None,
+    partition_fn: Callable[[bytes], int | None] | None = None,
 ) -> int:
     """Send each line as one message to an existing topic; return how many were sent.
+
+    `partition_fn(line)` picks the partition (None: Kafka's partitioner; see streams/partitioning.py).
 
     acks=all so a returned count means every message is on the broker's log; a failed send
     raises after the flush instead of being dropped. Lines are sent as they are (no stripping):
@@ -153,7 +156,8 @@ def produce_lines(
     try:
         for line in lines:
             key = _as_key(key_fn(line)) if key_fn else None
-            producer.send(topic, value=line, key=key).add_errback(failures.append)
+            partition = partition_fn(line) if partition_fn else None
+            producer.send(topic, value=line, key=key, partition=partition).add_errback(failures.append)
             count += 1
         producer.flush()
     finally:

@@ -1,0 +1,381 @@
+"""The Faust application: three agents, two changelog-backed tables, a progress timer.
+
+    events.raw ──ingest──► events.dlq, events.ingested, events.by-entity (+ ticks)
+    events.by-entity ──score──► risk.updates, alerts
+    events.ingested + events.dlq + risk.updates + alerts ──sink──► database
+
+The logic lives in streams/ingest.py, scoring.py and sink.py; this module moves messages between
+them and Kafka, and decides when a source message may be acked. At-least-once with exactly-once
+effects:
+- every agent takes batches with `Stream.noack_take` and acks nothing on its own;
+- ingest: a batch's messages are acked after everything it sent (fan-out, ticks, DLQ, ingested,
+  table changelog) is acknowledged by the broker;
+- score: outputs (risk.updates, alerts) are sent and acknowledged FIRST, then the changed table
+  values, then messages are acked in offset order once all their records are applied
+  (streams/acks.py). A crash between outputs and table write re-applies the records from the
+  previous state and sends the same outputs again: the sink's writes are idempotent;
+- sink: messages are acked after the database transaction committed.
+Table writes go straight to the changelog topic with an explicit partition (`_put`): the agents
+work on batches spanning partitions, where Faust's `table[key] = value` would pick the partition of
+whatever event happens to be current.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import faust
+from faust.types import TP
+
+from pipeline.configset import ConfigSet
+from pipeline.settings import Settings
+from pipeline.storage.db import StorageUnavailable
+from streams import codec
+from streams.acks import AckQueue
+from streams.ingest import Ingest
+from streams.partitioning import EntityPartitioner
+from streams.scoring import PartitionScorer, clock_key
+from streams.sink import StreamWriter, decode
+from streams.topics import ENTITY_TABLE, INGEST_TABLE, PartitionCounts, TopicNames
+
+log = logging.getLogger("riskwatch.stream")
+
+MAX_MESSAGE = 900_000          # bytes per produced message (broker default limit ~1 MB)
+TICK_EVERY = 0.25              # seconds between checks of the ingest's progress
+IDLE_TICK = 1.0                # seconds between ticks when nothing changed
+TAKE_WITHIN = 0.05             # seconds an agent waits to fill a batch
+
+
+@dataclass
+class Counters:
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    applied: int = 0
+    contributions: int = 0
+    alerts: int = 0
+    written: int = 0
+
+
+def chunks(items: list, encode, limit: int = MAX_MESSAGE):
+    """Encode `items` into messages of at most `limit` bytes (halving the list as needed)."""
+    value = encode(items)
+    if len(value) <= limit or len(items) <= 1:
+        yield items, value
+        return
+    half = len(items) // 2
+    yield from chunks(items[:half], encode, limit)
+    yield from chunks(items[half:], encode, limit)
+
+
+class StreamApp:
+    def __init__(
+        self,
+        settings: Settings,
+        cfg: ConfigSet,
+        writer: StreamWriter,
+        counts: PartitionCounts,
+        *,
+        clock: str,
+        datadir: Path,
+    ):
+        self.settings = settings
+        self.cfg = cfg
+        self.writer = writer
+        self.counts = counts
+        self.clock = clock
+        self.names = names = TopicNames.make(settings.topic_prefix, settings.app_id)
+        self.counters = Counters()
+        self.started = time.monotonic()
+        bootstrap = ";".join(f"kafka://{h.strip()}" for h in settings.kafka_bootstrap.split(",") if h.strip())
+        self.app = app = faust.App(
+            settings.app_id,
+            broker=bootstrap,
+            store="memory://",
+            datadir=str(datadir),
+            web_enabled=False,
+            topic_partitions=settings.topic_partitions,
+            topic_replication_factor=settings.topic_replication,
+            topic_disable_leader=True,
+            processing_guarantee="at_least_once",
+            stream_wait_empty=False,
+            stream_buffer_maxsize=max(4 * settings.stream_batch, 4096),
+            broker_commit_interval=1.0,
+            consumer_auto_offset_reset="earliest",
+            producer_linger_ms=5,
+            producer_max_batch_size=256 * 1024,
+            producer_max_request_size=4 * 1024 * 1024,
+            table_standby_replicas=1,
+        )
+        raw_codec = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+        self.raw_topic = app.topic(names.raw, partitions=counts.raw, **raw_codec)
+        self.by_entity_topic = app.topic(names.by_entity, partitions=counts.by_entity, **raw_codec)
+        self.sink_topic = app.topic(names.ingested, names.dlq, names.updates, names.alerts, **raw_codec)
+        raw_table = dict(key_type=bytes, value_type=bytes)   # raw serializers: values are our orjson bytes
+        self.ingest_table = app.Table(INGEST_TABLE, partitions=counts.raw, help="accepted event ids, progress",
+                                      **raw_table)
+        self.entity_table = app.Table(ENTITY_TABLE, partitions=counts.by_entity,
+                                      help="per-entity engine state and applied positions", **raw_table)
+
+        self.ingest = Ingest(cfg, names.raw, counts.by_entity, clock=clock,
+                             max_skew=settings.clock_skew_seconds, dedupe_window=settings.dedupe_window_seconds)
+        self.partition_of = EntityPartitioner(counts.by_entity)
+        self.scorers: dict[int, PartitionScorer] = {}
+        self.score_acks = AckQueue()
+        self.ingest_lock = asyncio.Lock()
+        self.score_lock = asyncio.Lock()
+        self.ready = False
+        self._last_ticks: list | None = None
+        self._last_tick_at = 0.0
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskwatch-sink")
+        self.sink_backlog = 0
+
+        batch = settings.stream_batch
+        app.agent(self.raw_topic, name="riskwatch.ingest")(self._ingest_agent(batch))
+        app.agent(self.by_entity_topic, name="riskwatch.score")(self._score_agent(batch))
+        app.agent(self.sink_topic, name="riskwatch.sink")(self._sink_agent(batch))
+        app.timer(TICK_EVERY, name="riskwatch.ticks")(self._tick_timer)
+        app.timer(10.0, name="riskwatch.progress")(self._progress_timer)
+        app.on_partitions_revoked.connect(self._on_revoked)
+        app.on_rebalance_complete.connect(self._on_rebalance_complete)
+
+    # -- rebalancing ---------------------------------------------------------------------------------
+
+    async def _on_revoked(self, sender, revoked, **kwargs) -> None:
+        self.ready = False
+        async with self.ingest_lock, self.score_lock:
+            for tp in revoked:
+                if tp.topic == self.names.raw:
+                    self.ingest.forget(tp.partition)
+                elif tp.topic == self.names.by_entity:
+                    self.scorers.pop(tp.partition, None)
+            gone = set(revoked)
+            self.score_acks.drop(lambda tp: tp not in gone)
+        log.info("partitions revoked", extra={"partitions": sorted(f"{tp.topic}/{tp.partition}" for tp in revoked)})
+
+    async def _on_rebalance_complete(self, sender, **kwargs) -> None:
+        self.ready = True
+        mine = sorted(f"{tp.topic}/{tp.partition}" for tp in self.app.consumer.assignment()
+                      if tp.topic in self.names.consumed)
+        log.info("partitions assigned", extra={"partitions": mine})
+
+    def _assigned(self, topic: str) -> list[int]:
+        return sorted(tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic)
+
+    # -- table writes ----------------------------------------------------------------------------------
+
+    async def _put(self, table, partition: int, key: bytes, value: bytes | None):
+        """Write a table value (None: delete) to the local store and the changelog; returns the send
+        future, acknowledged once the changelog has it."""
+        if value is None:
+            table.data.pop(key, None)
+        else:
+            table.data[key] = value
+        return await self.app.producer.send(
+            table.changelog_topic.get_topic_name(), key, value, partition, None, None)
+
+    async def _send(self, topic: str, key: bytes | None, value: bytes, partition: int | None):
+        return await self.app.producer.send(topic, key, value, partition, None, None)
+
+    # -- ingest -------------------------------------------------------------------------------------
+
+    def _ingest_agent(self, batch: int):
+        async def ingest(stream):
+            async for events in stream.noack_take(batch, within=TAKE_WITHIN):
+                generation = self.app.consumer_generation_id
+                current = [e for e in events if e.message.generation_id == generation]
+                async with self.ingest_lock:
+                    if current:
+                        await self._ingest_batch(current)
+                for event in current:
+                    await stream.ack(event)
+        return ingest
+
+    def _load_raw(self, p: int) -> None:
+        if p not in self.ingest.loaded:
+            prefix_s, meta = b"s:%d:" % p, b"m:%d" % p
+            items = [(k, v) for k, v in self.ingest_table.data.items() if k.startswith(prefix_s) or k == meta]
+            self.ingest.restore(p, items)
+
+    async def _ingest_batch(self, events) -> None:
+        messages = []
+        for event in events:
+            m = event.message
+            self._load_raw(m.partition)
+            messages.append((m.partition, m.offset, event.value))
+        out = self.ingest.process(messages, now=time.time())
+        c = self.counters
+        c.read += len(messages)
+        c.accepted += out.accepted
+        c.rejected += out.rejected
+        c.duplicates += out.duplicates
+        names = self.names
+        futures = []
+        ticks = self._ticks()
+        header = {"n": self.counts.raw}
+        for P in range(self.counts.by_entity):
+            records = out.by_entity.get(P, [])
+            parts = list(chunks(records, lambda r: codec.dumps({"r": r})))
+            for i, (part, value) in enumerate(parts):
+                if i == len(parts) - 1:
+                    value = codec.dumps({"r": part, **header, "k": ticks})
+                futures.append(await self._send(names.by_entity, None, value, P))
+        for p, doc in out.ingested.items():
+            for part, value in chunks(doc["e"], lambda e: codec.dumps({"p": p, "e": e, "d": []})):
+                futures.append(await self._send(names.ingested, None, value, p))
+            if doc["d"]:
+                futures.append(await self._send(names.ingested, None, codec.dumps({"p": p, "e": [], "d": doc["d"]}), p))
+        for p, value in out.dlq:
+            futures.append(await self._send(names.dlq, None, value, p))
+        for p, key, value in out.state:
+            futures.append(await self._put(self.ingest_table, p, key, value))
+        self._last_ticks, self._last_tick_at = ticks, time.monotonic()
+        await asyncio.gather(*futures)
+
+    def _caught_up(self, p: int) -> bool:
+        tp = TP(self.names.raw, p)
+        done = self.ingest.next_offset.get(p)
+        if done is None:
+            done = self.app.consumer._committed_offset.get(tp) or 0
+        try:
+            end = self.app.consumer.highwater(tp)
+        except Exception:  # noqa: BLE001 - not fetched yet
+            end = None
+        return end is not None and done >= end
+
+    def _ticks(self) -> list:
+        out = []
+        for p in self._assigned(self.names.raw):
+            self._load_raw(p)
+            out.append(self.ingest.tick(p, self._caught_up(p)))
+        return out
+
+    async def _tick_timer(self) -> None:
+        """Progress ticks while the ingest is idle (a batch sends its own with its records)."""
+        if not self.ready or self.app.rebalancing:
+            return
+        async with self.ingest_lock:
+            ticks = self._ticks()
+            if not ticks:
+                return
+            if ticks == self._last_ticks and time.monotonic() - self._last_tick_at < IDLE_TICK:
+                return
+            value = codec.dumps({"r": [], "n": self.counts.raw, "k": ticks})
+            futures = [await self._send(self.names.by_entity, None, value, P) for P in range(self.counts.by_entity)]
+            self._last_ticks, self._last_tick_at = ticks, time.monotonic()
+        await asyncio.gather(*futures)
+
+    # -- scoring ------------------------------------------------------------------------------------
+
+    def _score_agent(self, batch: int):
+        async def score(stream):
+            async for events in stream.noack_take(batch, within=TAKE_WITHIN):
+                async with self.score_lock:
+                    generation = self.app.consumer_generation_id
+                    current = [e for e in events if e.message.generation_id == generation]
+                    await self._score_batch(current)
+                    ready = self.score_acks.ready()
+                for event in ready:
+                    await stream.ack(event)
+        return score
+
+    def _scorer(self, P: int) -> PartitionScorer:
+        scorer = self.scorers.get(P)
+        if scorer is None:
+            scorer = self.scorers[P] = PartitionScorer(P, self.cfg, self.clock)
+            meta = clock_key(P)
+            partition_of = self.partition_of
+            items = [
+                (k, v) for k, v in self.entity_table.data.items()
+                if k == meta or (k[:1] != b"~" and partition_of(k.decode("utf-8")) == P)
+            ]
+            scorer.restore(items)
+            log.info("scoring partition restored", extra={"partition": P, "entities": len(items)})
+        return scorer
+
+    async def _score_batch(self, events) -> None:
+        for event in events:
+            m = event.message
+            scorer = self._scorer(m.partition)
+            token = self.score_acks.add(m.tp, event)
+            scorer.receive(codec.loads(event.value), token)
+        now = time.time()
+        flushed = [(P, scorer.flush(now)) for P, scorer in self.scorers.items()]
+        names = self.names
+        outputs = []
+        for _, out in flushed:
+            for c in out.contributions:
+                outputs.append(await self._send(names.updates, c.entity.encode(), codec.contribution_value(c), None))
+            for e in out.entities:
+                outputs.append(await self._send(names.updates, e.ref.encode(), codec.entity_value(e), None))
+            for a in out.alerts:
+                outputs.append(await self._send(names.alerts, a.entity.encode(), codec.alert_value(a), None))
+                log.info("alert " + a.change, extra={"entity": a.entity, "alert_id": a.alert_id,
+                                                     "alert_level": a.level, "correlation_id": a.alert_id})
+            self.counters.applied += out.applied
+            self.counters.contributions += len(out.contributions)
+            self.counters.alerts += len(out.alerts)
+        if outputs:
+            await asyncio.gather(*outputs)
+        writes = []
+        for P, out in flushed:
+            for key, value in out.state:
+                writes.append(await self._put(self.entity_table, P, key, value))
+        if writes:
+            await asyncio.gather(*writes)
+
+    # -- sink ---------------------------------------------------------------------------------------
+
+    def _sink_agent(self, batch: int):
+        async def sink(stream):
+            loop = asyncio.get_running_loop()
+            await self._in_db(loop, lambda: self.writer.write_levels(self.cfg.rules.levels))
+            async for events in stream.noack_take(batch, within=TAKE_WITHIN):
+                generation = self.app.consumer_generation_id
+                current = [e for e in events if e.message.generation_id == generation]
+                if not current:
+                    continue
+                data = decode([(e.message.topic, e.message.partition, e.message.offset, e.value) for e in current],
+                              self.names)
+                self.sink_backlog = len(current)
+                result = await self._in_db(loop, lambda: self.writer.write_stream(data))
+                self.sink_backlog = 0
+                self.counters.written += data.rows
+                log.debug("batch written", extra={"rows": result.rows, "attempts": result.attempts})
+                for event in current:
+                    await stream.ack(event)
+        return sink
+
+    async def _in_db(self, loop, work):
+        """Run a database write in the sink's thread until it succeeds (the database may be away)."""
+        delay = 0.5
+        while True:
+            try:
+                return await loop.run_in_executor(self._db, work)
+            except StorageUnavailable as exc:
+                log.warning("database unavailable; batch kept, retrying", extra={"error": str(exc), "retry_in": delay})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    # -- progress -----------------------------------------------------------------------------------
+
+    async def _progress_timer(self) -> None:
+        c = self.counters
+        waiting = sum(s.waiting for s in self.scorers.values())
+        log.info("progress", extra={
+            "read": c.read, "accepted": c.accepted, "rejected": c.rejected, "duplicates": c.duplicates,
+            "applied": c.applied, "contributions": c.contributions, "alerts": c.alerts, "rows_written": c.written,
+            "waiting": waiting, "unacked_scoring": self.score_acks.held(),
+            "events_per_s": round(c.read / max(time.monotonic() - self.started, 1e-9), 1),
+        })
+
+    def idle(self) -> bool:
+        """Nothing waiting here: every scorer's sources caught up, nothing pending, sink not writing."""
+        return all(s.watermark.caught_up() and not s.waiting for s in self.scorers.values()) \
+            and self.sink_backlog == 0

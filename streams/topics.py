@@ -1,0 +1,152 @@
+"""The stream's topics: names (with the deployment's prefix), partition counts, explicit creation.
+
+    events.raw        input (SPEC §1), one event per message; producers own it
+    events.dlq        rejections: reason, original bytes, source partition and offset (per message)
+    events.ingested   accepted events and duplicates, batched per source partition (for the sink)
+    events.by-entity  accepted events fanned out per target entity (partition = the entity's), plus
+                      the ingest's progress ticks (streams/watermark.py), batched per partition
+    risk.updates      contributions (with the entity's score and level) and entity records
+    alerts            alert changes (raised, upgraded, attached), keyed by entity
+    <app_id>-ingest-state-changelog, <app_id>-entity-state-changelog   compacted Faust table changelogs
+
+Every topic is created here with kafka-python's admin client before the Faust app starts, with the
+configured replication: the keyed topics and the changelogs cannot change their partition count
+later without moving state (docs/stream.md says how to size them). `events.raw` keeps the count it
+was created with (by `riskwatch produce` or an operator); events.dlq and events.ingested follow it,
+so a source partition maps to the same partition number there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient
+from kafka import errors as kerrors
+from kafka.admin import NewTopic
+
+INGEST_TABLE = "ingest-state"
+ENTITY_TABLE = "entity-state"
+
+CHANGELOG_CONFIG = {
+    "cleanup.policy": "compact",
+    # Roll segments hourly so the cleaner can compact them (it never touches the active segment).
+    "segment.ms": str(3_600_000),
+    "min.cleanable.dirty.ratio": "0.2",
+}
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    raw: str
+    dlq: str
+    ingested: str
+    by_entity: str
+    updates: str
+    alerts: str
+    app_id: str
+
+    @classmethod
+    def make(cls, prefix: str = "", app_id: str = "riskwatch") -> TopicNames:
+        return cls(
+            raw=f"{prefix}events.raw",
+            dlq=f"{prefix}events.dlq",
+            ingested=f"{prefix}events.ingested",
+            by_entity=f"{prefix}events.by-entity",
+            updates=f"{prefix}risk.updates",
+            alerts=f"{prefix}alerts",
+            app_id=app_id,
+        )
+
+    def changelog(self, table: str) -> str:
+        """Faust's name for a table's changelog topic."""
+        return f"{self.app_id}-{table}-changelog"
+
+    @property
+    def consumed(self) -> tuple[str, ...]:
+        """Every topic the worker's consumer group reads (status and drain checks use them)."""
+        return (self.raw, self.by_entity, self.ingested, self.dlq, self.updates, self.alerts)
+
+
+@dataclass(frozen=True)
+class PartitionCounts:
+    raw: int
+    by_entity: int
+    outputs: int
+
+
+def ensure_topics(
+    bootstrap: str, names: TopicNames, partitions: int, replication: int, *, timeout: float = 15.0
+) -> PartitionCounts:
+    """Create every missing topic; return the partition counts in force.
+
+    events.raw keeps its count when it exists; events.dlq and events.ingested get the same count.
+    by-entity, risk.updates and alerts get `partitions` when created. The changelogs get the count
+    of the topic whose partitions they mirror (Faust co-partitions tables with their source).
+    """
+    from streams.kafka_io import _connect
+
+    admin = _connect(KafkaAdminClient, bootstrap, None, request_timeout_ms=int(timeout * 1000))
+    try:
+        existing = _partition_counts(admin, [names.raw, names.by_entity])
+        raw = existing.get(names.raw) or partitions
+        by_entity = existing.get(names.by_entity) or partitions
+        wanted = {
+            names.raw: (raw, {}),
+            names.dlq: (raw, {}),
+            names.ingested: (raw, {}),
+            names.by_entity: (by_entity, {}),
+            names.updates: (partitions, {}),
+            names.alerts: (partitions, {}),
+            names.changelog(INGEST_TABLE): (raw, CHANGELOG_CONFIG),
+            names.changelog(ENTITY_TABLE): (by_entity, CHANGELOG_CONFIG),
+        }
+        present = set(admin.list_topics())
+        new = [
+            NewTopic(name, num_partitions=n, replication_factor=replication, topic_configs=dict(config))
+            for name, (n, config) in wanted.items()
+            if name not in present
+        ]
+        if new:
+            try:
+                admin.create_topics(new, timeout_ms=int(timeout * 1000))
+            except kerrors.TopicAlreadyExistsError:
+                pass  # another worker created them at the same moment
+        admin.wait_for_topics(list(wanted), timeout_ms=int(timeout * 1000))
+        counts = _partition_counts(admin, list(wanted))
+    finally:
+        admin.close()
+    mismatched = [
+        f"{name} has {counts.get(name)} partitions, expected {n}"
+        for name, (n, _) in wanted.items()
+        if name not in (names.updates, names.alerts) and counts.get(name) != n
+    ]
+    if mismatched:
+        raise TopicLayoutError("; ".join(mismatched))
+    return PartitionCounts(raw=raw, by_entity=by_entity, outputs=counts.get(names.updates) or partitions)
+
+
+class TopicLayoutError(Exception):
+    """Existing topics whose partition counts do not fit together (see docs/stream.md)."""
+
+
+def _partition_counts(admin: KafkaAdminClient, topics: list[str]) -> dict[str, int]:
+    out = {}
+    for info in admin.describe_topics(topics):
+        if info.get("error_code", 0) == 0 and info.get("partitions"):
+            out[info.get("name") or info.get("topic")] = len(info["partitions"])
+    return out
+
+
+def delete_topics(bootstrap: str, names: TopicNames) -> None:
+    """Delete every topic of this deployment (tests)."""
+    from streams.kafka_io import _connect
+
+    admin = _connect(KafkaAdminClient, bootstrap, None)
+    try:
+        present = set(admin.list_topics())
+        mine = [t for t in (*names.consumed, names.changelog(INGEST_TABLE), names.changelog(ENTITY_TABLE))
+                if t in present]
+        if mine:
+            admin.delete_topics(mine)
+    finally:
+        admin.close()
