@@ -53,10 +53,12 @@ FAST = RetryPolicy(attempts_per_pass=3, base=0.01, max_wait_in_pass=1.0, max_bac
 SERVER_LOCK = Path(tempfile.gettempdir()) / "riskwatch-pg-restart.lock"
 
 
-@pytest.fixture(scope="session")
-def alert_db(pg_url):
+@contextlib.contextmanager
+def server_shared_lock(timeout: float = 180.0):
+    """Hold the restart lock shared for one test (never across tests: the restart test in this
+    session needs it exclusive in between)."""
     with open(SERVER_LOCK, "a") as fh:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -65,28 +67,36 @@ def alert_db(pg_url):
                 if time.monotonic() > deadline:
                     pytest.fail("PostgreSQL restart lock held too long", pytrace=False)
                 time.sleep(0.2)
-        name = f"rw_alert_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.engine.make_url(pg_url).set(database=name)
-        engine = db.make_engine(url)
         try:
-            db.upgrade(engine)
-            yield engine
+            yield
         finally:
-            engine.dispose()
-            with contextlib.suppress(Exception), admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def alert_db(pg_url):
+    name = f"rw_alert_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    with server_shared_lock(), admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine = db.make_engine(sa.engine.make_url(pg_url).set(database=name))
+    try:
+        with server_shared_lock():
+            db.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with contextlib.suppress(Exception), server_shared_lock(), admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture
 def engine(alert_db):
-    with alert_db.begin() as conn:
-        conn.execute(sa.text("TRUNCATE alerts, alert_history, notifications, contributions, entities, api_tokens"))
-    return alert_db
+    with server_shared_lock():
+        with alert_db.begin() as conn:
+            conn.execute(sa.text("TRUNCATE alerts, alert_history, notifications, contributions, entities, api_tokens"))
+        yield alert_db
 
 
 @pytest.fixture(scope="session")
