@@ -22,14 +22,14 @@ import sqlalchemy as sa
 
 from pipeline.alerting import actions
 from pipeline.alerting.escalation import due_escalations
-from pipeline.alerting.records import HISTORY, NOTIFICATIONS, aware, get_alert, top_contributions
+from pipeline.alerting.records import HISTORY, aware, get_alert, top_contributions
 from pipeline.alerting.resolution import current_score, due_resolutions
 from pipeline.configset import ConfigSet
 from pipeline.notify import outbox
 from pipeline.notify.channels import CHANNELS
 from pipeline.notify.channels.base import Channel, Context
 from pipeline.notify.config import ChannelsConfig
-from pipeline.notify.delivery import RetryPolicy, deliver
+from pipeline.notify.delivery import Outcome, RetryPolicy, deliver
 from pipeline.notify.notices import Notice, Reason, Renderer
 
 log = logging.getLogger(__name__)
@@ -149,8 +149,6 @@ class Notifier:
             group, message = item
             channel = self._channels.get((group.leader_id, group.channel))
             if channel is None:
-                from pipeline.notify.delivery import Outcome
-
                 return group, Outcome(False, 1, f"channel {group.channel} of {group.leader_id} is no longer configured",
                                       permanent=True)
             previous = max(r.attempts for r in group.rows)
@@ -249,5 +247,3 @@ class _AdvisoryLock:
         finally:
             self.conn.close()
 
-
-__all__ = ["Notifier", "PassReport", "NOTIFICATIONS"]
