@@ -261,6 +261,16 @@ class Engine:
                     for due, key in rule.logic.due(rule_state):
                         self._push(due, rule, entity, key)
 
+    def end_alert(self, entity: str, alert_id: str) -> bool:
+        """Forget the entity's open alert once the workflow resolved or closed it (SPEC §5), so that
+        the next firing at alert level raises a new alert instead of attaching to the ended one.
+        Returns whether that alert was the open one (a stale or repeated notice changes nothing)."""
+        state = self.entities.get(entity)
+        if state is None or state["a"] is None or state["a"]["id"] != alert_id:
+            return False
+        state["a"] = None
+        return True
+
     def drain(self) -> list[Contribution | AlertChange]:
         out, self.outbox = self.outbox, []
         return out

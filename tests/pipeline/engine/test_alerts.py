@@ -196,3 +196,32 @@ def test_a_checkpoints_building_comes_from_area_yaml_when_the_event_lacks_it(tmp
     assert got == {"checkpoint:CP-1-LOBBY": "LB", "location:HD-1-B1-garage": "LB", "checkpoint:CP-UNKNOWN": "LD"}
     # and the multiplier agrees: building 1 counts 1.5
     assert ek.entity_line(recs, "checkpoint:CP-1-LOBBY")["contributions"][0]["points"] == 1.5
+
+
+def test_an_ended_alert_lets_the_next_firing_raise_a_new_one():
+    import orjson
+
+    from pipeline.configset import load_config
+    from pipeline.contract import parse_event
+    from pipeline.engine.engine import Engine
+
+    cfg = load_config()
+    engine = Engine(cfg.rules, cfg.area, cfg.assignments)
+
+    def threat(n: int, day: int):
+        return parse_event(orjson.dumps({
+            "event_id": f"t-{n}", "kind": "dispute", "type": "reported", "source": "mediation",
+            "occurred_at": f"2024-11-{day:02d}T10:00:00+08:00", "tags": ["threat_of_violence"],
+            "subjects": [{"type": "person", "id": "P-0900", "role": "party"}],
+            "attributes": {"case_id": f"MD-{n}"},
+        }), cfg.vocabulary)
+
+    engine.process(threat(1, 4))
+    first = [c for c in engine.drain() if getattr(c, "change", None) == "raised"]
+    assert len(first) == 1
+    assert not engine.end_alert("person:P-0900", "not-this-one")
+    assert engine.end_alert("person:P-0900", first[0].alert_id)
+    assert not engine.end_alert("person:P-0900", first[0].alert_id)
+    engine.process(threat(2, 6))
+    second = [c for c in engine.drain() if getattr(c, "change", None) == "raised"]
+    assert len(second) == 1 and second[0].alert_id != first[0].alert_id
