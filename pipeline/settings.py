@@ -6,7 +6,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -43,8 +43,13 @@ class Settings(BaseSettings):
     dedupe_window: str = Field("30d", description="How long (event time) the stream remembers an accepted event_id to count a repeat as a duplicate")
     grafana_url: str = Field("http://127.0.0.1:3000", description="Base URL of Grafana, for drill-down links in alert notifications")
     public_url: str = Field("http://127.0.0.1:8080", description="Base URL under which `riskwatch api` is reached, for links to alerts")
+    link_secret: SecretStr | None = Field(
+        None, description="Key (at least 32 characters, e.g. `openssl rand -hex 32`) signing the alert page links in "
+        "notifications, the page's forms and logins; `riskwatch api` refuses to serve the alert pages without it")
+    link_ttl: str = Field("72h", description="How long an alert page link in a notification stays valid (one action)")
+    session_ttl: str = Field("12h", description="How long a leader stays logged in to the alert list page (/alerts)")
 
-    @field_validator("clock_skew", "retention", "dedupe_window")
+    @field_validator("clock_skew", "retention", "dedupe_window", "link_ttl", "session_ttl")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
@@ -57,6 +62,14 @@ class Settings(BaseSettings):
     @property
     def dedupe_window_seconds(self) -> float:
         return parse_duration(self.dedupe_window).total_seconds()
+
+    @property
+    def link_ttl_seconds(self) -> float:
+        return parse_duration(self.link_ttl).total_seconds()
+
+    @property
+    def session_ttl_seconds(self) -> float:
+        return parse_duration(self.session_ttl).total_seconds()
 
     @classmethod
     def settings_customise_sources(

@@ -1,4 +1,6 @@
-"""`riskwatch api [--host] [--port]`: serve the alert API (pipeline/api/app.py) with uvicorn."""
+"""`riskwatch api [--host] [--port] [--no-pages]`: serve the alert API (pipeline/api/app.py) and the
+leader's alert pages (pipeline/web, issue 9) with uvicorn. The pages need RISKWATCH_LINK_SECRET:
+without it the command refuses to start (one line), unless --no-pages serves the JSON API alone."""
 
 from __future__ import annotations
 
@@ -7,27 +9,46 @@ from typing import Annotated
 import typer
 
 from pipeline.commands.access import DbOpt, open_db_or_exit
-from pipeline.commands.common import ConfigDirOpt, load_config_or_exit
+from pipeline.commands.common import ConfigDirOpt, fail, load_config_or_exit, refuse_config
 
-api_app = typer.Typer(help="The alert HTTP API (OpenAPI at /openapi.json).", invoke_without_command=True)
+api_app = typer.Typer(help="The alert HTTP API (OpenAPI at /openapi.json) and the leaders' alert pages.",
+                      invoke_without_command=True)
 
 
 @api_app.callback()
 def api_cmd(
     host: Annotated[str, typer.Option("--host", help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8080,
+    no_pages: Annotated[bool, typer.Option("--no-pages", help="Serve only the JSON API, not the alert pages "
+                                           "(/a/{id}, /alerts in a browser, /login)")] = False,
     config: ConfigDirOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Serve GET /alerts, GET /alerts/{id}, POST /alerts/{id}/ack, POST /alerts/{id}/close."""
+    """Serve GET /alerts, GET /alerts/{id}, POST /alerts/{id}/ack, POST /alerts/{id}/close and the alert pages."""
     import uvicorn
 
     from pipeline.api.app import create_app
+    from pipeline.config_errors import ConfigError
+    from pipeline.settings import load_settings
+    from pipeline.web.links import Keys, LinkSecretMissing
 
     cfg = load_config_or_exit(config)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise refuse_config(exc) from None
+    if not no_pages:
+        try:
+            Keys.from_settings(settings)
+        except LinkSecretMissing as exc:
+            raise fail(f"{exc}; or pass --no-pages to serve only the JSON API") from None
     engine = open_db_or_exit(db)
     try:
-        uvicorn.run(create_app(engine, cfg.assignments), host=host, port=port, log_level="info",
-                    proxy_headers=False, server_header=False)
+        app = create_app(engine, cfg.assignments)
+        if not no_pages:
+            from pipeline.web.pages import mount_from_settings
+
+            mount_from_settings(app, cfg, settings)
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
     finally:
         engine.dispose()

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -19,10 +20,12 @@ def build(settings, config_dir: Path | None = None, channels_file: Path | None =
           db_url: str | None = None, env: Mapping[str, str] | None = None,
           max_age: timedelta = timedelta(days=7)) -> Notifier:
     """A Notifier on the settings' database and config; ConfigError for any config or environment
-    problem, StorageUnavailable/SchemaOutdated for the database."""
+    problem, StorageUnavailable/SchemaOutdated for the database. With `link_secret` set, every notice
+    carries its leader's signed link to the alert page (pipeline/web/links.py)."""
     from pipeline.configset import config_file, load_config
     from pipeline.notify.config import check_environment, load_channels
     from pipeline.storage.db import open_database
+    from pipeline.web.links import alert_link_hook
 
     env = dict(os.environ) if env is None else env
     config_dir = config_dir or settings.config_dir
@@ -31,7 +34,7 @@ def build(settings, config_dir: Path | None = None, channels_file: Path | None =
     check_environment(channels, env)
     engine = open_database(db_url or settings.db_url)
     return Notifier(engine, config, channels, grafana_url=settings.grafana_url, timezone=settings.timezone,
-                    env=env, max_age=max_age)
+                    env=env, max_age=max_age, alert_link=alert_link_hook(settings, logging.getLogger(__name__)))
 
 
 def run_in_thread(notifier: Notifier, interval: float) -> tuple[threading.Thread, threading.Event]:

@@ -1,0 +1,165 @@
+"""Signed, expiring, per-leader per-alert links to the alert page (issue 9).
+
+A notification to leader L about alert A carries `{public_url}/a/{A}?t=<token>`:
+
+    token = "1." b64url(L) "." expiry "." nonce "." b64url(HMAC-SHA256(link_key, message))
+    message = "riskwatch-alert-link/1" NUL A NUL L NUL expiry NUL nonce
+
+`expiry` is Unix seconds (issue time + `link_ttl`, default 72 h), `nonce` 16 random bytes (b64url).
+The alert id is not in the token: it is the URL's path and part of the signed message, so a token
+opens only its own alert. The signature is compared in constant time (hmac.compare_digest) and is
+checked before anything else is believed (a forged token with a past expiry is "invalid", not
+"expired"). A link only opens the page and acts once (acknowledge or close), as its leader; the
+one-time part is the `used_links` table (pipeline/storage/link_tables.py, see pipeline/web/pages.py).
+
+Keys: the secret (setting `link_secret`, RISKWATCH_LINK_SECRET, at least 32 characters) is never
+used directly; each purpose gets its own key derived from it (links, forms' CSRF tokens, login
+sessions), so a value signed for one purpose is worthless for another.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+MIN_SECRET_CHARS = 32
+VERSION = "1"
+_DOMAIN = b"riskwatch-alert-link/1"
+_TOKEN = re.compile(r"^1\.([A-Za-z0-9_-]{1,100})\.([0-9]{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$")
+MAX_TOKEN_CHARS = 200
+
+
+class LinkSecretMissing(Exception):
+    """The link secret is unset or too short (one line, names the variable, never the value)."""
+
+
+class LinkRefused(Exception):
+    """A link token that may not be used. `reason`: invalid | expired | used | not_answerable."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    """What a valid token grants: acting on `alert_id` as `leader_id` until `expires_at`, once."""
+
+    alert_id: str
+    leader_id: str
+    expires_at: datetime
+    nonce: str
+
+
+def b64e(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def b64d(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Purpose keys derived from the one secret: HMAC-SHA256(secret, purpose)."""
+
+    link: bytes
+    csrf: bytes
+    session: bytes
+
+    @classmethod
+    def from_secret(cls, secret: str | None) -> Keys:
+        if secret is None or not secret.strip():
+            raise LinkSecretMissing(
+                "RISKWATCH_LINK_SECRET is not set: the alert pages need it to sign links, forms and logins "
+                "(set it to a random value of at least 32 characters, e.g. `openssl rand -hex 32`)")
+        if len(secret) < MIN_SECRET_CHARS:
+            raise LinkSecretMissing(
+                f"RISKWATCH_LINK_SECRET is too short ({len(secret)} characters): use at least {MIN_SECRET_CHARS} "
+                "(e.g. `openssl rand -hex 32`)")
+        raw = secret.encode("utf-8")
+
+        def derive(purpose: bytes) -> bytes:
+            return hmac.new(raw, b"riskwatch key/" + purpose, hashlib.sha256).digest()
+
+        return cls(derive(b"link"), derive(b"csrf"), derive(b"session"))
+
+    @classmethod
+    def from_settings(cls, settings) -> Keys:
+        secret = settings.link_secret.get_secret_value() if settings.link_secret is not None else None
+        return cls.from_secret(secret)
+
+
+def _message(alert_id: str, leader_id: str, expiry: int, nonce: str) -> bytes:
+    return b"\x00".join((_DOMAIN, alert_id.encode("utf-8"), leader_id.encode("utf-8"), str(expiry).encode(),
+                         nonce.encode("ascii")))
+
+
+class LinkSigner:
+    """Issues and checks link tokens; `url(alert_id, leader_id)` is the notifier's `alert_link` hook."""
+
+    def __init__(self, keys: Keys, public_url: str, ttl_seconds: float = 72 * 3600,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        if ttl_seconds <= 0:
+            raise ValueError("link_ttl must be positive")
+        self.keys, self.public_url, self.ttl, self.clock = keys, public_url.rstrip("/"), ttl_seconds, clock
+
+    @classmethod
+    def from_settings(cls, settings, clock: Callable[[], datetime] | None = None) -> LinkSigner:
+        kwargs = {"clock": clock} if clock is not None else {}
+        return cls(Keys.from_settings(settings), settings.public_url, settings.link_ttl_seconds, **kwargs)
+
+    def _sign(self, alert_id: str, leader_id: str, expiry: int, nonce: str) -> str:
+        return b64e(hmac.new(self.keys.link, _message(alert_id, leader_id, expiry, nonce), hashlib.sha256).digest())
+
+    def issue(self, alert_id: str, leader_id: str, now: datetime | None = None) -> str:
+        now = now or self.clock()
+        expiry = int(now.timestamp() + self.ttl)
+        nonce = b64e(secrets.token_bytes(16))
+        return f"{VERSION}.{b64e(leader_id.encode('utf-8'))}.{expiry}.{nonce}.{self._sign(alert_id, leader_id, expiry, nonce)}"
+
+    def url(self, alert_id: str, leader_id: str) -> str:
+        """The link a notice to `leader_id` about `alert_id` carries."""
+        return f"{self.public_url}/a/{quote(alert_id, safe='')}?t={self.issue(alert_id, leader_id)}"
+
+    def verify(self, alert_id: str, token: str | None, now: datetime | None = None) -> LinkClaim:
+        """The claim of a genuine, unexpired token for this alert; LinkRefused otherwise.
+        (Whether it was used already is the database's to say: pages.py.)"""
+        invalid = LinkRefused("invalid", "link token invalid")
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            raise invalid
+        match = _TOKEN.match(token)
+        if match is None:
+            raise invalid
+        leader_b64, expiry_text, nonce, signature = match.groups()
+        try:
+            leader_id = b64d(leader_b64).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise invalid from None
+        expiry = int(expiry_text)
+        expected = self._sign(alert_id, leader_id, expiry, nonce)
+        if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii")):
+            raise invalid
+        now = now or self.clock()
+        if now.timestamp() >= expiry:
+            raise LinkRefused("expired", "link expired")
+        return LinkClaim(alert_id, leader_id, datetime.fromtimestamp(expiry, UTC), nonce)
+
+
+def alert_link_hook(settings, log=None) -> Callable[[str, str], str] | None:
+    """The notifier's `alert_link` from settings: signed links when `link_secret` is set, else None
+    (notices then carry only the Grafana link, and `log` gets one warning saying why)."""
+    try:
+        return LinkSigner.from_settings(settings).url
+    except LinkSecretMissing as exc:
+        if log is not None:
+            log.warning("notices go out without the alert page link: %s", exc)
+        return None

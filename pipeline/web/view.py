@@ -1,0 +1,338 @@
+"""What the alert page shows, in Chinese, read from the database (issue 9): the entity (pseudonymous
+reference, building, floor), level and score, the score over time (an inline SVG drawn here from the
+contributions: the same arithmetic as SPEC §4 and the database's views), the top contributions with
+their evidence events and notes, and the alert history.
+
+Persons appear only by their pseudonymous id. Event notes (`text`) are shown as stored: SPEC §1
+keeps them free of anything identifying a person.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from markupsafe import Markup, escape
+
+from pipeline.alerting.records import (
+    CONTRIBUTIONS,
+    REASON_HORIZON,
+    AlertRecord,
+    aware,
+    history_of,
+)
+from pipeline.configset import ConfigSet
+from pipeline.notify.notices import ENTITY_ZH, LEVEL_ZH
+from pipeline.storage.models import Event
+
+EVENTS = Event.__table__
+TOP_REASONS = 5
+EVIDENCE_PER_REASON = 4
+NOTE_CHARS = 200
+
+STATUS_ZH = {"open": "待确认", "acknowledged": "已确认收到", "resolved": "已解除", "closed": "已关闭"}
+ACTION_ZH = {
+    "raised": "产生预警",
+    "upgraded": "预警升级",
+    "notified": "发送通知",
+    "acknowledged": "确认收到",
+    "escalated": "超时未确认，逐级上报",
+    "resolved": "预警解除",
+    "closed": "已处置 / 关闭",
+}
+CATEGORY_ZH = {"fire": "消防安全", "dispute": "矛盾纠纷", "public_order": "治安秩序", "safety": "安全隐患",
+               "patrol": "巡查", "enforcement": "执法", "equipment": "设施设备"}
+EVENT_ZH = {
+    "patrol.patrol_started": "开始巡查", "patrol.checkpoint_visit": "巡查打卡", "patrol.issue_found": "巡查发现问题",
+    "patrol.patrol_finished": "结束巡查",
+    "monitoring.smoke_alarm": "烟感报警", "monitoring.gas_alarm": "燃气报警",
+    "monitoring.ebike_indoor_charging": "电动自行车入户充电", "monitoring.fire_exit_blocked": "消防通道堵塞",
+    "monitoring.access_forced": "门禁被强行打开", "monitoring.crowd_gathering": "人员聚集",
+    "monitoring.water_leak": "漏水报警", "monitoring.device_offline": "设备离线",
+    "dispute.reported": "纠纷登记", "dispute.mediation_held": "开展调解", "dispute.escalated": "纠纷升级",
+    "dispute.referred": "纠纷移交", "dispute.resolved": "纠纷化解",
+    "hazard.found": "发现隐患", "hazard.rectified": "隐患整改", "hazard.verified": "整改验收",
+    "hazard.reopened": "隐患复发",
+    "inspection.unit_inspected": "入户检查", "inspection.task_published": "发布检查任务",
+    "inspection.task_completed": "完成检查任务",
+    "enforcement.warning_issued": "警告", "enforcement.penalty_issued": "行政处罚",
+    "outreach.publicity_session": "宣传活动",
+    "petition.received": "信访受理", "petition.replied": "信访答复",
+}
+SOURCE_ZH = {"patrol-app": "巡查App", "guard-tour": "电子巡更", "sensor-gw": "物联感知", "mediation": "调解系统",
+             "enforcement-app": "执法系统", "petition": "信访系统", "community": "社区"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    at: str
+    what: str
+    place: str
+    source: str
+    note: str
+
+
+@dataclass(frozen=True)
+class ReasonView:
+    title: str
+    rule: str
+    category: str
+    at: str
+    points: float
+    worth: float
+    evidence: tuple[Evidence, ...]
+    more: int
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    at: str
+    action: str
+    actor: str
+    detail: str
+    kind: str
+
+
+@dataclass
+class AlertView:
+    alert: AlertRecord
+    entity_kind: str
+    entity_id: str
+    building: str | None
+    floor: str | None
+    level: str
+    level_zh: str
+    status_zh: str
+    raised_at: str
+    score_at_alert: float | None
+    score_now: float
+    level_now_zh: str
+    assignee: str
+    chart: Markup
+    chart_caption: str
+    reasons: list[ReasonView] = field(default_factory=list)
+    history: list[HistoryView] = field(default_factory=list)
+
+
+class Clocktext:
+    def __init__(self, timezone: str):
+        self.tz = ZoneInfo(timezone)
+        self.suffix = "（北京时间）" if timezone == "Asia/Shanghai" else f"（{timezone}）"
+
+    def full(self, at: datetime) -> str:
+        return aware(at).astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+
+    def short(self, at: datetime) -> str:
+        return aware(at).astimezone(self.tz).strftime("%m-%d %H:%M")
+
+    def day(self, at: datetime) -> str:
+        return aware(at).astimezone(self.tz).strftime("%m-%d")
+
+
+def leader_label(config: ConfigSet, leader_id: str | None) -> str:
+    if not leader_id:
+        return "未指定"
+    leader = config.assignments.leaders.get(leader_id)
+    return f"{leader.name}（{leader_id}）" if leader else leader_id
+
+
+def level_zh(level: str) -> str:
+    return LEVEL_ZH.get(level, level)
+
+
+def entity_parts(ref: str) -> tuple[str, str]:
+    kind, _, ident = ref.partition(":")
+    return ENTITY_ZH.get(kind, kind), ident or ref
+
+
+@dataclass(frozen=True)
+class _Contribution:
+    rule: str
+    category: str | None
+    points: float
+    fired: datetime
+    half_life_s: float
+    events: tuple[str, ...]
+
+    def worth(self, at: datetime) -> float:
+        if self.fired > at:
+            return 0.0
+        return self.points * 0.5 ** ((at - self.fired).total_seconds() / self.half_life_s)
+
+
+def _contributions(conn: sa.Connection, entity: str, until: datetime) -> list[_Contribution]:
+    q = (sa.select(CONTRIBUTIONS.c.rule, CONTRIBUTIONS.c.category, CONTRIBUTIONS.c.points, CONTRIBUTIONS.c.fired_at,
+                   CONTRIBUTIONS.c.half_life_s, CONTRIBUTIONS.c.events)
+         .where(CONTRIBUTIONS.c.entity == entity, CONTRIBUTIONS.c.fired_at <= until.astimezone(UTC),
+                CONTRIBUTIONS.c.fired_at >= (until - REASON_HORIZON).astimezone(UTC))
+         .order_by(CONTRIBUTIONS.c.fired_at))
+    return [_Contribution(r.rule, r.category, float(r.points), aware(r.fired_at), float(r.half_life_s),
+                          tuple(r.events or ())) for r in conn.execute(q)]
+
+
+def score_at(contributions: list[_Contribution], at: datetime) -> float:
+    return sum(c.worth(at) for c in contributions)
+
+
+def build(conn: sa.Connection, config: ConfigSet, alert: AlertRecord, now: datetime, timezone: str) -> AlertView:
+    clock = Clocktext(timezone)
+    now = aware(now)
+    contributions = _contributions(conn, alert.entity, now)
+    # top reasons: worth most now (the notices' rule), then the latest
+    ranked = sorted(contributions, key=lambda c: (-c.worth(now), -c.fired.timestamp(), c.rule))[:TOP_REASONS]
+    wanted = {eid for c in ranked for eid in c.events[:EVIDENCE_PER_REASON]}
+    floors_from = {eid for c in contributions for eid in c.events[:EVIDENCE_PER_REASON]}
+    docs = _events(conn, wanted | floors_from)
+    titles = {r.id: r.title for r in config.rules.rules}
+    reasons = []
+    for c in ranked:
+        shown = [docs[e] for e in c.events[:EVIDENCE_PER_REASON] if e in docs]
+        reasons.append(ReasonView(
+            title=titles.get(c.rule, c.rule), rule=c.rule, category=CATEGORY_ZH.get(c.category or "", c.category or ""),
+            at=clock.full(c.fired), points=c.points, worth=c.worth(now),
+            evidence=tuple(_evidence(d, clock) for d in shown), more=max(0, len(c.events) - len(shown)),
+        ))
+    building, floor = _place(alert, [docs[e] for e in floors_from if e in docs])
+    kind, ident = entity_parts(alert.entity)
+    score_now = score_at(contributions, now)
+    chart, caption = score_chart(contributions, alert, now, config, clock)
+    return AlertView(
+        alert=alert, entity_kind=kind, entity_id=ident, building=building, floor=floor,
+        level=alert.level, level_zh=level_zh(alert.level), status_zh=STATUS_ZH.get(alert.status, alert.status),
+        raised_at=clock.full(alert.raised_at), score_at_alert=alert.score, score_now=score_now,
+        level_now_zh=level_zh(config.rules.level_of(score_now)), assignee=leader_label(config, alert.assignee),
+        chart=chart, chart_caption=caption, reasons=reasons,
+        history=[_history(h, config, clock) for h in history_of(conn, alert.alert_id)],
+    )
+
+
+def _events(conn: sa.Connection, ids: set[str]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = conn.execute(sa.select(EVENTS.c.event_id, EVENTS.c.doc).where(EVENTS.c.event_id.in_(sorted(ids))))
+    return {r.event_id: r.doc for r in rows}
+
+
+def _evidence(doc: dict[str, Any], clock: Clocktext) -> Evidence:
+    key = f"{doc.get('kind')}.{doc.get('type')}"
+    location = doc.get("location") or {}
+    place = location.get("id") or location.get("checkpoint") or (
+        f"{location['building']} 号楼" if location.get("building") else "")
+    try:
+        at = clock.full(datetime.fromisoformat(doc["occurred_at"]))
+    except (KeyError, TypeError, ValueError):
+        at = ""
+    note = (doc.get("text") or "").strip()
+    if len(note) > NOTE_CHARS:
+        note = note[:NOTE_CHARS] + "…"
+    return Evidence(at, EVENT_ZH.get(key, key), place, SOURCE_ZH.get(doc.get("source", ""), doc.get("source", "")), note)
+
+
+def _place(alert: AlertRecord, docs: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """Building (the entity's, else its events' most common) and floor (its events' most common)."""
+    buildings = Counter(str(d["location"]["building"]) for d in docs if (d.get("location") or {}).get("building"))
+    floors = Counter(d["location"]["floor"] for d in docs if isinstance((d.get("location") or {}).get("floor"), int))
+    building = alert.building or (buildings.most_common(1)[0][0] if buildings else None)
+    if alert.entity.startswith("building:"):
+        return building or alert.entity.partition(":")[2], None
+    floor = floors.most_common(1)[0][0] if floors else None
+    return building, (None if floor is None else str(floor))
+
+
+def _history(h, config: ConfigSet, clock: Clocktext) -> HistoryView:
+    d = h.detail or {}
+    detail = ""
+    if h.action == "acknowledged":
+        detail = f"备注：{d['note']}" if d.get("note") else ""
+    elif h.action == "closed":
+        detail = f"原因：{d.get('reason', '')}"
+    elif h.action == "escalated":
+        detail = f"上报至 {leader_label(config, d.get('to'))}（第 {d.get('step', 1)} 级）"
+    elif h.action == "resolved":
+        detail = "评分已降至预警等级以下"
+    elif h.action == "notified":
+        items = d.get("deliveries") or []
+        sent = sum(1 for i in items if i.get("outcome") == "sent")
+        failed = len(items) - sent
+        detail = f"成功 {sent} 条" + (f"，失败 {failed} 条" if failed else "")
+    elif h.action in ("raised", "upgraded"):
+        detail = f"等级 {level_zh(h.level)}"
+    actor = {"notifier": "系统", "engine": "系统"}.get(h.actor, h.actor)
+    return HistoryView(clock.full(h.at), ACTION_ZH.get(h.action, h.action), actor, detail, h.action)
+
+
+# -- the chart ------------------------------------------------------------------------------------
+
+W, H = 320, 170
+PAD_L, PAD_R, PAD_T, PAD_B = 30, 8, 10, 22
+SAMPLES = 120
+LEVEL_COLOURS = {"medium": "#d89614", "high": "#d4380d", "critical": "#a8071a"}
+
+
+def chart_window(alert: AlertRecord, now: datetime) -> tuple[datetime, datetime]:
+    """Three days before the alert up to now, at most seven days after it."""
+    start = alert.raised_at - timedelta(days=3)
+    end = min(now, alert.raised_at + timedelta(days=7))
+    if end <= start + timedelta(hours=1):
+        end = start + timedelta(hours=1)
+    return start, end
+
+
+def score_chart(contributions: list[_Contribution], alert: AlertRecord, now: datetime, config: ConfigSet,
+                clock: Clocktext) -> tuple[Markup, str]:
+    """An inline SVG of the entity's score over the chart window (presentation attributes only: the
+    page's CSP allows no inline style)."""
+    start, end = chart_window(alert, now)
+    span = (end - start).total_seconds()
+    times = [start + timedelta(seconds=span * i / SAMPLES) for i in range(SAMPLES + 1)]
+    for c in contributions:      # the jumps: just before and at each firing
+        if start < c.fired <= end:
+            times += [c.fired - timedelta(seconds=1), c.fired]
+    times.sort()
+    points = [(t, score_at(contributions, t)) for t in times]
+    peak = max((s for _, s in points), default=0.0)
+    thresholds = [(name, t) for name, t in config.rules.levels]
+    top = max(peak, dict(thresholds).get(config.rules.alert_level, 60.0)) * 1.12 or 1.0
+    top = math.ceil(top / 10) * 10
+
+    def x(t: datetime) -> float:
+        return PAD_L + (W - PAD_L - PAD_R) * (t - start).total_seconds() / span
+
+    def y(v: float) -> float:
+        return PAD_T + (H - PAD_T - PAD_B) * (1 - v / top)
+
+    parts = [f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="chart-title" '
+             f'xmlns="http://www.w3.org/2000/svg" font-size="10" font-family="sans-serif">',
+             '<title id="chart-title">评分变化曲线</title>',
+             f'<rect x="{PAD_L}" y="{PAD_T}" width="{W - PAD_L - PAD_R}" height="{H - PAD_T - PAD_B}" '
+             'fill="#fafafa" stroke="#d9d9d9"/>']
+    for name, t in thresholds:
+        if t < top:
+            yy = y(t)
+            colour = LEVEL_COLOURS.get(name, "#8c8c8c")
+            parts.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{colour}" '
+                         'stroke-dasharray="4 3" stroke-width="1"/>')
+            parts.append(f'<text x="{PAD_L - 3}" y="{yy + 3:.1f}" text-anchor="end" fill="{colour}">'
+                         f'{escape(level_zh(name))}</text>')
+    parts.append(f'<text x="{PAD_L - 3}" y="{PAD_T + 8}" text-anchor="end" fill="#595959">{top:g}</text>')
+    if start <= alert.raised_at <= end:
+        xr = x(alert.raised_at)
+        parts.append(f'<line x1="{xr:.1f}" x2="{xr:.1f}" y1="{PAD_T}" y2="{H - PAD_B}" stroke="#595959" '
+                     'stroke-width="1"/>')
+        parts.append(f'<text x="{min(xr + 3, W - PAD_R - 40):.1f}" y="{PAD_T + 10}" fill="#595959">预警</text>')
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x(t):.1f},{y(v):.1f}" for i, (t, v) in enumerate(points))
+    area = f"{path} L{x(points[-1][0]):.1f},{y(0):.1f} L{x(points[0][0]):.1f},{y(0):.1f} Z"
+    parts.append(f'<path d="{area}" fill="#1677ff" fill-opacity="0.12" stroke="none"/>')
+    parts.append(f'<path d="{path}" fill="none" stroke="#1677ff" stroke-width="1.8"/>')
+    for t, anchor in ((start, "start"), (end, "end")):
+        parts.append(f'<text x="{x(t):.1f}" y="{H - 7}" text-anchor="{anchor}" fill="#595959">'
+                     f'{escape(clock.short(t))}</text>')
+    parts.append("</svg>")
+    caption = (f"评分变化（{clock.full(start)} 至 {clock.full(end)}{clock.suffix}，最高 {peak:.1f}）；"
+               "虚线为等级阈值，竖线为预警时间。")
+    return Markup("".join(parts)), caption

@@ -1,0 +1,88 @@
+"""Fixtures for the alert page tests (issue 9): a migrated SQLite database with two alerts and the
+evidence event behind one, the app with the pages mounted, a fake clock."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import warnings
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+with warnings.catch_warnings():  # starlette announces a future move of its TestClient to another HTTP client
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+KIT_DIR = Path(__file__).resolve().parents[1] / "notify"
+SECRET = "test-link-secret-0123456789abcdef-0123456789"
+BASE = "http://testserver"
+
+
+def load_kit(name: str):
+    """The alert delivery tests' helpers (tests/pipeline/notify/<name>.py), loaded once."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, KIT_DIR / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+kit = load_kit("alertkit")
+
+
+@pytest.fixture
+def engine(tmp_path):
+    from pipeline.storage.db import open_database
+
+    eng = open_database(f"sqlite:///{tmp_path / 'rw.db'}")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def config():
+    from pipeline.configset import load_config
+
+    return load_config()
+
+
+@pytest.fixture
+def clock():
+    return kit.FakeClock(kit.T0 + timedelta(minutes=20))
+
+
+@pytest.fixture
+def world(engine):
+    """a1: location:HD-1-1203 (building 1, floor 12) assigned to L01 (chain L05, L10), with the
+    smoke alarm behind it; a2: building 2's L02; a3: a critical alert of L01 in building 1."""
+    from pipeline.storage.models import Event
+
+    kit.raise_alert(engine, "a1", "location:HD-1-1203", "L01", kit.T0)
+    kit.raise_alert(engine, "a2", "location:HD-2-0301", "L02", kit.T0, building="2")
+    kit.raise_alert(engine, "a3", "location:HD-1-0702", "L01", kit.T0 - timedelta(hours=2), level="critical",
+                    points=95.0)
+    doc = {"event_id": "ev-a1-raised", "kind": "monitoring", "type": "smoke_alarm",
+           "occurred_at": "2024-11-05T09:30:00+08:00", "source": "sensor-gw",
+           "location": {"id": "HD-1-1203", "building": "1", "floor": 12, "unit": "1203"},
+           "text": "室内烟感报警，物业已到场核查。"}
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Event.__table__).values(
+            event_id=doc["event_id"], kind="monitoring", type="smoke_alarm", occurred_at=kit.T0,
+            source="sensor-gw", building="1", location_id="HD-1-1203", doc=doc))
+    return engine
+
+
+@pytest.fixture
+def site(world, config, clock):
+    """(client, pages) over `world`: the API app with the pages mounted."""
+    from pipeline.api.app import create_app
+    from pipeline.web.links import Keys
+    from pipeline.web.pages import mount
+
+    app = create_app(world, config.assignments, clock)
+    pages = mount(app, config, Keys.from_secret(SECRET), public_url=BASE)
+    return TestClient(app), pages
