@@ -33,8 +33,20 @@ $(PY):
 # OS packages the exports need: a CJK font (pipeline/fonts.py) and pdftotext (export tests).
 APT_NEEDS := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei /usr/bin/pdftotext:poppler-utils
 
-install: $(STAMP)
+# The alert page's browser tests (tests/integration/test_alert_page_browser.py): Debian's Chromium,
+# driven by playwright-core from npm (pinned in tests/browser/package-lock.json; it downloads no browser).
+# Both are installed only when missing; without root (or npm) the browser tests skip, and fail under CI.
+BROWSER_DIR := tests/browser
+BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.package-lock.json
+
+install: $(STAMP) $(BROWSER_STAMP)
 	@scripts/apt-ensure.sh $(APT_NEEDS)
+	@scripts/apt-ensure.sh --optional /usr/bin/chromium:chromium
+
+$(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd $(BROWSER_DIR) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.package-lock.json; \
+	else echo "make: npm not found: the browser tests will be skipped (CI: fail)" >&2; fi
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'

@@ -1,0 +1,299 @@
+"""The leader's alert page in a real browser (issue 9): Debian's Chromium driven by playwright-core
+(tests/browser/run.mjs; no browser download), the API and pages served by uvicorn on 127.0.0.1 over
+a PostgreSQL database of its own (rw_page_<uuid>) holding a replayed simulated week.
+
+The notifier sends its mail to a local SMTP server (aiosmtpd); the link is taken from that mail,
+opened at 360×740, read, and 确认收到 tapped. Then the database must say the alert is acknowledged
+by that leader, an escalation pass past ack_timeout must not escalate it, the link must not work a
+second time, expired and forged links must be refused, the page must not scroll sideways, and no
+link token may reach the server's access log. The first screen goes to docs/img/alert-page.png.
+
+Chromium and playwright-core are installed by `make install` (scripts/apt-ensure.sh, npm ci in
+tests/browser); when missing the tests skip, except under CI where they fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from pipeline.alerting.records import history_of
+from pipeline.storage import db
+from test_alert_delivery_pg import kit, peers, server_shared_lock  # the alert delivery tests' helpers
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+BROWSER_DIR = ROOT / "tests" / "browser"
+SCREENSHOT = ROOT / "docs" / "img" / "alert-page.png"
+CHROMIUM = os.environ.get("RISKWATCH_CHROMIUM", "/usr/bin/chromium")
+SECRET = "browser-test-link-secret-" + "0123456789abcdef" * 2
+WEEK_END = datetime(2024, 11, 10, 16, 0, tzinfo=UTC)        # 2024-11-11 00:00 in Shanghai: end of the simulated week
+TARGET = "location:HD-1-1203"                                # e-bike charging then smoke: critical, L01 (building 1)
+
+
+def _unavailable(message: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI: `make install` must provide it)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser_tools() -> list[str]:
+    """The command that runs the scenario script; skip (fail under CI) without Chromium, Node or
+    playwright-core. A missing tests/browser/node_modules is installed from the lockfile (npm ci)."""
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        _unavailable(f"Chromium not found at {CHROMIUM}: `make install` installs Debian's chromium")
+    node = shutil.which("node")
+    if node is None:
+        _unavailable("node not found: Node.js 20+ runs the browser tests (tests/browser/run.mjs)")
+    if not (BROWSER_DIR / "node_modules" / "playwright-core" / "package.json").is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            _unavailable("playwright-core not installed and npm not found: run `make install`")
+        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BROWSER_DIR,
+                              capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"})
+        if done.returncode != 0:
+            _unavailable(f"npm ci in tests/browser failed: {done.stderr.strip()[-500:]}")
+    return [node, str(BROWSER_DIR / "run.mjs")]
+
+
+def run_browser(tools: list[str], scenario: str, payload: dict) -> dict:
+    done = subprocess.run([*tools, scenario], input=json.dumps(payload), capture_output=True, text=True,
+                          timeout=90, cwd=ROOT, env={**os.environ, "RISKWATCH_CHROMIUM": CHROMIUM})
+    try:
+        result = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"run.mjs {scenario}: no JSON (exit {done.returncode}): {done.stdout[-500:]} {done.stderr[-2000:]}")
+    if done.returncode != 0 or "error" in result:
+        pytest.fail(f"run.mjs {scenario} failed: {result.get('error')}\n{done.stderr[-2000:]}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def week_db(pg_url, tmp_path_factory):
+    """A database of its own holding the simulated week (`riskwatch simulate`, `riskwatch replay`)."""
+    from pipeline.cli import app
+
+    name = f"rw_page_{uuid.uuid4().hex[:12]}"
+    url = sa.engine.make_url(pg_url).set(database=name)
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    with server_shared_lock(), admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine = db.make_engine(url)
+    try:
+        events = tmp_path_factory.mktemp("week") / "week.jsonl"
+        run = CliRunner().invoke
+        with server_shared_lock():
+            db.upgrade(engine)
+            made = run(app, ["simulate", "--days", "7", "--seed", "7", "--to", str(events)])
+            assert made.exit_code == 0, made.output
+            replayed = run(app, ["replay", str(events), "--db", url.render_as_string(hide_password=False)])
+            assert replayed.exit_code == 0, replayed.output
+        yield engine
+    finally:
+        engine.dispose()
+        with contextlib.suppress(Exception), server_shared_lock(), admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class Served:
+    """The API app with the pages, under uvicorn on 127.0.0.1 (a port the OS picked), in a thread."""
+
+    def __init__(self, engine, config, clock):
+        import uvicorn
+
+        from pipeline.api.app import create_app
+        from pipeline.web.links import Keys
+        from pipeline.web.pages import mount
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        app = create_app(engine, config.assignments, clock)
+        self.pages = mount(app, config, Keys.from_secret(SECRET), public_url=self.base)
+        self.log: list[str] = []
+        sink = self.log
+
+        class Capture(logging.Handler):
+            def emit(self, record):
+                sink.append(record.getMessage())
+
+        self.capture = Capture()
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=True, server_header=False,
+                                                    lifespan="off"))
+        logging.getLogger("uvicorn.access").addHandler(self.capture)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.05)
+
+    def close(self):
+        self.server.should_exit = True
+        self.thread.join(10)
+        logging.getLogger("uvicorn.access").removeHandler(self.capture)
+        self.sock.close()
+
+
+def links_in(mail, base: str) -> list[tuple[str, str]]:
+    body = mail.get_content()
+    return re.findall(rf"({re.escape(base)}/a/(\w+)\?t=[\w.-]+)", body)
+
+
+def test_leader_opens_the_mailed_link_reads_and_acknowledges_in_chromium(browser_tools, week_db, pg_url):
+    from pipeline.configset import load_config
+    from pipeline.notify.channels.email import EmailOptions
+    from pipeline.notify.config import SmtpOptions
+    from pipeline.notify.notifier import Notifier
+
+    config = load_config()
+    engine = week_db
+    with engine.connect() as conn:
+        target = conn.execute(sa.text("SELECT alert_id, assignee, level FROM alerts WHERE entity = :e"),
+                              {"e": TARGET}).one()
+        other = conn.execute(sa.text("SELECT alert_id FROM alerts WHERE entity = 'building:1'")).scalar_one()
+    assert (target.assignee, target.level) == ("L01", "critical")
+    page_clock = kit.FakeClock(WEEK_END + timedelta(minutes=10))
+    served = Served(engine, config, page_clock)
+    sink = peers.MailSink()
+    try:
+        with server_shared_lock():
+            # the notifier mails L01 (its only channel here) with signed links to the page
+            smtp = SmtpOptions(host="127.0.0.1", port=sink.port, sender="riskwatch@test.invalid")
+            chans = kit.channels({"L01": [("email", EmailOptions(to_env="L01_MAIL"))]}, smtp=smtp)
+            notifier_clock = kit.FakeClock(WEEK_END)
+            notifier = Notifier(engine, config, chans, grafana_url="http://grafana.test", clock=notifier_clock,
+                                sleep=notifier_clock.sleep, env={"L01_MAIL": "l01@test.invalid"},
+                                alert_link=served.pages.signer.url)
+            report = notifier.run_once(flush=True)
+            assert report.sent >= 1, report
+            found = [(url, aid) for mail in sink.messages for url, aid in links_in(mail, served.base)]
+            link = next(url for url, aid in found if aid == target.alert_id)
+            token = link.split("?t=", 1)[1]
+            expired = served.pages.signer.issue(target.alert_id, "L01", now=page_clock.now - timedelta(hours=73))
+            forged_token = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+            with engine.connect() as conn:
+                escalated_before = {h.id for h in history_of(conn, target.alert_id) if h.action == "escalated"}
+
+            result = run_browser(browser_tools, "alert-page", {
+                "link": link, "note": "已安排物业和消防站核查",
+                "expired": f"{served.base}/a/{target.alert_id}?t={expired}",
+                "forged": f"{served.base}/a/{target.alert_id}?t={forged_token}",
+                "screenshot": str(SCREENSHOT),
+            })
+
+            # what the leader read, on a 360 px wide screen
+            first = result["first"]
+            assert first["status"] == 200 and first["innerWidth"] == 360
+            assert first["scrollWidth"] <= 360 and first["bodyScrollWidth"] <= 360, first
+            text = first["text"]
+            for expected in ("地点 HD-1-1203", "1 号楼", "12 层", "极高", "确认收到", "已处置 / 关闭", "评分变化",
+                             "入户充电后出现烟感报警", "同一地点反复入户充电", "烟感报警", "电动自行车入户充电",
+                             "室内烟感报警，疑似电动自行车电池冒烟，已通知物业和消防站。", "产生预警", "预警升级",
+                             "超时未确认，逐级上报", "1号楼包保领导（L01）"):
+                assert expected in text, expected
+            score = conn_score(engine, target.alert_id)
+            assert f"{score:.1f}" in text
+            assert first["ackButtons"] == 1 and first["stylesheetApplied"] == "rgb(22, 119, 255)"
+            headers = first["headers"]
+            assert "default-src 'none'" in headers["content-security-policy"]
+            assert headers["referrer-policy"] == "no-referrer" and headers["cache-control"] == "no-store"
+            assert all(u.startswith(served.base) for u in result["requests"]), result["requests"]
+            # no CSP violation, no script error: only the refused links' status lines
+            assert [m for m in result["console"]
+                    if not re.fullmatch(r"Failed to load resource: .* status of (403|410) .*", m)] == []
+
+            # the tap
+            tapped = result["afterTap"]
+            assert (tapped["method"], tapped["status"]) == ("POST", 200)
+            assert tapped["postUrl"] == f"{served.base}/a/{target.alert_id}/ack"
+            assert "已确认收到。逐级上报已停止" in tapped["text"] and tapped["ackButtons"] == 0
+            assert tapped["scrollWidth"] <= 360
+            with engine.connect() as conn:
+                status = conn.execute(sa.text("SELECT status FROM alerts WHERE alert_id = :a"),
+                                      {"a": target.alert_id}).scalar_one()
+                acks = [h for h in history_of(conn, target.alert_id) if h.action == "acknowledged"]
+                audit = conn.execute(sa.text("SELECT actor, detail FROM audit_log WHERE action = 'acknowledge'")).all()
+            assert status == "acknowledged"
+            assert [(h.actor, h.detail) for h in acks] == [("link:L01", {"note": "已安排物业和消防站核查"})]
+            assert [(a.actor, a.detail) for a in audit] == [("link:L01", {"alert_id": target.alert_id})]
+
+            # the same link again, an expired one, a forged one: refused with a Chinese explanation
+            assert result["reused"]["status"] == 410 and "链接已使用" in result["reused"]["text"]
+            assert "Authorization: Bearer" in result["reused"]["text"]
+            assert result["expired"]["status"] == 410 and "链接已过期" in result["expired"]["text"]
+            assert result["forged"]["status"] == 403 and "链接无效" in result["forged"]["text"]
+            for key in ("reused", "expired", "forged"):
+                assert result[key]["scrollWidth"] <= 360, key
+
+            # escalation past every ack_timeout: the acknowledged alert stays put, the other one moves on
+            notifier_clock.now = WEEK_END + timedelta(days=1)
+            notifier.run_once(flush=True)
+            notifier.close()
+            with engine.connect() as conn:
+                escalated_after = {h.id for h in history_of(conn, target.alert_id) if h.action == "escalated"}
+                other_steps = [h.detail["step"] for h in history_of(conn, other) if h.action == "escalated"]
+            assert escalated_after == escalated_before
+            assert other_steps == [1, 2]
+
+            # no link token in the server's access log
+            assert any(f"/a/{target.alert_id}?t=…" in line for line in served.log), served.log
+            assert not any(token in line or expired in line for line in served.log)
+    finally:
+        sink.close()
+        served.close()
+    assert SCREENSHOT.is_file() and SCREENSHOT.stat().st_size > 10_000
+
+
+def conn_score(engine, alert_id: str) -> float:
+    with engine.connect() as conn:
+        return float(conn.execute(sa.text("SELECT score FROM alerts WHERE alert_id = :a"), {"a": alert_id}).scalar_one())
+
+
+def test_leader_logs_in_with_a_personal_token_and_filters_the_list(browser_tools, week_db):
+    from pipeline.auth import create_token
+    from pipeline.configset import load_config
+
+    config = load_config()
+    token = create_token(week_db, "leader-L01", "leader", leader_id="L01")
+    served = Served(week_db, config, kit.FakeClock(WEEK_END + timedelta(minutes=30)))
+    try:
+        result = run_browser(browser_tools, "list-page", {"base": served.base, "token": token})
+    finally:
+        served.close()
+    assert result["before"]["url"].endswith("/login") and "登录预警列表" in result["before"]["text"]
+    listed = result["list"]
+    with week_db.connect() as conn:
+        mine = conn.execute(sa.text("SELECT alert_id, level FROM alerts WHERE assignee = 'L01' "
+                                    "AND status IN ('open', 'acknowledged') ORDER BY raised_at DESC")).all()
+    rank = {"medium": 1, "high": 2, "critical": 3}
+    expected = [f"/a/{a.alert_id}" for a in sorted(mine, key=lambda a: -rank[a.level])]
+    assert listed["links"] == expected and len(expected) >= 2            # highest level first, then newest
+    assert "待处理预警" in listed["text"] and "1 号楼" in listed["text"] and "极高" in listed["text"]
+    assert listed["scrollWidth"] <= 360
+    critical = [f"/a/{a.alert_id}" for a in mine if a.level == "critical"]
+    assert result["filtered"]["links"] == critical and 1 <= len(critical) < len(expected)
+    opened = result["opened"]
+    assert opened["status"] == 200 and "已处置 / 关闭" in opened["text"] and opened["scrollWidth"] <= 360
+    assert result["console"] == [] and not any(token in u for u in result["requests"])
