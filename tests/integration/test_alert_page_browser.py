@@ -297,3 +297,56 @@ def test_leader_logs_in_with_a_personal_token_and_filters_the_list(browser_tools
     opened = result["opened"]
     assert opened["status"] == 200 and "已处置 / 关闭" in opened["text"] and opened["scrollWidth"] <= 360
     assert result["console"] == [] and not any(token in u for u in result["requests"])
+
+
+def test_racing_taps_on_postgresql_act_once(week_db):
+    """Two taps of one link at the same instant: one acknowledges, the other is told the link is used;
+    two different links of the alert: one acknowledges, the other finds it acknowledged already."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from pipeline.api.app import create_app
+    from pipeline.configset import load_config
+    from pipeline.web.links import Keys
+    from pipeline.web.pages import mount
+
+    config = load_config()
+    with week_db.connect() as conn:
+        first, second = conn.execute(sa.text(
+            "SELECT alert_id FROM alerts WHERE assignee = 'L02' AND status = 'open' ORDER BY raised_at LIMIT 2")).scalars()
+    app = create_app(week_db, config.assignments, kit.FakeClock(WEEK_END + timedelta(hours=1)))
+    pages = mount(app, config, Keys.from_secret(SECRET), public_url="http://testserver")
+
+    def forms(alert_id: str, token: str) -> dict:
+        html = TestClient(app).get(f"/a/{alert_id}?t={token}").text
+        return {"t": token, "csrf": re.search(r'name="csrf" value="([^"]+)"', html).group(1)}
+
+    def race(alert_id: str, bodies: list[dict]) -> list[int]:
+        barrier, codes = threading.Barrier(len(bodies)), []
+
+        def tap(body):
+            client = TestClient(app)
+            barrier.wait()
+            codes.append(client.post(f"/a/{alert_id}/ack", data=body).status_code)
+
+        threads = [threading.Thread(target=tap, args=(b,)) for b in bodies]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        return sorted(codes)
+
+    with server_shared_lock():
+        same = forms(first, pages.signer.issue(first, "L02"))
+        assert race(first, [same, same]) == [200, 410]
+        a, b = (forms(second, pages.signer.issue(second, "L02")) for _ in range(2))
+        assert race(second, [a, b]) == [200, 409]
+        with week_db.connect() as conn:
+            rows = conn.execute(sa.text("SELECT alert_id, count(*) FROM alert_history WHERE action = 'acknowledged' "
+                                        "AND alert_id IN (:a, :b) GROUP BY alert_id"), {"a": first, "b": second}).all()
+            used = conn.execute(sa.text("SELECT count(*) FROM used_links WHERE alert_id IN (:a, :b)"),
+                                {"a": first, "b": second}).scalar_one()
+        assert sorted(n for _, n in rows) == [1, 1] and used == 2
