@@ -1,13 +1,10 @@
-"""Fixtures for the alert page tests (issue 9): a migrated SQLite database with two alerts and the
+"""Fixtures for the alert page tests (issue 9): a migrated SQLite database with three alerts and the
 evidence event behind one, the app with the pages mounted, a fake clock."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,22 +13,7 @@ with warnings.catch_warnings():  # starlette announces a future move of its Test
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-KIT_DIR = Path(__file__).resolve().parents[1] / "notify"
-SECRET = "test-link-secret-0123456789abcdef-0123456789"
-BASE = "http://testserver"
-
-
-def load_kit(name: str):
-    """The alert delivery tests' helpers (tests/pipeline/notify/<name>.py), loaded once."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, KIT_DIR / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-kit = load_kit("alertkit")
+from pagekit import BASE, SECRET, kit
 
 
 @pytest.fixture

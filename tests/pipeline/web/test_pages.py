@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from conftest import BASE, kit
+from pagekit import BASE, SECRET, kit, load_kit
 from pipeline import audit
 from pipeline.alerting.records import get_alert, history_of
 from pipeline.auth import create_token, revoke
@@ -235,7 +235,6 @@ def test_api_command_refuses_to_serve_the_pages_without_the_secret(monkeypatch, 
 
 
 def test_every_notice_carries_its_leaders_signed_link(world, config, clock):
-    from conftest import SECRET, load_kit
     from pipeline.notify.channels.webhook import WebhookOptions
     from pipeline.notify.notifier import Notifier
     from pipeline.web.links import Keys, LinkSigner
@@ -268,7 +267,6 @@ def test_every_notice_carries_its_leaders_signed_link(world, config, clock):
 def test_the_notifier_service_signs_links_when_the_secret_is_set(monkeypatch, caplog):
     import logging
 
-    from conftest import SECRET
     from pipeline.settings import load_settings
     from pipeline.web.links import alert_link_hook
 
