@@ -120,6 +120,10 @@ class Area(_Model):
                 return self._building_mult.get(building, 1.0)
         return 1.0
 
+    def building_of(self, entity_ref: str) -> str | None:
+        """The building this file places a checkpoint or a listed location (checkpoint and sensor places) in."""
+        return self._owner.get(entity_ref)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -62,7 +62,6 @@ class Engine:
         self._rule_at = {r.index: r for r in ruleset.rules}
         self._last_sweep = float("-inf")
         self._multipliers: dict[tuple[str, str | None], float] = {}
-        self._owners: dict[str, str] | None = None
         self._relevant: dict[tuple[str, str], list[Rule]] = {}
 
     # -- processing -------------------------------------------------------------------------
@@ -190,25 +189,12 @@ class Engine:
         state = self.entities.get(entity)
         if state is None:
             if building is None:
-                building = self._area_building(entity)
+                # "its building" (SPEC §5) for checkpoints and listed places whose events omit it
+                building = self.area.building_of(entity)
             state = self.entities[entity] = {"b": building, "c": [], "r": {}, "a": None}
         elif building is not None and state["b"] is None:
             state["b"] = building
         return state
-
-    def _area_building(self, entity: str) -> str | None:
-        """The building area.yaml gives a checkpoint or a listed location (checkpoint and sensor places),
-        for events that do not say: it is "its building" for the assignee (SPEC §5) as for the multiplier."""
-        owners = self._owners
-        if owners is None:
-            owners = self._owners = {}
-            for cp in getattr(self.area, "checkpoints", ()):
-                owners[f"checkpoint:{cp.id}"] = cp.building
-                if cp.location:
-                    owners[f"location:{cp.location}"] = cp.building
-            for sensor in getattr(self.area, "sensors", ()):
-                owners[f"location:{sensor.location}"] = sensor.building
-        return owners.get(entity)
 
     @staticmethod
     def _rule_state(state: dict, rule: Rule) -> dict:
