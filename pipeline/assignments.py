@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config_errors import ConfigError, ConfigIssue, load_yaml_mapping
+from pipeline.config_errors import ConfigError, Problems, load_yaml_mapping
 from pipeline.timeutil import duration_seconds
 
 _ENTITY_REF = re.compile(r"(person|business|location|building|checkpoint):[^\s:][^\s]*")
@@ -42,10 +42,8 @@ class Assignments:
 def load_assignments(path: str | Path, levels: list[str] | None = None) -> Assignments:
     name = str(path)
     data = load_yaml_mapping(path)
-    issues: list[ConfigIssue] = []
-
-    def problem(key: str, message: str) -> None:
-        issues.append(ConfigIssue(name, key, message))
+    problem = Problems(name)
+    issues = problem.issues
 
     for key in data:
         if key not in ("leaders", "assign", "default", "ack_timeout"):

@@ -25,6 +25,17 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(i) for i in self.issues))
 
 
+class Problems:
+    """Every issue found in one file: call it as problem(key, message); `issues` is the list so far."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.issues: list[ConfigIssue] = []
+
+    def __call__(self, key: str, message: str) -> None:
+        self.issues.append(ConfigIssue(self.file, key, message))
+
+
 def issues_from_validation_error(file: str, exc: ValidationError, prefix: str = "") -> list[ConfigIssue]:
     out = []
     for err in exc.errors():

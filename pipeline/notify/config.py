@@ -33,7 +33,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipeline.assignments import Assignments
-from pipeline.config_errors import ConfigError, ConfigIssue, issues_from_validation_error, load_yaml_mapping
+from pipeline.config_errors import ConfigError, ConfigIssue, Problems, issues_from_validation_error, load_yaml_mapping
 from pipeline.notify.channels import CHANNELS
 from pipeline.notify.channels.base import Options, missing_env
 from pipeline.timeutil import duration_seconds
@@ -91,10 +91,8 @@ class ChannelsConfig:
 def load_channels(path: str | Path, assignments: Assignments) -> ChannelsConfig:
     name = str(path)
     data = load_yaml_mapping(path)
-    issues: list[ConfigIssue] = []
-
-    def problem(key: str, message: str) -> None:
-        issues.append(ConfigIssue(name, key, message))
+    problem = Problems(name)
+    issues = problem.issues
 
     for key in data:
         if key not in _TOP_KEYS:

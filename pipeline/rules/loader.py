@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.config_errors import ConfigError, ConfigIssue, load_yaml_mapping
+from pipeline.config_errors import ConfigError, Problems, load_yaml_mapping
 from pipeline.contract import Vocabulary
 from pipeline.rules.base import Rule
 from pipeline.rules.conditions import ConditionProblems, admitted_values, compile_condition
@@ -74,21 +74,10 @@ def _may_match(rule: Rule, kind: str, type_: str) -> bool:
     return False
 
 
-class _Problems:
-    """Collects every issue of one file; called as problem(key, message)."""
-
-    def __init__(self, file: str):
-        self.file = file
-        self.issues: list[ConfigIssue] = []
-
-    def __call__(self, key: str, message: str) -> None:
-        self.issues.append(ConfigIssue(self.file, key, message))
-
-
 def load_rules(path: str | Path, vocab: Vocabulary | None = None) -> RuleSet:
     name = str(path)
     data = load_yaml_mapping(path)
-    problem = _Problems(name)
+    problem = Problems(name)
 
     for key in data:
         if key not in ("version", "defaults", "rules"):

@@ -7,7 +7,7 @@ message with its query string (robots carry their key or signature there).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
