@@ -192,10 +192,23 @@ class StreamApp:
                 current = [e for e in events if e.message.generation_id == generation]
                 async with self.ingest_lock:
                     if current:
-                        await self._ingest_batch(current)
+                        await self._fatal("ingest", self._ingest_batch(current))
                 for event in current:
                     await stream.ack(event)
         return ingest
+
+    async def _fatal(self, agent: str, work):
+        """Run a batch; any failure stops the worker. Agents keep state in memory next to the tables
+        (and a failed send leaves them ahead of the changelog): the only safe way on is a fresh
+        process that restores from Kafka, which the process supervisor starts (docs/stream.md)."""
+        try:
+            return await work
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.critical("batch failed: stopping the worker", exc_info=True, extra={"agent": agent})
+            await self.app.crash(exc)
+            raise
 
     def _load_raw(self, p: int) -> None:
         if p not in self.ingest.loaded:
@@ -279,7 +292,7 @@ class StreamApp:
                 async with self.score_lock:
                     generation = self.app.consumer_generation_id
                     current = [e for e in events if e.message.generation_id == generation]
-                    await self._score_batch(current)
+                    await self._fatal("score", self._score_batch(current))
                     ready = self.score_acks.ready()
                 for event in ready:
                     await stream.ack(event)
@@ -344,7 +357,7 @@ class StreamApp:
                 data = decode([(e.message.topic, e.message.partition, e.message.offset, e.value) for e in current],
                               self.names)
                 self.sink_backlog = len(current)
-                result = await self._in_db(loop, lambda: self.writer.write_stream(data))
+                result = await self._fatal("sink", self._in_db(loop, lambda: self.writer.write_stream(data)))
                 self.sink_backlog = 0
                 self.counters.written += data.rows
                 log.debug("batch written", extra={"rows": result.rows, "attempts": result.attempts})
