@@ -5,14 +5,9 @@ after a restart. One database of its own per session (rw_alert_<uuid>), dropped 
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import importlib.util
 import sys
-import tempfile
 import threading
-import time
-import uuid
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -46,54 +41,27 @@ def _load(name: str):
     return sys.modules[name]
 
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pgkit  # noqa: E402
+
 peers = _load("notify_peers")
 kit = _load("alertkit")
 FAST = RetryPolicy(attempts_per_pass=3, base=0.01, max_wait_in_pass=1.0, max_backoff=60.0)
-# The storage tests restart the server under an exclusive lock on this file; hold it shared.
-SERVER_LOCK = Path(tempfile.gettempdir()) / "riskwatch-pg-restart.lock"
-
-
-@contextlib.contextmanager
-def server_shared_lock(timeout: float = 180.0):
-    """Hold the restart lock shared for one test (never across tests: the restart test in this
-    session needs it exclusive in between)."""
-    with open(SERVER_LOCK, "a") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail("PostgreSQL restart lock held too long", pytrace=False)
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
 def alert_db(pg_url):
-    name = f"rw_alert_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    with server_shared_lock(), admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = db.make_engine(sa.engine.make_url(pg_url).set(database=name))
-    try:
-        with server_shared_lock():
-            db.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with contextlib.suppress(Exception), server_shared_lock(), admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pgkit.scratch_database(pg_url, "alert") as url:
+        engine = db.make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture
 def engine(alert_db):
-    with server_shared_lock():
+    with pgkit.server_lock():
         with alert_db.begin() as conn:
             conn.execute(sa.text("TRUNCATE alerts, alert_history, notifications, contributions, entities, api_tokens"))
         yield alert_db

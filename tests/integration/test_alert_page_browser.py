@@ -14,7 +14,6 @@ tests/browser); when missing the tests skip, except under CI where they fail.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -24,7 +23,6 @@ import socket
 import subprocess
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +32,8 @@ from typer.testing import CliRunner
 
 from pipeline.alerting.records import history_of
 from pipeline.storage import db
-from test_alert_delivery_pg import kit, peers, server_shared_lock  # the alert delivery tests' helpers
+import pgkit  # noqa: E402
+from test_alert_delivery_pg import kit, peers  # the alert delivery tests' helpers
 
 pytestmark = pytest.mark.integration
 
@@ -91,27 +90,19 @@ def week_db(pg_url, tmp_path_factory):
     """A database of its own holding the simulated week (`riskwatch simulate`, `riskwatch replay`)."""
     from pipeline.cli import app
 
-    name = f"rw_page_{uuid.uuid4().hex[:12]}"
-    url = sa.engine.make_url(pg_url).set(database=name)
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    with server_shared_lock(), admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = db.make_engine(url)
-    try:
-        events = tmp_path_factory.mktemp("week") / "week.jsonl"
-        run = CliRunner().invoke
-        with server_shared_lock():
-            db.upgrade(engine)
-            made = run(app, ["simulate", "--days", "7", "--seed", "7", "--to", str(events)])
-            assert made.exit_code == 0, made.output
-            replayed = run(app, ["replay", str(events), "--db", url.render_as_string(hide_password=False)])
-            assert replayed.exit_code == 0, replayed.output
-        yield engine
-    finally:
-        engine.dispose()
-        with contextlib.suppress(Exception), server_shared_lock(), admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pgkit.scratch_database(pg_url, "page") as url:
+        engine = db.make_engine(url)
+        try:
+            events = tmp_path_factory.mktemp("week") / "week.jsonl"
+            run = CliRunner().invoke
+            with pgkit.server_lock():
+                made = run(app, ["simulate", "--days", "7", "--seed", "7", "--to", str(events)])
+                assert made.exit_code == 0, made.output
+                replayed = run(app, ["replay", str(events), "--db", url])
+                assert replayed.exit_code == 0, replayed.output
+            yield engine
+        finally:
+            engine.dispose()
 
 
 class Served:
@@ -178,7 +169,7 @@ def test_leader_opens_the_mailed_link_reads_and_acknowledges_in_chromium(browser
     served = Served(engine, config, page_clock)
     sink = peers.MailSink()
     try:
-        with server_shared_lock():
+        with pgkit.server_lock():
             # the notifier mails L01 (its only channel here) with signed links to the page
             smtp = SmtpOptions(host="127.0.0.1", port=sink.port, sender="riskwatch@test.invalid")
             chans = kit.channels({"L01": [("email", EmailOptions(to_env="L01_MAIL"))]}, smtp=smtp)
@@ -339,7 +330,7 @@ def test_racing_taps_on_postgresql_act_once(week_db):
             t.join(30)
         return sorted(codes)
 
-    with server_shared_lock():
+    with pgkit.server_lock():
         same = forms(first, pages.signer.issue(first, "L02"))
         assert race(first, [same, same]) == [200, 410]
         a, b = (forms(second, pages.signer.issue(second, "L02")) for _ in range(2))

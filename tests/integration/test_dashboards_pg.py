@@ -14,18 +14,16 @@ PostgreSQL lock shared, like the storage tests, so a server-restart test never r
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import tempfile
-import time
-import uuid
-from datetime import UTC, datetime, timedelta
+import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pgkit  # noqa: E402
 from dashboards import catalog
 from dashboards.macros import TimeRange
 from dashboards.queryrun import run_dashboard
@@ -33,49 +31,20 @@ from pipeline.cli import app
 from pipeline.configset import load_config
 from pipeline.replay import output_records, read_lines, replay
 from pipeline.simulate.scenarios import S4_CHECKPOINT, S5_PLACE
-from pipeline.storage.db import make_engine, upgrade
+from pipeline.storage.db import make_engine
 from pipeline.storage.replay_store import open_replay_store
 
 pytestmark = pytest.mark.integration
-LOCK = Path(tempfile.gettempdir()) / "riskwatch-pg-restart.lock"
 ACK_AFTER = timedelta(minutes=30)
-
-
-@contextlib.contextmanager
-def _server_lock(timeout: float = 180.0):
-    with open(LOCK, "a") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail("PostgreSQL restart lock held too long by another test run", pytrace=False)
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _admin(pg_url: str) -> sa.Engine:
-    return sa.create_engine(pg_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
 
 
 @pytest.fixture(scope="module")
 def week(pg_url, tmp_path_factory):
     """A database with a simulated week replayed into it, plus the replay's own output."""
     cfg = load_config()
-    name = f"rw_dash_{uuid.uuid4().hex[:12]}"
-    with _server_lock():
-        admin = _admin(pg_url)
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    with pgkit.scratch_database(pg_url, "dash") as url, pgkit.server_lock():
         engine = make_engine(url)
         try:
-            upgrade(engine)
             events = tmp_path_factory.mktemp("dash") / "week.jsonl"
             result = CliRunner().invoke(app, ["simulate", "--days", "7", "--seed", "7", "--to", str(events)])
             assert result.exit_code == 0, result.output
@@ -86,11 +55,6 @@ def week(pg_url, tmp_path_factory):
             yield engine, cfg, records, facts
         finally:
             engine.dispose()
-            with admin.connect() as conn:
-                conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                     "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": name})
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-            admin.dispose()
 
 
 def _add_alert_workflow(engine: sa.Engine) -> dict:

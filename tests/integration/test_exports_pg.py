@@ -6,10 +6,8 @@ One database per session (rw_export_<uuid>), dropped afterwards.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import sys
-import uuid
 from pathlib import Path
 
 import orjson
@@ -18,6 +16,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pgkit  # noqa: E402
 
 pytestmark = pytest.mark.integration
 EXPORT_TESTS = Path(__file__).resolve().parents[1] / "pipeline" / "exports"
@@ -33,27 +34,9 @@ def _load(name: str):
     return module
 
 
-@contextlib.contextmanager
-def fresh_database(pg_url: str):
-    """A new, migrated database rw_export_<uuid>; dropped afterwards."""
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"rw_export_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        res = CliRunner().invoke(app, ["db", "upgrade", "--db", url])
-        assert res.exit_code == 0, res.output
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def export_db(pg_url, tmp_path_factory):
-    with fresh_database(pg_url) as url:
+    with pgkit.scratch_database(pg_url, "export") as url:
         _load_conftest().build_month_db(tmp_path_factory.mktemp("pgmonth"), url, days=14)
         yield url
 
@@ -89,7 +72,7 @@ def test_annual_figures_on_a_generated_year(pg_url, tmp_path):
     gen = _load("yeargen").YearGen(seed=23).build()
     gen.write(tmp_path / "year.jsonl")
     runner = CliRunner()
-    with fresh_database(pg_url) as url:
+    with pgkit.scratch_database(pg_url, "export") as url:
         assert runner.invoke(app, ["replay", str(tmp_path / "year.jsonl"), "--db", url]).exit_code == 0
         for year in (2023, 2024, 2025):
             res = runner.invoke(app, ["export", "annual", "--year", str(year), "--db", url, "--json"])
