@@ -19,6 +19,7 @@ from pipeline.commands.settings import register as register_settings_command
 from pipeline.commands.simulate import simulate_cmd
 from pipeline.commands.tokens import tokens_app
 from pipeline.commands.worker import worker_command
+from pipeline.commands.status import status_command
 from streams.cli_kafka import register as register_kafka_commands
 from dashboards.cli import dashboards_app
 
@@ -44,6 +45,7 @@ app.add_typer(api_app, name="api")
 app.add_typer(dashboards_app, name="dashboards")
 register_kafka_commands(app)
 app.command("worker")(worker_command)
+app.command("status")(status_command)
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,103 @@
+"""The stream on the real broker and PostgreSQL equals the replay oracle (issue 5: equivalence, scale-out).
+
+Each test has its own topics (prefix) and consumer group (app id) and a fresh database; the oracle is
+`riskwatch replay FILE --db` into another fresh database, compared row by row (streamkit.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import streamkit as sk  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory) -> Path:
+    """A simulated week with 5 % malformed lines (invalid, oversize, non-UTF-8, duplicates)."""
+    return sk.simulate(tmp_path_factory.mktemp("week") / "week.jsonl", days=7, seed=7)
+
+
+@pytest.fixture(scope="module")
+def oracle(pg_url, week):
+    url = sk.fresh_database(pg_url, "oracle")
+    summary = sk.replay_into(week, url)
+    snap = sk.snapshot(url, sk.parse_now(summary))
+    yield summary, snap
+    sk.drop_database(pg_url, url)
+
+
+@pytest.fixture
+def stream_db(pg_url):
+    url = sk.fresh_database(pg_url, "stream")
+    yield url
+    sk.drop_database(pg_url, url)
+
+
+@pytest.fixture
+def deployment(kafka_bootstrap, stream_db, tmp_path):
+    dep = sk.Deployment(kafka_bootstrap, stream_db, tmp_path, partitions=4)
+    yield dep
+    dep.cleanup()
+
+
+def assert_matches(dep, summary, oracle_snap, sent: int):
+    snap = sk.snapshot(dep.db_url, sk.parse_now(summary))
+    assert sk.differences(snap, oracle_snap) == []
+    counts = snap.counts()
+    assert sent == summary["events"]
+    assert counts["events"] + counts["rejections"] + snap.duplicates == sent
+    assert (counts["events"], counts["rejections"], snap.duplicates) == (
+        summary["accepted"], summary["rejected"], summary["duplicates"])
+
+
+def test_a_simulated_week_gives_exactly_replays_rows(deployment, week, oracle, kafka_bootstrap):
+    summary, oracle_snap = oracle
+    sent = sk.produce(week, deployment.raw, 4, kafka_bootstrap)
+    worker = deployment.start("--until-drained")
+    assert worker.wait(240) == 0, worker.tail()
+    assert_matches(deployment, summary, oracle_snap, sent)
+
+    # structured logs: every line one JSON object; rejections and duplicates carry a correlation id
+    lines = [json.loads(x) for x in worker.log.read_text().splitlines() if x.strip()]
+    about_events = [x for x in lines if x["msg"] in ("rejected", "duplicate")]
+    assert len(about_events) == summary["rejected"] + summary["duplicates"]
+    assert all(x.get("correlation_id") for x in about_events)
+    assert any(x["msg"] == "input drained: stopping" for x in lines)
+
+    status = subprocess.run([*sk.RISKWATCH, "status", "--json", "--interval", "0"], cwd=sk.ROOT,
+                            env=deployment.env(), capture_output=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    report = json.loads(status.stdout)
+    assert report["dlq_messages"] == report["rejections_stored"] == summary["rejected"]
+    assert all(row["lag"] == 0 for row in report["lag"] if row["topic"] == deployment.raw)
+    assert sum(p["next_offset"] for p in report["positions"]) == sent
+
+
+def test_two_workers_split_the_partitions_and_still_match(deployment, week, oracle, kafka_bootstrap):
+    summary, oracle_snap = oracle
+    sent = sk.produce(week, deployment.raw, 4, kafka_bootstrap)
+    first = deployment.start("--until-drained")
+    second = deployment.start("--until-drained")
+    assert first.wait(300) == 0, first.tail()
+    assert second.wait(300) == 0, second.tail()
+    assert_matches(deployment, summary, oracle_snap, sent)
+
+    def raw_partitions(worker):
+        owned = set()
+        for x in worker.log.read_text().splitlines():
+            doc = json.loads(x)
+            if doc["msg"] == "partitions assigned":
+                owned |= {p for p in doc["partitions"] if p.startswith(deployment.raw + "/")}
+        return owned
+
+    a, b = raw_partitions(first), raw_partitions(second)
+    assert a and b, "both workers should have owned events.raw partitions at some point"
+    assert a | b == {f"{deployment.raw}/{p}" for p in range(4)}
