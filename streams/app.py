@@ -107,6 +107,10 @@ class StreamApp:
             stream_wait_empty=False,
             stream_buffer_maxsize=max(4 * settings.stream_batch, 4096),
             broker_commit_interval=1.0,
+            # A killed worker's partitions are reassigned once its session expires; the default (60 s)
+            # would stall a restarted worker that long. The broker's minimum is 6 s.
+            broker_session_timeout=8.0,
+            broker_heartbeat_interval=2.0,
             consumer_auto_offset_reset="earliest",
             producer_linger_ms=5,
             producer_max_batch_size=256 * 1024,
@@ -273,6 +277,12 @@ class StreamApp:
         """Progress ticks while the ingest is idle (a batch sends its own with its records)."""
         if not self.ready or self.app.rebalancing:
             return
+        try:
+            await self._idle_ticks()
+        except Exception as exc:  # noqa: BLE001 - e.g. the broker restarting: the next tick goes out
+            log.warning("progress tick not sent", extra={"error": repr(exc)})
+
+    async def _idle_ticks(self) -> None:
         async with self.ingest_lock:
             ticks = self._ticks()
             if not ticks:

@@ -68,9 +68,16 @@ def _drain_check(stream: StreamApp, settings: Settings, names: TopicNames):
             state["agreed"] = 0
             return
         loop = asyncio.get_running_loop()
-        if state["reader"] is None:
-            state["reader"] = await loop.run_in_executor(None, LagReader, settings.kafka_bootstrap, settings.app_id)
-        lags = await loop.run_in_executor(None, state["reader"].read, names.consumed)
+        try:
+            if state["reader"] is None:
+                state["reader"] = await loop.run_in_executor(None, LagReader, settings.kafka_bootstrap, settings.app_id)
+            lags = await loop.run_in_executor(None, state["reader"].read, names.consumed)
+        except Exception as exc:  # noqa: BLE001 - the broker may be restarting: check again later
+            log.warning("drain check failed; retrying", extra={"error": repr(exc)})
+            reader, state["reader"], state["agreed"], state["previous"] = state["reader"], None, 0, None
+            if reader is not None:
+                await loop.run_in_executor(None, _close_quietly, reader)
+            return
         previous, state["previous"] = state["previous"], {(x.topic, x.partition): x for x in lags}
         done = stream.idle() and previous is not None and sum(x.end for x in lags if x.topic == names.raw) > 0
         for x in lags if done else ():
@@ -90,3 +97,10 @@ def _drain_check(stream: StreamApp, settings: Settings, names: TopicNames):
             os.kill(os.getpid(), signal.SIGTERM)
 
     return check
+
+
+def _close_quietly(reader: LagReader) -> None:
+    try:
+        reader.close()
+    except Exception:  # noqa: BLE001
+        pass
