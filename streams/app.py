@@ -10,9 +10,9 @@ effects:
 - every agent takes batches with `Stream.noack_take` and acks nothing on its own;
 - ingest: a batch's messages are acked after everything it sent (fan-out, ticks, DLQ, ingested,
   table changelog) is acknowledged by the broker;
-- score: outputs (risk.updates, alerts) are sent and acknowledged FIRST, then the changed table
-  values, then messages are acked in offset order once all their records are applied
-  (streams/acks.py). A crash between outputs and table write re-applies the records from the
+- score: outputs (risk.updates, alerts) are sent and acknowledged FIRST; the changed table values
+  follow (every STATE_EVERY seconds, so a busy entity is written once for many batches); only then
+  are messages acked, in offset order, once all their records are applied (streams/acks.py). A crash between outputs and table write re-applies the records from the
   previous state and sends the same outputs again: the sink's writes are idempotent;
 - sink: messages are acked after the database transaction committed.
 Table writes go straight to the changelog topic with an explicit partition (`_put`): the agents
@@ -49,6 +49,7 @@ MAX_MESSAGE = 900_000          # bytes per produced message (broker default limi
 TICK_EVERY = 0.25              # seconds between checks of the ingest's progress
 IDLE_TICK = 1.0                # seconds between ticks when nothing changed
 TAKE_WITHIN = 0.05             # seconds an agent waits to fill a batch
+STATE_EVERY = 0.5              # seconds between two writes of the scorers' changed table values
 
 
 @dataclass
@@ -137,6 +138,7 @@ class StreamApp:
         self.ready = False
         self._last_ticks: list | None = None
         self._last_tick_at = 0.0
+        self._last_state_write = time.monotonic()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskwatch-sink")
         self.sink_backlog = 0
 
@@ -299,14 +301,33 @@ class StreamApp:
     def _score_agent(self, batch: int):
         async def score(stream):
             async for events in stream.noack_take(batch, within=TAKE_WITHIN):
+                ready = []
                 async with self.score_lock:
                     generation = self.app.consumer_generation_id
                     current = [e for e in events if e.message.generation_id == generation]
                     await self._fatal("score", self._score_batch(current))
-                    ready = self.score_acks.ready()
+                    if self._state_due():
+                        await self._fatal("score", self._write_states())
+                        ready = self.score_acks.ready()
                 for event in ready:
                     await stream.ack(event)
         return score
+
+    def _state_due(self) -> bool:
+        """Table values go out every STATE_EVERY seconds (an entity changed by many batches is written
+        once), and at once when there is nothing left to wait for (a drained input)."""
+        if time.monotonic() - self._last_state_write >= STATE_EVERY:
+            return True
+        return all(s.watermark.caught_up() and not s.waiting for s in self.scorers.values())
+
+    async def _write_states(self) -> None:
+        writes = []
+        for P, scorer in self.scorers.items():
+            for key, value in scorer.state_writes():
+                writes.append(await self._put(self.entity_table, P, key, value))
+        if writes:
+            await asyncio.gather(*writes)
+        self._last_state_write = time.monotonic()
 
     def _scorer(self, P: int) -> PartitionScorer:
         scorer = self.scorers.get(P)
@@ -346,12 +367,6 @@ class StreamApp:
             self.counters.alerts += len(out.alerts)
         if outputs:
             await asyncio.gather(*outputs)
-        writes = []
-        for P, out in flushed:
-            for key, value in out.state:
-                writes.append(await self._put(self.entity_table, P, key, value))
-        if writes:
-            await asyncio.gather(*writes)
 
     # -- sink ---------------------------------------------------------------------------------------
 

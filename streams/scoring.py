@@ -79,11 +79,10 @@ class Flushed:
     contributions: list[Contribution] = field(default_factory=list)
     alerts: list[AlertChange] = field(default_factory=list)
     entities: list[EntityRecord] = field(default_factory=list)
-    state: list[tuple[bytes, bytes]] = field(default_factory=list)   # entity-state table writes
     applied: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.contributions or self.alerts or self.entities or self.state)
+        return bool(self.contributions or self.alerts or self.entities)
 
 
 class PartitionScorer:
@@ -100,6 +99,7 @@ class PartitionScorer:
         self.arrivals: deque = deque()          # clock: wall
         self._seq = 0
         self._written: dict[bytes, bytes] = {}  # last value written per key (unchanged values are skipped)
+        self.dirty: set[str] = set()            # entities whose table value may have changed since written
         self._finished_at: float | None = None
 
     # -- state -------------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ class PartitionScorer:
     # -- applying ------------------------------------------------------------------------------------
 
     def flush(self, now: float) -> Flushed:
-        """Apply what may be applied now; return the outputs and the table writes that follow."""
+        """Apply what may be applied now; return the outputs (`state_writes` has the table values)."""
         engine = self.engine
         applied = 0
         if self.event_clock:
@@ -182,6 +182,33 @@ class PartitionScorer:
                 applied += self._apply(record[1], [(record[1], record[2], record[3], 0, record, token)])
         out = self._collect()
         out.applied = applied
+        return out
+
+    def state_writes(self) -> list[tuple[bytes, bytes]]:
+        """The entity-state table values changed since the last call (then the engine clock, which is
+        written last: once it is stored, everything before it is). Written before the messages whose
+        records made these changes are acked; outputs are sent before either."""
+        states, books, written = self.states, self.books, self._written
+        out = []
+        for ref in self.dirty:
+            book = books.get(ref)
+            state = dict.get(states, ref)
+            if book is None:
+                if state is None:
+                    continue
+                book = books[ref] = {"m": {}, "e": 0}
+            value = codec.dumps({"s": state, "m": book["m"], "e": book["e"]}, option=codec.NON_STR_KEYS)
+            key = ref.encode("utf-8")
+            if written.get(key) != value:
+                written[key] = value
+                out.append((key, value))
+        self.dirty = set()
+        clock = self.engine.clock
+        if out and clock > NEG_INF:
+            key, value = clock_key(self.partition), codec.dumps({"clock": clock})
+            if written.get(key) != value:
+                written[key] = value
+                out.append((key, value))
         return out
 
     def _apply(self, t: float, group: list) -> int:
@@ -219,28 +246,24 @@ class PartitionScorer:
                 out.alerts.append(record)
             emitted.add(record.entity)
         touched = states.touched
-        for ref in emitted | touched:
+        for ref in emitted:
             book = books.get(ref)
-            state = dict.get(states, ref)
             if book is None:
-                if state is None:
-                    continue
                 book = books[ref] = {"m": {}, "e": 0}
+            state = dict.get(states, ref)
             building = state["b"] if state is not None else None
-            if (ref in emitted and book["e"] == 0) or (book["e"] == 1 and building is not None):
+            if book["e"] == 0 or (book["e"] == 1 and building is not None):
                 book["e"] = 2 if building is not None else 1
                 out.entities.append(EntityRecord(ref, building, area.multiplier(ref, building)))
-            value = codec.dumps({"s": state, "m": book["m"], "e": book["e"]}, option=codec.NON_STR_KEYS)
-            key = ref.encode("utf-8")
-            if self._written.get(key) != value:
-                self._written[key] = value
-                out.state.append((key, value))
+        for ref in touched - emitted:
+            book = books.get(ref)
+            if book is not None and book["e"] == 1:
+                state = dict.get(states, ref)
+                building = state["b"] if state is not None else None
+                if building is not None:
+                    book["e"] = 2
+                    out.entities.append(EntityRecord(ref, building, area.multiplier(ref, building)))
+        self.dirty |= touched
+        self.dirty |= emitted
         touched.clear()
-        if out.state or out.contributions:
-            clock = engine.clock
-            if clock > NEG_INF:
-                key, value = clock_key(self.partition), codec.dumps({"clock": clock})
-                if self._written.get(key) != value:
-                    self._written[key] = value
-                    out.state.append((key, value))
         return out

@@ -112,7 +112,9 @@ class Model:
         if self.rng.random() < 0.1:
             self.crash_scorer(P)   # crash after the outputs were sent, before the table write
             return
-        for key, value in out.state:
+        if self.rng.random() < 0.5:
+            return                 # table values are written every so often, acks wait for them
+        for key, value in scorer.state_writes():
             self.entity_table[P][key] = value
         acked = self.acked.setdefault(P, set())
         acked.update(acks.ready())

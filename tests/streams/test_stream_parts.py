@@ -171,7 +171,7 @@ def test_a_record_applied_before_is_not_applied_again():
     scorer.receive(by_entity_message(out, 0, ticks), Tok())
     first = scorer.flush(0)
     assert first.applied == 2 and first.contributions
-    table = dict(first.state)
+    table = dict(scorer.state_writes())
     restored = PartitionScorer(0, ek.project_config())
     restored.restore(table.items())
     token = Tok()
