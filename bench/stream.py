@@ -13,7 +13,8 @@ group and scratch database (rw_bench_<id>), removed afterwards unless --keep.
    from the worker's start to the last row visible (start-up included) and from its first row to the
    last (steady state); rows = accepted events + rejections + duplicates, and the contributions.
 2. bare consumer: an aiokafka consumer (no group, no processing) reads the same topic from the start,
-   in the same run: the practical limit of a Python consumer on this machine and broker.
+   in the same run: the practical limit of a Python consumer on this machine and broker. Beside it,
+   a Faust agent that only takes and acks the same messages: the limit of Faust's per-message path.
 3. latency: a fresh deployment with `--clock wall` (live mode); events stamped "now" are produced at
    --rate events/s for --seconds; for each, the time from its send to its row being visible in
    `events` (polled every 20 ms). p50 / p99 / max.
@@ -137,6 +138,44 @@ def bare_consumer(bootstrap: str, topic: str, partitions: int, expected: int) ->
     return asyncio.run(run())
 
 
+def faust_ceiling(bootstrap: str, topic: str, expected: int) -> float:
+    """msg/s of a Faust agent that only takes and acks the topic's messages (no work): what the
+    framework's per-message path allows before any processing. Runs in its own process."""
+    out = subprocess.run([sys.executable, __file__, "--faust-only", topic, str(expected), "--bootstrap", bootstrap],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    for line in (out.stdout + out.stderr).splitlines():   # Faust's worker may route print() to its log
+        if "faust-only " in line:
+            return float(line.split("faust-only ")[1].split()[0])
+    raise SystemExit(f"faust-only run failed:\n{out.stderr[-2000:]}")
+
+
+def _faust_only(bootstrap: str, topic: str, expected: int) -> None:
+    import signal
+
+    import faust
+
+    tmp = tempfile.mkdtemp(prefix="rw-bench-faust-")
+    app = faust.App(f"rw-bench-faust-{uuid.uuid4().hex[:8]}", broker=f"kafka://{bootstrap}", store="memory://",
+                    web_enabled=False, topic_disable_leader=True, stream_wait_empty=False, datadir=tmp,
+                    consumer_auto_offset_reset="earliest", stream_buffer_maxsize=16384)
+    source = app.topic(topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    state = {"n": 0, "start": None}
+
+    @app.agent(source)
+    async def only_ack(stream):
+        async for events in stream.noack_take(4000, within=0.05):
+            if state["start"] is None:
+                state["start"] = time.monotonic()
+            state["n"] += len(events)
+            for event in events:
+                await stream.ack(event)
+            if state["n"] >= expected:
+                print(f"faust-only {state['n'] / (time.monotonic() - state['start']):.0f}", flush=True)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    app.Worker(loglevel="warning", quiet=True).execute_from_commandline()
+
+
 def throughput(args, workdir: Path) -> dict:
     from pipeline.configset import load_config
     from pipeline.replay import replay
@@ -170,6 +209,7 @@ def throughput(args, workdir: Path) -> dict:
                 raise SystemExit(f"not done after 30 min: {c} of {want}")
             time.sleep(0.05)
         bare_s = bare_consumer(args.bootstrap, dep.raw, args.partitions, total)
+        faust_rate = faust_ceiling(args.bootstrap, dep.raw, total)
     finally:
         dep.stop()
         engine.dispose()
@@ -179,7 +219,7 @@ def throughput(args, workdir: Path) -> dict:
     return {
         "messages": total, "rows": want, "produce_per_s": total / produce_s,
         "pipeline_per_s": total / (done - started), "pipeline_steady_per_s": total / (done - first),
-        "bare_consumer_per_s": total / bare_s, "seconds": done - started,
+        "bare_consumer_per_s": total / bare_s, "faust_only_per_s": faust_rate, "seconds": done - started,
     }
 
 
@@ -262,7 +302,11 @@ def main() -> None:
     parser.add_argument("--bootstrap", default=DEFAULT_BOOTSTRAP)
     parser.add_argument("--keep", action="store_true", help="keep topics and scratch databases")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--faust-only", nargs=2, metavar=("TOPIC", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.faust_only:
+        _faust_only(args.bootstrap, args.faust_only[0], int(args.faust_only[1]))
+        return
     workdir = Path(tempfile.mkdtemp(prefix="rw-bench-"))
     t = throughput(args, workdir)
     print(f"messages                 {t['messages']:>10,}   (rows: {t['rows']})")
@@ -271,6 +315,8 @@ def main() -> None:
     print(f"pipeline (steady)        {t['pipeline_steady_per_s']:>10,.0f} events/s")
     print(f"bare aiokafka consumer   {t['bare_consumer_per_s']:>10,.0f} msg/s")
     print(f"pipeline / bare          {t['pipeline_steady_per_s'] / t['bare_consumer_per_s']:>10.1%}")
+    print(f"Faust agent, take+ack    {t['faust_only_per_s']:>10,.0f} msg/s   (no work: the framework's own path)")
+    print(f"pipeline / Faust-only    {t['pipeline_steady_per_s'] / t['faust_only_per_s']:>10.1%}")
     if not args.skip_latency:
         lat = latency(args, workdir)
         print(f"latency at {lat['rate_per_s']:,}/s        p50 {lat['p50_ms']:.0f} ms   p99 {lat['p99_ms']:.0f} ms   "
