@@ -19,7 +19,7 @@ PYTEST_ARGS ?= $(if $(CI),--durations=15,)
 
 help:
 	@echo "make test      install, start Kafka + PostgreSQL, run all tests (CI: .ci/run)"
-	@echo "make demo      install, start Kafka, simulate a week of events into events.raw and count them"
+	@echo "make demo      install, start Kafka, simulate a week, run the stream worker on it, show top risks and alerts"
 	@echo "make services  start Kafka (127.0.0.1:9092) and PostgreSQL (127.0.0.1:5432)"
 	@echo "make stop      stop the services this tree started"
 	@echo "make install   create .venv and install the project with its dev extras"
@@ -71,9 +71,19 @@ test: install
 	RISKWATCH_KAFKA_BOOTSTRAP=$(KAFKA_BOOTSTRAP) RISKWATCH_TEST_PG_URL=$(TEST_PG_URL) \
 		$(PY) -m pytest tests $(PYTEST_ARGS)
 
-demo: export RISKWATCH_DB_URL ?= sqlite:///$(CURDIR)/var/riskwatch.db
+# The real pipeline on a simulated week: Kafka -> `riskwatch worker` (clock: event) -> SQLite, then the
+# top risks and alerts from the database. Its own topics (demo.*) and consumer group, reset each run.
+demo: export RISKWATCH_DB_URL ?= sqlite:///$(CURDIR)/var/demo.db
 demo: export RISKWATCH_KAFKA_BOOTSTRAP ?= $(KAFKA_BOOTSTRAP)
+demo: export RISKWATCH_TOPIC_PREFIX ?= demo.
+demo: export RISKWATCH_APP_ID ?= riskwatch-demo
+demo: export RISKWATCH_CLOCK = event
 demo: install kafka
 	@mkdir -p var
-	$(RW) simulate --days 7 --seed 7 --to kafka --topic events.raw
-	$(RW) consume-count --topic events.raw
+	$(RW) simulate --days 7 --seed 7 --malformed-rate 0.05 --to var/demo-week.jsonl
+	@rm -f var/demo.db var/demo.db-wal var/demo.db-shm
+	$(PY) -m streams.demo reset
+	$(RW) produce var/demo-week.jsonl --topic $${RISKWATCH_TOPIC_PREFIX}events.raw
+	@echo "worker running until the input is drained (JSON log: var/demo-worker.log)"
+	$(RW) worker --until-drained 2> var/demo-worker.log
+	$(PY) -m streams.demo report
