@@ -7,6 +7,7 @@ Each test has its own topics (prefix) and consumer group (app id) and a fresh da
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,34 @@ def test_two_workers_split_the_partitions_and_still_match(deployment, week, orac
     a, b = raw_partitions(first), raw_partitions(second)
     assert a and b, "both workers should have owned events.raw partitions at some point"
     assert a | b == {f"{deployment.raw}/{p}" for p in range(4)}
+
+
+def test_live_clock_scores_on_arrival_and_rejects_the_future(deployment, kafka_bootstrap, tmp_path):
+    """clock: wall: events stamped now are scored as they come; one an hour ahead is a rejection."""
+    import orjson
+
+    from pipeline.storage.db import make_engine
+    from pipeline.storage.views import entity_scores_current
+
+    now = datetime.now(timezone(timedelta(hours=8)))
+    def event(eid, at, **extra):
+        return orjson.dumps({"event_id": eid, "kind": "monitoring", "type": "gas_alarm", "source": "sensor-gw",
+                             "occurred_at": at.isoformat(timespec="seconds"), "severity": 4,
+                             "location": {"id": "HD-2-0101", "building": "2"}, **extra})
+    lines = [event("live-1", now - timedelta(minutes=5)), event("live-2", now - timedelta(minutes=1)),
+             event("live-3", now + timedelta(hours=1))]
+    path = tmp_path / "live.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    sk.produce(path, deployment.raw, 4, kafka_bootstrap)
+    worker = deployment.start("--until-drained", "--clock", "wall")
+    assert worker.wait(120) == 0, worker.tail()
+    engine = make_engine(deployment.db_url)
+    try:
+        with engine.connect() as conn:
+            reasons = [r for (r,) in conn.exec_driver_sql("SELECT reason FROM rejections")]
+            events = conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
+            fired = conn.exec_driver_sql("SELECT count(*) FROM contributions WHERE entity = 'location:HD-2-0101'").scalar_one()
+        assert reasons == ["future_timestamp"] and events == 2 and fired >= 2
+        assert entity_scores_current(engine)["location:HD-2-0101"].score > 0
+    finally:
+        engine.dispose()
