@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.storage.db import connection
 from pipeline.storage.models import AuditLog
 
 AUDIT = AuditLog.__table__
@@ -77,25 +78,9 @@ def list_records(bind: sa.Engine | sa.Connection, since: datetime | None = None,
         query = query.where(AUDIT.c.actor == actor)
     if limit is not None:
         query = query.limit(limit)
-    conn_ctx = _Conn(bind)
-    with conn_ctx as conn:
+    with connection(bind) as conn:
         return [AuditRecord(r.id, _aware(r.at), r.actor, r.action, r.detail) for r in conn.execute(query)]
 
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite returns naive UTC
-
-
-class _Conn:
-    def __init__(self, bind):
-        self.bind, self.conn = bind, None
-
-    def __enter__(self) -> sa.Connection:
-        if isinstance(self.bind, sa.Connection):
-            return self.bind
-        self.conn = self.bind.connect()
-        return self.conn
-
-    def __exit__(self, *exc) -> None:
-        if self.conn is not None:
-            self.conn.close()

@@ -11,6 +11,8 @@ Messages carry the URL with its password masked, never the password.
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 import re
 from pathlib import Path
@@ -206,3 +208,13 @@ def row_counts(engine: Engine) -> dict[str, int | None]:
             }
     except sa.exc.OperationalError as exc:
         raise StorageUnavailable(f"database not reachable at {mask_url(engine.url)}: {one_line(exc)}") from None
+
+
+@contextlib.contextmanager
+def connection(bind: Engine | sa.Connection):
+    """Use a given Connection as is, or connect an Engine for the duration of the block."""
+    if isinstance(bind, sa.Connection):
+        yield bind
+        return
+    with bind.connect() as conn:
+        yield conn

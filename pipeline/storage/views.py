@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from pipeline.storage.db import connection
+
 JULIAN_UNIX_EPOCH = 2440587.5
 
 # Keep in step with SQLITE_VIEW in migrations/versions/0002_scores.py (a test compares the two).
@@ -63,7 +65,7 @@ def _as_datetime(at: float | datetime) -> datetime:
 def entity_scores_at(bind: sa.Engine | sa.Connection, at: float | datetime) -> dict[str, EntityScore]:
     """Every entity with a non-negligible score at `at` (epoch seconds or aware datetime), by ref."""
     ts = _as_datetime(at)
-    with _connection(bind) as conn:
+    with connection(bind) as conn:
         if conn.dialect.name == "postgresql":
             return _rows(conn.execute(_PG_AT, {"ts": ts}))
         return _rows(conn.execute(_SQLITE_AT, {"ts_jd": ts.timestamp() / 86400.0 + JULIAN_UNIX_EPOCH}))
@@ -71,22 +73,5 @@ def entity_scores_at(bind: sa.Engine | sa.Connection, at: float | datetime) -> d
 
 def entity_scores_current(bind: sa.Engine | sa.Connection) -> dict[str, EntityScore]:
     """The view Grafana reads: every entity's score as of the database's clock."""
-    with _connection(bind) as conn:
+    with connection(bind) as conn:
         return _rows(conn.execute(_CURRENT))
-
-
-class _connection:
-    """Use a given Connection as is, or connect an Engine for the duration."""
-
-    def __init__(self, bind):
-        self.bind, self.conn = bind, None
-
-    def __enter__(self) -> sa.Connection:
-        if isinstance(self.bind, sa.Connection):
-            return self.bind
-        self.conn = self.bind.connect()
-        return self.conn
-
-    def __exit__(self, *exc) -> None:
-        if self.conn is not None:
-            self.conn.close()
