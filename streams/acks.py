@@ -1,12 +1,11 @@
-"""Acknowledging source messages in offset order, once each one's effects are durable.
+"""Source messages done in offset order, once each one's effects are durable.
 
-Faust commits, per topic partition, the end of the first run of consecutive acked offsets, and it
-tolerates a one-offset hole at the head of that run (faust/transport/consumer.py `_new_offset`).
-An agent that holds some messages back (the scoring agent keeps records until the watermark passes
-them) and acks later ones could thus see a commit pass a message it has not applied yet. So agents
-ack through an AckQueue: a message is acked only when it and every earlier message of its
-partition are done. Messages behind a held one stay unacked; after a crash they are delivered again
-and recognised as already applied (streams/scoring.py).
+The scoring agent holds records back until the watermark passes them, so a later message of a
+partition can be finished before an earlier one. A commit must never pass a message not yet
+applied: messages go through an AckQueue, and a message counts as done (streams/commits.py) only
+when it and every earlier message of its partition are done. Messages behind a held one stay
+uncommitted; after a crash they are delivered again and recognised as already applied
+(streams/scoring.py).
 """
 
 from __future__ import annotations

@@ -5,16 +5,20 @@
     events.ingested + events.dlq + risk.updates + alerts ──sink──► database
 
 The logic lives in streams/ingest.py, scoring.py and sink.py; this module moves messages between
-them and Kafka, and decides when a source message may be acked. At-least-once with exactly-once
+them and Kafka, and decides when a source message counts as done. At-least-once with exactly-once
 effects:
-- every agent takes batches with `Stream.noack_take` and acks nothing on its own;
-- ingest: a batch's messages are acked after everything it sent (fan-out, ticks, DLQ, ingested,
-  table changelog) is acknowledged by the broker;
+- agents take batches with `Stream.noack_take`; Faust's acks are off and the worker commits its own
+  offsets (streams/commits.py: Faust's ack bookkeeping could commit past messages never processed
+  around a rebalance). A message is done when its effects are durable, and the commit timer commits,
+  per partition, the offset before which everything is done;
+- ingest: a batch is done after everything it sent (fan-out, ticks, DLQ, ingested, table
+  changelog) is acknowledged by the broker;
 - score: outputs (risk.updates, alerts) are sent and acknowledged FIRST; the changed table values
   follow (every STATE_EVERY seconds, so a busy entity is written once for many batches); only then
-  are messages acked, in offset order, once all their records are applied (streams/acks.py). A crash between outputs and table write re-applies the records from the
-  previous state and sends the same outputs again: the sink's writes are idempotent;
-- sink: messages are acked after the database transaction committed.
+  are messages done, in offset order, once all their records are applied (streams/acks.py). A crash
+  between outputs and table write re-applies the records from the previous state and sends the
+  same outputs again: the sink's writes are idempotent;
+- sink: a batch is done after the database transaction committed.
 Table writes go straight to the changelog topic with an explicit partition (`_put`): the agents
 work on batches spanning partitions, where Faust's `table[key] = value` would pick the partition of
 whatever event happens to be current.
@@ -37,6 +41,7 @@ from pipeline.settings import Settings
 from pipeline.storage.db import StorageUnavailable
 from streams import codec
 from streams.acks import AckQueue
+from streams.commits import Commits
 from streams.ingest import Ingest
 from streams.partitioning import EntityPartitioner
 from streams.scoring import PartitionScorer, clock_key
@@ -49,6 +54,7 @@ MAX_MESSAGE = 900_000          # bytes per produced message (broker default limi
 TICK_EVERY = 0.25              # seconds between checks of the ingest's progress
 IDLE_TICK = 1.0                # seconds between ticks when nothing changed
 TAKE_WITHIN = 0.05             # seconds an agent waits to fill a batch
+COMMIT_EVERY = 1.0             # seconds between two commits of the finished offsets
 STATE_EVERY = 0.5              # seconds between two writes of the scorers' changed table values
 
 
@@ -118,7 +124,8 @@ class StreamApp:
             producer_max_request_size=4 * 1024 * 1024,
             table_standby_replicas=1,
         )
-        raw_codec = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+        # acks=False: this app commits its own offsets (streams/commits.py, streams/offsets.py)
+        raw_codec = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", acks=False)
         self.raw_topic = app.topic(names.raw, partitions=counts.raw, **raw_codec)
         self.by_entity_topic = app.topic(names.by_entity, partitions=counts.by_entity, **raw_codec)
         self.sink_topic = app.topic(names.ingested, names.dlq, names.updates, names.alerts, **raw_codec)
@@ -135,9 +142,11 @@ class StreamApp:
         self.score_acks = AckQueue()
         self.ingest_lock = asyncio.Lock()
         self.score_lock = asyncio.Lock()
-        self.ready = False
+        self.commits = Commits(app, names.consumed)
         self._last_ticks: list | None = None
         self._last_tick_at = 0.0
+        self._ends: dict = {}
+        self._ends_at = 0.0
         self._last_state_write = time.monotonic()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskwatch-sink")
         self.sink_backlog = 0
@@ -148,14 +157,23 @@ class StreamApp:
         app.agent(self.sink_topic, name="riskwatch.sink")(self._sink_agent(batch))
         app.timer(TICK_EVERY, name="riskwatch.ticks")(self._tick_timer)
         app.timer(10.0, name="riskwatch.progress")(self._progress_timer)
+        app.timer(COMMIT_EVERY, name="riskwatch.commit")(self._commit_timer)
         app.on_partitions_revoked.connect(self._on_revoked)
         app.on_rebalance_complete.connect(self._on_rebalance_complete)
 
     # -- rebalancing ---------------------------------------------------------------------------------
 
     async def _on_revoked(self, sender, revoked, **kwargs) -> None:
-        self.ready = False
+        self.commits.ready = False
+        self._ends.clear()
         async with self.ingest_lock, self.score_lock:
+            # what is done stays done for the next owner: the scorers' table values, then the offsets
+            try:
+                await self._write_states(revoking=True)
+                self.commits.done(self.score_acks.ready())
+                await self.commits.commit(revoking=True)
+            except Exception as exc:  # noqa: BLE001 - the next owner then re-applies a little more
+                log.warning("could not save progress before the rebalance", extra={"error": repr(exc)})
             for tp in revoked:
                 if tp.topic == self.names.raw:
                     self.ingest.forget(tp.partition)
@@ -166,7 +184,7 @@ class StreamApp:
         log.info("partitions revoked", extra={"partitions": sorted(f"{tp.topic}/{tp.partition}" for tp in revoked)})
 
     async def _on_rebalance_complete(self, sender, **kwargs) -> None:
-        self.ready = True
+        self.commits.ready = True
         mine = sorted(f"{tp.topic}/{tp.partition}" for tp in self.app.consumer.assignment()
                       if tp.topic in self.names.consumed)
         log.info("partitions assigned", extra={"partitions": mine})
@@ -194,13 +212,11 @@ class StreamApp:
     def _ingest_agent(self, batch: int):
         async def ingest(stream):
             async for events in stream.noack_take(batch, within=TAKE_WITHIN):
-                generation = self.app.consumer_generation_id
-                current = [e for e in events if e.message.generation_id == generation]
                 async with self.ingest_lock:
+                    current = await self.commits.admit(events)
                     if current:
                         await self._fatal("ingest", self._ingest_batch(current))
-                for event in current:
-                    await stream.ack(event)
+                        self.commits.done(current)
         return ingest
 
     async def _fatal(self, agent: str, work):
@@ -258,15 +274,32 @@ class StreamApp:
         await asyncio.gather(*futures)
 
     def _caught_up(self, p: int) -> bool:
+        """Processed to the end of events.raw partition p (as far as this worker knows the end: the
+        last fetch's high watermark, or the end offset asked for every second by the tick timer)."""
         tp = TP(self.names.raw, p)
         done = self.ingest.next_offset.get(p)
         if done is None:
-            done = self.app.consumer._committed_offset.get(tp) or 0
+            done = self.commits.offsets.next.get(tp)
+            if done is None:
+                return False
         try:
-            end = self.app.consumer.highwater(tp)
+            fetched = self.app.consumer.highwater(tp)
         except Exception:  # noqa: BLE001 - not fetched yet
-            end = None
-        return end is not None and done >= end
+            fetched = None
+        asked = self._ends.get(tp)
+        ends = [e for e in (fetched, asked) if e is not None]
+        return bool(ends) and done >= max(ends)
+
+    async def _refresh_ends(self) -> None:
+        """Ask the broker for the end of every assigned events.raw partition (a paused or idle
+        partition has no fresh high watermark from fetches)."""
+        if time.monotonic() - self._ends_at < IDLE_TICK:
+            return
+        self._ends_at = time.monotonic()
+        tps = [TP(self.names.raw, p) for p in self._assigned(self.names.raw)]
+        if tps:
+            ends = await self.app.consumer.highwaters(*tps)
+            self._ends = {tp: end for tp, end in ends.items() if end is not None}
 
     def _ticks(self) -> list:
         out = []
@@ -277,7 +310,7 @@ class StreamApp:
 
     async def _tick_timer(self) -> None:
         """Progress ticks while the ingest is idle (a batch sends its own with its records)."""
-        if not self.ready or self.app.rebalancing:
+        if not self.commits.ready or self.app.rebalancing:
             return
         try:
             await self._idle_ticks()
@@ -285,6 +318,7 @@ class StreamApp:
             log.warning("progress tick not sent", extra={"error": repr(exc)})
 
     async def _idle_ticks(self) -> None:
+        await self._refresh_ends()
         async with self.ingest_lock:
             ticks = self._ticks()
             if not ticks:
@@ -301,16 +335,12 @@ class StreamApp:
     def _score_agent(self, batch: int):
         async def score(stream):
             async for events in stream.noack_take(batch, within=TAKE_WITHIN):
-                ready = []
                 async with self.score_lock:
-                    generation = self.app.consumer_generation_id
-                    current = [e for e in events if e.message.generation_id == generation]
+                    current = await self.commits.admit(events)
                     await self._fatal("score", self._score_batch(current))
-                    if self._state_due():
+                    if self.commits.ready and self._state_due():
                         await self._fatal("score", self._write_states())
-                        ready = self.score_acks.ready()
-                for event in ready:
-                    await stream.ack(event)
+                        self.commits.done(self.score_acks.ready())
         return score
 
     def _state_due(self) -> bool:
@@ -320,7 +350,9 @@ class StreamApp:
             return True
         return all(s.watermark.caught_up() and not s.waiting for s in self.scorers.values())
 
-    async def _write_states(self) -> None:
+    async def _write_states(self, revoking: bool = False) -> None:
+        if not (self.commits.ready or revoking):
+            return          # revoked: these partitions' values are another worker's to write now
         writes = []
         for P, scorer in self.scorers.items():
             for key, value in scorer.state_writes():
@@ -340,7 +372,8 @@ class StreamApp:
                 if k == meta or (k[:1] != b"~" and partition_of(k.decode("utf-8")) == P)
             ]
             scorer.restore(items)
-            log.info("scoring partition restored", extra={"partition": P, "entities": len(items)})
+            log.info("scoring partition restored", extra={"partition": P, "entities": len(items),
+                                                          "clock": scorer.engine.clock})
         return scorer
 
     async def _score_batch(self, events) -> None:
@@ -375,8 +408,7 @@ class StreamApp:
             loop = asyncio.get_running_loop()
             await self._in_db(loop, lambda: self.writer.write_levels(self.cfg.rules.levels))
             async for events in stream.noack_take(batch, within=TAKE_WITHIN):
-                generation = self.app.consumer_generation_id
-                current = [e for e in events if e.message.generation_id == generation]
+                current = await self.commits.admit(events)
                 if not current:
                     continue
                 data = decode([(e.message.topic, e.message.partition, e.message.offset, e.value) for e in current],
@@ -386,8 +418,7 @@ class StreamApp:
                 self.sink_backlog = 0
                 self.counters.written += data.rows
                 log.debug("batch written", extra={"rows": result.rows, "attempts": result.attempts})
-                for event in current:
-                    await stream.ack(event)
+                self.commits.done(current)
         return sink
 
     async def _in_db(self, loop, work):
@@ -401,6 +432,10 @@ class StreamApp:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
+    async def _commit_timer(self) -> None:
+        await self.commits.reseek()
+        await self.commits.commit()
+
     # -- progress -----------------------------------------------------------------------------------
 
     async def _progress_timer(self) -> None:
@@ -410,6 +445,7 @@ class StreamApp:
             "read": c.read, "accepted": c.accepted, "rejected": c.rejected, "duplicates": c.duplicates,
             "applied": c.applied, "contributions": c.contributions, "alerts": c.alerts, "rows_written": c.written,
             "waiting": waiting, "unacked_scoring": self.score_acks.held(),
+            "watermarks": {P: s.watermark.low() for P, s in sorted(self.scorers.items())},
             "events_per_s": round(c.read / max(time.monotonic() - self.started, 1e-9), 1),
         })
 

@@ -36,7 +36,7 @@ class JsonFormatter(logging.Formatter):
                 doc["correlation_id"] = f"{doc.get('topic', 'events.raw')}/{doc['partition']}/{doc['offset']}"
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(doc, default=str).decode()
+        return orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def logging_config(level: str = "info") -> dict:

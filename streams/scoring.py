@@ -168,6 +168,8 @@ class PartitionScorer:
             if low == INF:
                 end = self.watermark.end()
                 if end is not None and end != self._finished_at:
+                    log.debug("all sources caught up: finishing", extra={"partition": self.partition, "end": end,
+                                                                        "ticks": self.watermark.ticks})
                     engine.finish(end)
                     self._finished_at = end
             elif low > NEG_INF:

@@ -64,7 +64,7 @@ def _drain_check(stream: StreamApp, settings: Settings, names: TopicNames):
     state = {"reader": None, "previous": None, "agreed": 0}
 
     async def check() -> None:
-        if not stream.ready or stream.app.rebalancing:
+        if not stream.commits.ready or stream.app.rebalancing:
             state["agreed"] = 0
             return
         loop = asyncio.get_running_loop()

@@ -1,0 +1,169 @@
+"""The worker's own offsets on Faust's consumer: where each partition starts in a consumer
+generation, which delivered messages an agent may process, reading skipped messages again, and
+committing what is done. `Offsets` (streams/offsets.py) keeps the bookkeeping; this module talks to
+the consumer.
+
+Every call into aiokafka (committed, beginning_offsets, seek, commit) runs in Faust's consumer
+thread: aiokafka is not thread-safe, and a seek from the event loop's thread raced the fetcher
+(KeyError inside aiokafka's fetcher, the worker crashed).
+
+Faust drops a fetched message whose offset is below the last one it delivered for that partition
+(`Consumer._read_offset`); a seek therefore also lowers that mark. Messages already fetched when the
+seek happens can raise the mark again and make Faust drop the re-read ones, so a partition waiting
+for its seek (`Offsets.seeking`) is sought again every RESEEK_AFTER seconds until the expected
+offset arrives; otherwise such a partition stalled for good when no later message came.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from faust.types import TP
+
+from streams.offsets import ACCEPT, GAP, Offsets
+
+log = logging.getLogger("riskwatch.stream")
+
+RESEEK_AFTER = 2.0       # seconds before a seek that has not taken effect is repeated
+REVOKE_TIMEOUT = 10.0    # seconds the last commit before a rebalance may take
+
+
+def _kafka_tp(tp) -> TopicPartition:
+    return TopicPartition(tp.topic, tp.partition)
+
+
+class Commits:
+    def __init__(self, app, consumed) -> None:
+        self.app = app
+        self.consumed = set(consumed)
+        self.offsets = Offsets()
+        self.ready = False
+        self._initialised: int | None = None
+        self._sought_at: dict = {}
+        self._init_lock = asyncio.Lock()
+
+    @property
+    def _thread(self):
+        return self.app.consumer._thread
+
+    # -- admitting -------------------------------------------------------------------------------
+
+    async def admit(self, events) -> list:
+        """The events an agent may process now: of the current generation, and per partition in
+        offset order from where this generation started. Repeats are dropped; a gap drops the
+        message and seeks the partition back to the first offset not yet processed."""
+        if not self.ready or not await self.initialise():
+            return []
+        generation = self.offsets.generation
+        offsets = self.offsets
+        out = []
+        for event in events:
+            m = event.message
+            if m.generation_id != generation:
+                continue
+            tp = m.tp
+            if not offsets.known(tp):
+                continue        # assigned after this generation started: the next one reads it
+            verdict = offsets.accept(tp, m.offset)
+            if verdict == ACCEPT:
+                out.append(event)
+            elif verdict == GAP and self._seek_due(tp):
+                log.warning("messages skipped by the consumer: reading them again", extra={
+                    "topic": tp.topic, "partition": tp.partition, "expected": offsets.next[tp], "got": m.offset})
+                await self._seek(tp, offsets.next[tp])
+        return out
+
+    def done(self, events) -> None:
+        """These events' effects are durable: their offsets may be committed."""
+        generation = self.offsets.generation
+        complete = self.offsets.complete
+        for event in events:
+            m = event.message
+            if m.generation_id == generation:
+                complete(m.tp, m.offset + 1)
+
+    # -- generations ------------------------------------------------------------------------------
+
+    async def initialise(self) -> bool:
+        """Once per consumer generation: read from the broker where each assigned partition of the
+        consumed topics starts (the group's committed offset, else the log start). False when the
+        generation changed meanwhile (its messages are then not processed)."""
+        generation = self.app.consumer_generation_id
+        if self._initialised == generation:
+            return True
+        async with self._init_lock:
+            if self._initialised == generation:
+                return True
+            tps = [tp for tp in self.app.consumer.assignment() if tp.topic in self.consumed]
+            starts = await self._thread.call_thread(self._read_starts, tps) if tps else {}
+            if self.app.consumer_generation_id != generation:
+                return False
+            self.offsets.new_generation(generation)
+            for tp in tps:
+                self.offsets.start(tp, starts[_kafka_tp(tp)])
+            self._sought_at.clear()
+            self._initialised = generation
+            log.debug("generation initialised", extra={"generation": generation, "partitions": len(tps)})
+            return True
+
+    async def _read_starts(self, tps) -> dict:
+        consumer = self._thread._ensure_consumer()
+        keys = [_kafka_tp(tp) for tp in tps]
+        committed = {k: await consumer.committed(k) for k in keys}
+        missing = [k for k, off in committed.items() if off is None]
+        begin = await consumer.beginning_offsets(missing) if missing else {}
+        return {k: committed[k] if committed[k] is not None else begin[k] for k in keys}
+
+    # -- seeking ----------------------------------------------------------------------------------
+
+    def _seek_due(self, tp) -> bool:
+        return time.monotonic() - self._sought_at.get(tp, float("-inf")) >= RESEEK_AFTER
+
+    async def _seek(self, tp, offset: int) -> None:
+        self.offsets.seeking[tp] = offset
+        self._sought_at[tp] = time.monotonic()
+        key = _kafka_tp(tp)
+
+        def seek() -> None:
+            consumer = self._thread._ensure_consumer()
+            if key in consumer.assignment():
+                consumer.seek(key, offset)
+
+        await self._thread.call_thread(seek)
+        # Faust delivers offsets >= this mark (None: any)
+        self.app.consumer._read_offset[TP(tp.topic, tp.partition)] = offset or None
+
+    async def reseek(self) -> None:
+        """Timer: repeat the seeks that have not taken effect (module doc)."""
+        if not self.ready or self._initialised != self.app.consumer_generation_id:
+            return
+        for tp, offset in list(self.offsets.seeking.items()):
+            if self._seek_due(tp) and self.offsets.next.get(tp) == offset:
+                log.info("seek not taken effect yet: seeking again", extra={
+                    "topic": tp.topic, "partition": tp.partition, "offset": offset})
+                await self._seek(tp, offset)
+
+    # -- committing -------------------------------------------------------------------------------
+
+    async def commit(self, revoking: bool = False) -> None:
+        """Commit, per partition, the offset before which everything is done."""
+        if not (self.ready or revoking) or self._initialised != self.app.consumer_generation_id:
+            return
+        offsets = self.offsets.to_commit(self.app.consumer.assignment())
+        if not offsets:
+            return
+        commit = {_kafka_tp(tp): OffsetAndMetadata(off, "") for tp, off in offsets.items()}
+
+        async def commit_in_thread() -> None:
+            await self._thread._ensure_consumer().commit(commit)
+
+        try:
+            work = self._thread.call_thread(commit_in_thread)
+            await (asyncio.wait_for(work, REVOKE_TIMEOUT) if revoking else work)
+        except Exception as exc:  # noqa: BLE001 - a rebalance or the broker away: the next commit retries
+            log.warning("commit failed; retrying", extra={"error": repr(exc)})
+            return
+        self.offsets.committed_now(offsets)
