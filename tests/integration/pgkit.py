@@ -69,12 +69,21 @@ def create_database(pg_url: str, label: str, migrate: bool = True) -> str:
 
 
 def drop_database(pg_url: str, url: str) -> None:
-    """DROP DATABASE … WITH (FORCE); a failure to drop a scratch database never fails a test."""
+    """DROP DATABASE … WITH (FORCE), then plain DROPs for a while: right after a server restart an
+    autovacuum worker may be busy in the database, and FORCE needs the right to signal it (the server
+    cancels autovacuum for a plain DROP). A failure to drop a scratch database never fails a test."""
     name = sa.engine.make_url(url).database
     admin = admin_engine(pg_url)
     try:
-        with contextlib.suppress(sa.exc.SQLAlchemyError), server_lock(), admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        with server_lock():
+            for attempt, sql in enumerate([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                                           *[f'DROP DATABASE IF EXISTS "{name}"'] * 20]):
+                try:
+                    with admin.connect() as conn:
+                        conn.execute(sa.text(sql))
+                    return
+                except sa.exc.SQLAlchemyError:
+                    time.sleep(0.5 if attempt else 0)
     finally:
         admin.dispose()
 

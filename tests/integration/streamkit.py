@@ -20,6 +20,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+import pgkit
+
 ROOT = Path(__file__).resolve().parents[2]
 RISKWATCH = [sys.executable, "-m", "pipeline.cli"]
 
@@ -28,29 +30,12 @@ RISKWATCH = [sys.executable, "-m", "pipeline.cli"]
 
 
 def fresh_database(pg_url: str, label: str) -> str:
-    """CREATE DATABASE rw_<label>_<uuid> next to `pg_url`, migrated to the head; returns its URL."""
-    from pipeline.storage import db
-
-    name = f"rw_{label}_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    engine.dispose()
-    return url
+    """A scratch database rw_<label>_<uuid> next to `pg_url`, migrated to the head; returns its URL."""
+    return pgkit.create_database(pg_url, label)
 
 
 def drop_database(pg_url: str, url: str) -> None:
-    name = sa.engine.make_url(url).database
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    pgkit.drop_database(pg_url, url)
 
 
 def replay_into(events_file: Path, url: str) -> dict:
