@@ -36,12 +36,14 @@ from pathlib import Path
 import faust
 from faust.types import TP
 
+from pipeline.alerting.records import ended_alerts
 from pipeline.configset import ConfigSet
 from pipeline.settings import Settings
 from pipeline.storage.db import StorageUnavailable
 from streams import codec
 from streams.acks import AckQueue
 from streams.commits import Commits
+from streams.ended import EndedAlerts
 from streams.ingest import Ingest
 from streams.partitioning import EntityPartitioner
 from streams.scoring import PartitionScorer, clock_key
@@ -55,6 +57,7 @@ TICK_EVERY = 0.25              # seconds between checks of the ingest's progress
 IDLE_TICK = 1.0                # seconds between ticks when nothing changed
 TAKE_WITHIN = 0.05             # seconds an agent waits to fill a batch
 COMMIT_EVERY = 1.0             # seconds between two commits of the finished offsets
+ALERT_POLL_EVERY = 5.0         # seconds between two reads of the alerts the workflow ended
 STATE_EVERY = 0.5              # seconds between two writes of the scorers' changed table values
 
 
@@ -140,6 +143,7 @@ class StreamApp:
         self.partition_of = EntityPartitioner(counts.by_entity)
         self.scorers: dict[int, PartitionScorer] = {}
         self.score_acks = AckQueue()
+        self.ended = EndedAlerts()
         self.ingest_lock = asyncio.Lock()
         self.score_lock = asyncio.Lock()
         self.commits = Commits(app, names.consumed)
@@ -157,6 +161,7 @@ class StreamApp:
         app.agent(self.sink_topic, name="riskwatch.sink")(self._sink_agent(batch))
         app.timer(TICK_EVERY, name="riskwatch.ticks")(self._tick_timer)
         app.timer(10.0, name="riskwatch.progress")(self._progress_timer)
+        app.timer(ALERT_POLL_EVERY, name="riskwatch.ended-alerts")(self._ended_alerts_timer)
         app.timer(COMMIT_EVERY, name="riskwatch.commit")(self._commit_timer)
         app.on_partitions_revoked.connect(self._on_revoked)
         app.on_rebalance_complete.connect(self._on_rebalance_complete)
@@ -372,6 +377,8 @@ class StreamApp:
                 if k == meta or (k[:1] != b"~" and partition_of(k.decode("utf-8")) == P)
             ]
             scorer.restore(items)
+            for entity, alert_id in self.ended.of_partition(P, partition_of):
+                scorer.end_alert(entity, alert_id)
             log.info("scoring partition restored", extra={"partition": P, "entities": len(items),
                                                           "clock": scorer.engine.clock})
         return scorer
@@ -420,6 +427,31 @@ class StreamApp:
                 log.debug("batch written", extra={"rows": result.rows, "attempts": result.attempts})
                 self.commits.done(current)
         return sink
+
+    async def _ended_alerts_timer(self) -> None:
+        """Alerts resolved or closed by the workflow: their entities' next firings raise new alerts
+        (streams/ended.py)."""
+        since = self.ended.since
+        loop = asyncio.get_running_loop()
+
+        def read():
+            with self.writer.engine.connect() as conn:
+                return ended_alerts(conn, since)
+
+        try:
+            rows = await loop.run_in_executor(self._db, read)
+        except Exception as exc:  # noqa: BLE001 - the database may be away: the next poll reads it
+            log.warning("could not read the ended alerts; retrying", extra={"error": repr(exc)})
+            return
+        new = self.ended.add(rows)
+        if not new:
+            return
+        async with self.score_lock:
+            for entity, alert_id in new:
+                scorer = self.scorers.get(self.partition_of(entity))
+                if scorer is not None and scorer.end_alert(entity, alert_id):
+                    log.info("alert ended by the workflow", extra={"entity": entity, "alert_id": alert_id,
+                                                                  "correlation_id": alert_id})
 
     async def _in_db(self, loop, work):
         """Run a database write in the sink's thread until it succeeds (the database may be away)."""

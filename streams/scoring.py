@@ -125,6 +125,14 @@ class PartitionScorer:
         self.engine.restore(states, clock if self.event_clock else NEG_INF)
         states.touched.clear()
 
+    def end_alert(self, entity: str, alert_id: str) -> bool:
+        """The workflow ended this alert: the entity's next firing raises a new one. The changed
+        state goes out with the next table write."""
+        if self.engine.end_alert(entity, alert_id):
+            self.dirty.add(entity)
+            return True
+        return False
+
     # -- input ---------------------------------------------------------------------------------------
 
     def receive(self, message: dict, token) -> None:

@@ -141,3 +141,13 @@ def deliveries_of(conn: sa.Connection, alert_id: str) -> list[dict[str, Any]]:
          "attempts": r.attempts, "sent_at": iso(aware(r.sent_at)), "last_error": r.last_error}
         for r in conn.execute(q)
     ]
+
+
+def ended_alerts(conn: sa.Connection, since: datetime | None = None) -> list[tuple[str, str, datetime]]:
+    """(alert_id, entity, updated_at) of the alerts resolved or closed, changed at or after `since`
+    (all when None), oldest change first: what the stream's scorers must forget (Engine.end_alert)."""
+    q = sa.select(ALERTS.c.alert_id, ALERTS.c.entity, ALERTS.c.updated_at).where(
+        ALERTS.c.status.in_(("resolved", "closed")))
+    if since is not None:
+        q = q.where(ALERTS.c.updated_at >= since)
+    return [(r.alert_id, r.entity, aware(r.updated_at)) for r in conn.execute(q.order_by(ALERTS.c.updated_at))]

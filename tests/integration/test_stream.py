@@ -19,6 +19,20 @@ import streamkit as sk  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
+CST = timezone(timedelta(hours=8))
+
+
+def gas_alarm(eid: str, at: datetime) -> bytes:
+    """Two of these on one room within minutes raise an alert (default rules)."""
+    return json.dumps({"event_id": eid, "kind": "monitoring", "type": "gas_alarm", "source": "sensor-gw",
+                       "occurred_at": at.isoformat(timespec="seconds"), "severity": 4,
+                       "location": {"id": "HD-2-0101", "building": "2"}}).encode()
+
+
+def produce_lines(lines: list[bytes], path: Path, dep, bootstrap: str) -> None:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    sk.produce(path, dep.raw, 4, bootstrap)
+
 
 @pytest.fixture(scope="module")
 def week(tmp_path_factory) -> Path:
@@ -106,21 +120,13 @@ def test_two_workers_split_the_partitions_and_still_match(deployment, week, orac
 
 def test_live_clock_scores_on_arrival_and_rejects_the_future(deployment, kafka_bootstrap, tmp_path):
     """clock: wall: events stamped now are scored as they come; one an hour ahead is a rejection."""
-    import orjson
-
     from pipeline.storage.db import make_engine
     from pipeline.storage.views import entity_scores_current
 
-    now = datetime.now(timezone(timedelta(hours=8)))
-    def event(eid, at, **extra):
-        return orjson.dumps({"event_id": eid, "kind": "monitoring", "type": "gas_alarm", "source": "sensor-gw",
-                             "occurred_at": at.isoformat(timespec="seconds"), "severity": 4,
-                             "location": {"id": "HD-2-0101", "building": "2"}, **extra})
-    lines = [event("live-1", now - timedelta(minutes=5)), event("live-2", now - timedelta(minutes=1)),
-             event("live-3", now + timedelta(hours=1))]
-    path = tmp_path / "live.jsonl"
-    path.write_bytes(b"\n".join(lines) + b"\n")
-    sk.produce(path, deployment.raw, 4, kafka_bootstrap)
+    now = datetime.now(CST)
+    lines = [gas_alarm("live-1", now - timedelta(minutes=5)), gas_alarm("live-2", now - timedelta(minutes=1)),
+             gas_alarm("live-3", now + timedelta(hours=1))]
+    produce_lines(lines, tmp_path / "live.jsonl", deployment, kafka_bootstrap)
     worker = deployment.start("--until-drained", "--clock", "wall")
     assert worker.wait(120) == 0, worker.tail()
     engine = make_engine(deployment.db_url)
@@ -132,4 +138,41 @@ def test_live_clock_scores_on_arrival_and_rejects_the_future(deployment, kafka_b
         assert reasons == ["future_timestamp"] and events == 2 and fired >= 2
         assert entity_scores_current(engine)["location:HD-2-0101"].score > 0
     finally:
+        engine.dispose()
+
+
+def test_an_alert_the_workflow_resolved_is_not_reused_by_the_next_firing(deployment, kafka_bootstrap, tmp_path):
+    """The leader resolves the alert in the database; the worker hears of it, and the room's next gas
+    alarms raise a NEW alert instead of attaching to the resolved one."""
+    import sqlalchemy as sa
+
+    from pipeline.storage.db import make_engine
+
+    engine = make_engine(deployment.db_url)
+    worker = deployment.start("--clock", "wall")
+
+    def alerts():
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT alert_id, status FROM alerts WHERE entity = 'location:HD-2-0101' "
+                                        "ORDER BY raised_at, alert_id")).all()
+    try:
+        now = datetime.now(CST)
+        produce_lines([gas_alarm("r-1", now - timedelta(minutes=3)), gas_alarm("r-2", now - timedelta(minutes=2))],
+                      tmp_path / "first.jsonl", deployment, kafka_bootstrap)
+        sk.wait_for(lambda: len(alerts()) == 1 or not worker.alive(), timeout=90, what="the first alert")
+        assert worker.alive(), worker.tail()
+        (first, _), = alerts()
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alerts SET status = 'resolved', updated_at = now() WHERE alert_id = :a"),
+                         {"a": first})
+        sk.wait_for(lambda: "alert ended by the workflow" in worker.log.read_text(errors="replace"), timeout=30,
+                    what="the worker to hear of the resolution")
+        produce_lines([gas_alarm("r-3", now), gas_alarm("r-4", now + timedelta(seconds=1))],
+                      tmp_path / "second.jsonl", deployment, kafka_bootstrap)
+        sk.wait_for(lambda: len(alerts()) == 2 or not worker.alive(), timeout=90, what="a second alert")
+        rows = alerts()
+        assert rows[0] == (first, "resolved")
+        assert rows[1][0] != first and rows[1][1] == "open"
+    finally:
+        worker.kill()
         engine.dispose()
