@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import faust
-from faust.types import TP
 
 from pipeline.alerting.records import ended_alerts
 from pipeline.configset import ConfigSet
@@ -48,6 +47,7 @@ from streams.ingest import Ingest
 from streams.partitioning import EntityPartitioner
 from streams.scoring import PartitionScorer, clock_key
 from streams.sink import StreamWriter, decode
+from streams.raw_reader import RawReader
 from streams.topics import ENTITY_TABLE, INGEST_TABLE, PartitionCounts, TopicNames
 
 log = logging.getLogger("riskwatch.stream")
@@ -129,12 +129,9 @@ class StreamApp:
         )
         # acks=False: this app commits its own offsets (streams/commits.py, streams/offsets.py)
         raw_codec = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", acks=False)
-        self.raw_topic = app.topic(names.raw, partitions=counts.raw, **raw_codec)
         self.by_entity_topic = app.topic(names.by_entity, partitions=counts.by_entity, **raw_codec)
         self.sink_topic = app.topic(names.ingested, names.dlq, names.updates, names.alerts, **raw_codec)
         raw_table = dict(key_type=bytes, value_type=bytes)   # raw serializers: values are our orjson bytes
-        self.ingest_table = app.Table(INGEST_TABLE, partitions=counts.raw, help="accepted event ids, progress",
-                                      **raw_table)
         self.entity_table = app.Table(ENTITY_TABLE, partitions=counts.by_entity,
                                       help="per-entity engine state and applied positions", **raw_table)
 
@@ -145,6 +142,11 @@ class StreamApp:
         self.score_acks = AckQueue()
         self.ended = EndedAlerts()
         self.ingest_lock = asyncio.Lock()
+        self._ingest_changelog = names.changelog(INGEST_TABLE)
+        self.raw_reader = RawReader(
+            ",".join(h.strip() for h in settings.kafka_bootstrap.split(",") if h.strip()), names.ingest_group,
+            names.raw, names.changelog(INGEST_TABLE), batch=settings.stream_batch, lock=self.ingest_lock,
+            on_assigned=self._raw_assigned, on_revoked=self._raw_revoked)
         self.score_lock = asyncio.Lock()
         self.commits = Commits(app, names.consumed)
         self._last_ticks: list | None = None
@@ -156,7 +158,7 @@ class StreamApp:
         self.sink_backlog = 0
 
         batch = settings.stream_batch
-        app.agent(self.raw_topic, name="riskwatch.ingest")(self._ingest_agent(batch))
+        app.task(self._ingest_loop)
         app.agent(self.by_entity_topic, name="riskwatch.score")(self._score_agent(batch))
         app.agent(self.sink_topic, name="riskwatch.sink")(self._sink_agent(batch))
         app.timer(TICK_EVERY, name="riskwatch.ticks")(self._tick_timer)
@@ -171,7 +173,7 @@ class StreamApp:
     async def _on_revoked(self, sender, revoked, **kwargs) -> None:
         self.commits.ready = False
         self._ends.clear()
-        async with self.ingest_lock, self.score_lock:
+        async with self.score_lock:
             # what is done stays done for the next owner: the scorers' table values, then the offsets
             try:
                 await self._write_states(revoking=True)
@@ -180,9 +182,7 @@ class StreamApp:
             except Exception as exc:  # noqa: BLE001 - the next owner then re-applies a little more
                 log.warning("could not save progress before the rebalance", extra={"error": repr(exc)})
             for tp in revoked:
-                if tp.topic == self.names.raw:
-                    self.ingest.forget(tp.partition)
-                elif tp.topic == self.names.by_entity:
+                if tp.topic == self.names.by_entity:
                     self.scorers.pop(tp.partition, None)
             gone = set(revoked)
             self.score_acks.drop(lambda tp: tp not in gone)
@@ -193,9 +193,6 @@ class StreamApp:
         mine = sorted(f"{tp.topic}/{tp.partition}" for tp in self.app.consumer.assignment()
                       if tp.topic in self.names.consumed)
         log.info("partitions assigned", extra={"partitions": mine})
-
-    def _assigned(self, topic: str) -> list[int]:
-        return sorted(tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic)
 
     # -- table writes ----------------------------------------------------------------------------------
 
@@ -214,15 +211,32 @@ class StreamApp:
 
     # -- ingest -------------------------------------------------------------------------------------
 
-    def _ingest_agent(self, batch: int):
-        async def ingest(stream):
-            async for events in stream.noack_take(batch, within=TAKE_WITHIN):
+    async def _ingest_loop(self) -> None:
+        """events.raw in batches (streams/raw_reader.py); a batch is committed once everything it
+        sent is on the broker."""
+        reader = self.raw_reader
+        await reader.start()
+        try:
+            async for messages in reader.batches():
                 async with self.ingest_lock:
-                    current = await self.commits.admit(events)
-                    if current:
-                        await self._fatal("ingest", self._ingest_batch(current))
-                        self.commits.done(current)
-        return ingest
+                    mine = set(reader.assigned())
+                    messages = [m for m in messages if m[0] in mine]
+                    if messages:
+                        await self._fatal("ingest", self._ingest_batch(messages))
+                        reader.done(messages)
+                        await reader.commit()
+        finally:
+            await reader.stop()
+
+    def _raw_assigned(self, p: int, items: list, start: int) -> None:
+        self.ingest.forget(p)
+        self.ingest.restore(p, items)
+        self.ingest.next_offset[p] = start
+
+    def _raw_revoked(self, partitions: list[int]) -> None:
+        for p in partitions:
+            self.ingest.forget(p)
+        self._ends.clear()
 
     async def _fatal(self, agent: str, work):
         """Run a batch; any failure stops the worker. Agents keep state in memory next to the tables
@@ -237,18 +251,8 @@ class StreamApp:
             await self.app.crash(exc)
             raise
 
-    def _load_raw(self, p: int) -> None:
-        if p not in self.ingest.loaded:
-            prefix_s, meta = b"s:%d:" % p, b"m:%d" % p
-            items = [(k, v) for k, v in self.ingest_table.data.items() if k.startswith(prefix_s) or k == meta]
-            self.ingest.restore(p, items)
-
-    async def _ingest_batch(self, events) -> None:
-        messages = []
-        for event in events:
-            m = event.message
-            self._load_raw(m.partition)
-            messages.append((m.partition, m.offset, event.value))
+    async def _ingest_batch(self, messages: list) -> None:
+        """messages: (events.raw partition, offset, value bytes), each partition in offset order."""
         out = self.ingest.process(messages, now=time.time())
         c = self.counters
         c.read += len(messages)
@@ -274,44 +278,30 @@ class StreamApp:
         for p, value in out.dlq:
             futures.append(await self._send(names.dlq, None, value, p))
         for p, key, value in out.state:
-            futures.append(await self._put(self.ingest_table, p, key, value))
+            futures.append(await self._send(self._ingest_changelog, key, value, p))
         self._last_ticks, self._last_tick_at = ticks, time.monotonic()
         await asyncio.gather(*futures)
 
     def _caught_up(self, p: int) -> bool:
         """Processed to the end of events.raw partition p (as far as this worker knows the end: the
         last fetch's high watermark, or the end offset asked for every second by the tick timer)."""
-        tp = TP(self.names.raw, p)
         done = self.ingest.next_offset.get(p)
         if done is None:
-            done = self.commits.offsets.next.get(tp)
-            if done is None:
-                return False
-        try:
-            fetched = self.app.consumer.highwater(tp)
-        except Exception:  # noqa: BLE001 - not fetched yet
-            fetched = None
-        asked = self._ends.get(tp)
-        ends = [e for e in (fetched, asked) if e is not None]
+            return False
+        ends = [e for e in (self.raw_reader.fetched_end(p), self._ends.get(p)) if e is not None]
         return bool(ends) and done >= max(ends)
 
     async def _refresh_ends(self) -> None:
-        """Ask the broker for the end of every assigned events.raw partition (a paused or idle
-        partition has no fresh high watermark from fetches)."""
+        """Ask the broker for the end of every assigned events.raw partition (an idle partition has
+        no fresh high watermark from fetches)."""
         if time.monotonic() - self._ends_at < IDLE_TICK:
             return
         self._ends_at = time.monotonic()
-        tps = [TP(self.names.raw, p) for p in self._assigned(self.names.raw)]
-        if tps:
-            ends = await self.app.consumer.highwaters(*tps)
-            self._ends = {tp: end for tp, end in ends.items() if end is not None}
+        self._ends = await self.raw_reader.ends()
 
     def _ticks(self) -> list:
-        out = []
-        for p in self._assigned(self.names.raw):
-            self._load_raw(p)
-            out.append(self.ingest.tick(p, self._caught_up(p)))
-        return out
+        return [self.ingest.tick(p, self._caught_up(p)) for p in self.raw_reader.assigned()
+                if p in self.ingest.loaded]
 
     async def _tick_timer(self) -> None:
         """Progress ticks while the ingest is idle (a batch sends its own with its records)."""

@@ -102,9 +102,13 @@ class Commits:
             if self.app.consumer_generation_id != generation:
                 return False
             self.offsets.new_generation(generation)
-            for tp in tps:
-                self.offsets.start(tp, starts[_kafka_tp(tp)])
             self._sought_at.clear()
+            for tp in tps:
+                start = starts[_kafka_tp(tp)]
+                self.offsets.start(tp, start)
+                # Faust may have delivered this partition past `start` in an earlier generation and
+                # deliver nothing more: read it again from the start
+                await self._seek(tp, start)
             self._initialised = generation
             log.debug("generation initialised", extra={"generation": generation, "partitions": len(tps)})
             return True
@@ -137,10 +141,17 @@ class Commits:
         self.app.consumer._read_offset[TP(tp.topic, tp.partition)] = offset or None
 
     async def reseek(self) -> None:
-        """Timer: repeat the seeks that have not taken effect (module doc)."""
-        if not self.ready or self._initialised != self.app.consumer_generation_id:
+        """Timer: start a new generation even when no message comes; repeat the seeks that have not
+        taken effect while the partition has messages from there on (module doc)."""
+        if not self.ready or not await self.initialise():
             return
         for tp, offset in list(self.offsets.seeking.items()):
+            try:
+                end = self.app.consumer.highwater(tp)
+            except Exception:  # noqa: BLE001 - not fetched yet, or no longer assigned
+                end = None
+            if end is not None and end <= offset:
+                continue            # nothing to read from there yet
             if self._seek_due(tp) and self.offsets.next.get(tp) == offset:
                 log.info("seek not taken effect yet: seeking again", extra={
                     "topic": tp.topic, "partition": tp.partition, "offset": offset})

@@ -4,6 +4,7 @@ worker's `--until-drained` check read them the same way."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
@@ -25,11 +26,12 @@ class PartitionLag:
 
 
 class LagReader:
-    """Reuses one admin client and one (group-less) consumer across reads."""
+    """Reuses one admin client and one (group-less) consumer across reads. `group_of` names the
+    consumer group whose committed offsets count for a topic."""
 
-    def __init__(self, bootstrap: str, group: str):
+    def __init__(self, bootstrap: str, group_of: Callable[[str], str]):
         self.bootstrap = bootstrap
-        self.group = group
+        self.group_of = group_of
         self._admin = _connect(KafkaAdminClient, bootstrap, None)
         self._consumer = _connect(KafkaConsumer, bootstrap, None, group_id=None, enable_auto_commit=False,
                                   client_id=f"riskwatch-lag-{uuid.uuid4().hex[:8]}")
@@ -41,7 +43,10 @@ class LagReader:
             tps += [TopicPartition(topic, p) for p in sorted(parts)]
         if not tps:
             return []
-        committed = self._admin.list_group_offsets({self.group: tps}).get(self.group, {})
+        committed = {}
+        for group in sorted({self.group_of(tp.topic) for tp in tps}):
+            mine = [tp for tp in tps if self.group_of(tp.topic) == group]
+            committed.update(self._admin.list_group_offsets({group: mine}).get(group, {}))
         begin = self._consumer.beginning_offsets(tps)
         end = self._consumer.end_offsets(tps)
         out = []

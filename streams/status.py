@@ -35,7 +35,7 @@ class Status:
 def collect(bootstrap: str, names: TopicNames, db_url: str | None, interval: float = 2.0) -> Status:
     status = Status(group=names.app_id)
     try:
-        reader = LagReader(bootstrap, names.app_id)
+        reader = LagReader(bootstrap, names.group_of)
     except Exception as exc:  # noqa: BLE001 - reported, the database part still runs
         status.errors.append(str(exc))
     else:

@@ -62,6 +62,14 @@ class TopicNames:
         return f"{self.app_id}-{table}-changelog"
 
     @property
+    def ingest_group(self) -> str:
+        """The consumer group reading events.raw (streams/raw_reader.py); the Faust app's is app_id."""
+        return f"{self.app_id}-ingest"
+
+    def group_of(self, topic: str) -> str:
+        return self.ingest_group if topic == self.raw else self.app_id
+
+    @property
     def consumed(self) -> tuple[str, ...]:
         """Every topic the worker's consumer group reads (status and drain checks use them)."""
         return (self.raw, self.by_entity, self.ingested, self.dlq, self.updates, self.alerts)

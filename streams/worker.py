@@ -70,7 +70,7 @@ def _drain_check(stream: StreamApp, settings: Settings, names: TopicNames):
         loop = asyncio.get_running_loop()
         try:
             if state["reader"] is None:
-                state["reader"] = await loop.run_in_executor(None, LagReader, settings.kafka_bootstrap, settings.app_id)
+                state["reader"] = await loop.run_in_executor(None, LagReader, settings.kafka_bootstrap, names.group_of)
             lags = await loop.run_in_executor(None, state["reader"].read, names.consumed)
         except Exception as exc:  # noqa: BLE001 - the broker may be restarting: check again later
             log.warning("drain check failed; retrying", extra={"error": repr(exc)})
