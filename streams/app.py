@@ -1,12 +1,13 @@
-"""The Faust application: three agents, two changelog-backed tables, a progress timer.
+"""The Faust application: the ingest task, two agents, a changelog-backed table, timers.
 
-    events.raw ──ingest──► events.dlq, events.ingested, events.by-entity (+ ticks)
+    events.raw ──ingest──► events.dlq, events.ingested, events.by-entity (+ ticks), ingest state
     events.by-entity ──score──► risk.updates, alerts
     events.ingested + events.dlq + risk.updates + alerts ──sink──► database
 
-The logic lives in streams/ingest.py, scoring.py and sink.py; this module moves messages between
-them and Kafka, and decides when a source message counts as done. At-least-once with exactly-once
-effects:
+The logic lives in streams/ingest.py, scoring.py and sink.py; the ingest side (events.raw read in
+batches with aiokafka beside Faust, streams/ingest_side.py and raw_reader.py) runs as a task of this
+app; this module runs the scoring and sink agents, moves their messages between the logic and Kafka,
+and decides when a message counts as done. At-least-once with exactly-once effects:
 - agents take batches with `Stream.noack_take`; Faust's acks are off and the worker commits its own
   offsets (streams/commits.py: Faust's ack bookkeeping could commit past messages never processed
   around a rebalance). A message is done when its effects are durable, and the commit timer commits,
@@ -30,7 +31,6 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import faust
@@ -43,45 +43,19 @@ from streams import codec
 from streams.acks import AckQueue
 from streams.commits import Commits
 from streams.ended import EndedAlerts
-from streams.ingest import Ingest
+from streams.ingest_side import Counters, IngestSide
 from streams.partitioning import EntityPartitioner
 from streams.scoring import PartitionScorer, clock_key
 from streams.sink import StreamWriter, decode
-from streams.raw_reader import RawReader
-from streams.topics import ENTITY_TABLE, INGEST_TABLE, PartitionCounts, TopicNames
+from streams.topics import ENTITY_TABLE, PartitionCounts, TopicNames
 
 log = logging.getLogger("riskwatch.stream")
 
-MAX_MESSAGE = 900_000          # bytes per produced message (broker default limit ~1 MB)
 TICK_EVERY = 0.25              # seconds between checks of the ingest's progress
-IDLE_TICK = 1.0                # seconds between ticks when nothing changed
 TAKE_WITHIN = 0.05             # seconds an agent waits to fill a batch
 COMMIT_EVERY = 1.0             # seconds between two commits of the finished offsets
 ALERT_POLL_EVERY = 5.0         # seconds between two reads of the alerts the workflow ended
 STATE_EVERY = 0.5              # seconds between two writes of the scorers' changed table values
-
-
-@dataclass
-class Counters:
-    read: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    applied: int = 0
-    contributions: int = 0
-    alerts: int = 0
-    written: int = 0
-
-
-def chunks(items: list, encode, limit: int = MAX_MESSAGE):
-    """Encode `items` into messages of at most `limit` bytes (halving the list as needed)."""
-    value = encode(items)
-    if len(value) <= limit or len(items) <= 1:
-        yield items, value
-        return
-    half = len(items) // 2
-    yield from chunks(items[:half], encode, limit)
-    yield from chunks(items[half:], encode, limit)
 
 
 class StreamApp:
@@ -135,33 +109,23 @@ class StreamApp:
         self.entity_table = app.Table(ENTITY_TABLE, partitions=counts.by_entity,
                                       help="per-entity engine state and applied positions", **raw_table)
 
-        self.ingest = Ingest(cfg, names.raw, counts.by_entity, clock=clock,
-                             max_skew=settings.clock_skew_seconds, dedupe_window=settings.dedupe_window_seconds)
         self.partition_of = EntityPartitioner(counts.by_entity)
         self.scorers: dict[int, PartitionScorer] = {}
         self.score_acks = AckQueue()
         self.ended = EndedAlerts()
-        self.ingest_lock = asyncio.Lock()
-        self._ingest_changelog = names.changelog(INGEST_TABLE)
-        self.raw_reader = RawReader(
-            ",".join(h.strip() for h in settings.kafka_bootstrap.split(",") if h.strip()), names.ingest_group,
-            names.raw, names.changelog(INGEST_TABLE), batch=settings.stream_batch, lock=self.ingest_lock,
-            on_assigned=self._raw_assigned, on_revoked=self._raw_revoked)
+        self.ingest = IngestSide(settings, cfg, names, counts, clock=clock, counters=self.counters,
+                                 send=self._send, fatal=self._fatal)
         self.score_lock = asyncio.Lock()
         self.commits = Commits(app, names.consumed)
-        self._last_ticks: list | None = None
-        self._last_tick_at = 0.0
-        self._ends: dict = {}
-        self._ends_at = 0.0
         self._last_state_write = time.monotonic()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskwatch-sink")
         self.sink_backlog = 0
 
         batch = settings.stream_batch
-        app.task(self._ingest_loop)
+        app.task(self.ingest.run)
         app.agent(self.by_entity_topic, name="riskwatch.score")(self._score_agent(batch))
         app.agent(self.sink_topic, name="riskwatch.sink")(self._sink_agent(batch))
-        app.timer(TICK_EVERY, name="riskwatch.ticks")(self._tick_timer)
+        app.timer(TICK_EVERY, name="riskwatch.ticks")(self.ingest.tick_timer)
         app.timer(10.0, name="riskwatch.progress")(self._progress_timer)
         app.timer(ALERT_POLL_EVERY, name="riskwatch.ended-alerts")(self._ended_alerts_timer)
         app.timer(COMMIT_EVERY, name="riskwatch.commit")(self._commit_timer)
@@ -172,7 +136,6 @@ class StreamApp:
 
     async def _on_revoked(self, sender, revoked, **kwargs) -> None:
         self.commits.ready = False
-        self._ends.clear()
         async with self.score_lock:
             # what is done stays done for the next owner: the scorers' table values, then the offsets
             try:
@@ -209,34 +172,7 @@ class StreamApp:
     async def _send(self, topic: str, key: bytes | None, value: bytes, partition: int | None):
         return await self.app.producer.send(topic, key, value, partition, None, None)
 
-    # -- ingest -------------------------------------------------------------------------------------
-
-    async def _ingest_loop(self) -> None:
-        """events.raw in batches (streams/raw_reader.py); a batch is committed once everything it
-        sent is on the broker."""
-        reader = self.raw_reader
-        await reader.start()
-        try:
-            async for messages in reader.batches():
-                async with self.ingest_lock:
-                    mine = set(reader.assigned())
-                    messages = [m for m in messages if m[0] in mine]
-                    if messages:
-                        await self._fatal("ingest", self._ingest_batch(messages))
-                        reader.done(messages)
-                        await reader.commit()
-        finally:
-            await reader.stop()
-
-    def _raw_assigned(self, p: int, items: list, start: int) -> None:
-        self.ingest.forget(p)
-        self.ingest.restore(p, items)
-        self.ingest.next_offset[p] = start
-
-    def _raw_revoked(self, partitions: list[int]) -> None:
-        for p in partitions:
-            self.ingest.forget(p)
-        self._ends.clear()
+    # -- batches ------------------------------------------------------------------------------------
 
     async def _fatal(self, agent: str, work):
         """Run a batch; any failure stops the worker. Agents keep state in memory next to the tables
@@ -250,80 +186,6 @@ class StreamApp:
             log.critical("batch failed: stopping the worker", exc_info=True, extra={"agent": agent})
             await self.app.crash(exc)
             raise
-
-    async def _ingest_batch(self, messages: list) -> None:
-        """messages: (events.raw partition, offset, value bytes), each partition in offset order."""
-        out = self.ingest.process(messages, now=time.time())
-        c = self.counters
-        c.read += len(messages)
-        c.accepted += out.accepted
-        c.rejected += out.rejected
-        c.duplicates += out.duplicates
-        names = self.names
-        futures = []
-        ticks = self._ticks()
-        header = {"n": self.counts.raw}
-        for P in range(self.counts.by_entity):
-            records = out.by_entity.get(P, [])
-            parts = list(chunks(records, lambda r: codec.dumps({"r": r})))
-            for i, (part, value) in enumerate(parts):
-                if i == len(parts) - 1:
-                    value = codec.dumps({"r": part, **header, "k": ticks})
-                futures.append(await self._send(names.by_entity, None, value, P))
-        for p, doc in out.ingested.items():
-            for part, value in chunks(doc["e"], lambda e: codec.dumps({"p": p, "e": e, "d": []})):
-                futures.append(await self._send(names.ingested, None, value, p))
-            if doc["d"]:
-                futures.append(await self._send(names.ingested, None, codec.dumps({"p": p, "e": [], "d": doc["d"]}), p))
-        for p, value in out.dlq:
-            futures.append(await self._send(names.dlq, None, value, p))
-        for p, key, value in out.state:
-            futures.append(await self._send(self._ingest_changelog, key, value, p))
-        self._last_ticks, self._last_tick_at = ticks, time.monotonic()
-        await asyncio.gather(*futures)
-
-    def _caught_up(self, p: int) -> bool:
-        """Processed to the end of events.raw partition p (as far as this worker knows the end: the
-        last fetch's high watermark, or the end offset asked for every second by the tick timer)."""
-        done = self.ingest.next_offset.get(p)
-        if done is None:
-            return False
-        ends = [e for e in (self.raw_reader.fetched_end(p), self._ends.get(p)) if e is not None]
-        return bool(ends) and done >= max(ends)
-
-    async def _refresh_ends(self) -> None:
-        """Ask the broker for the end of every assigned events.raw partition (an idle partition has
-        no fresh high watermark from fetches)."""
-        if time.monotonic() - self._ends_at < IDLE_TICK:
-            return
-        self._ends_at = time.monotonic()
-        self._ends = await self.raw_reader.ends()
-
-    def _ticks(self) -> list:
-        return [self.ingest.tick(p, self._caught_up(p)) for p in self.raw_reader.assigned()
-                if p in self.ingest.loaded]
-
-    async def _tick_timer(self) -> None:
-        """Progress ticks while the ingest is idle (a batch sends its own with its records)."""
-        if not self.commits.ready or self.app.rebalancing:
-            return
-        try:
-            await self._idle_ticks()
-        except Exception as exc:  # noqa: BLE001 - e.g. the broker restarting: the next tick goes out
-            log.warning("progress tick not sent", extra={"error": repr(exc)})
-
-    async def _idle_ticks(self) -> None:
-        await self._refresh_ends()
-        async with self.ingest_lock:
-            ticks = self._ticks()
-            if not ticks:
-                return
-            if ticks == self._last_ticks and time.monotonic() - self._last_tick_at < IDLE_TICK:
-                return
-            value = codec.dumps({"r": [], "n": self.counts.raw, "k": ticks})
-            futures = [await self._send(self.names.by_entity, None, value, P) for P in range(self.counts.by_entity)]
-            self._last_ticks, self._last_tick_at = ticks, time.monotonic()
-        await asyncio.gather(*futures)
 
     # -- scoring ------------------------------------------------------------------------------------
 

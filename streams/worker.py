@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
 
 from pipeline.configset import ConfigSet
@@ -27,6 +28,7 @@ from streams.topics import TopicNames, ensure_topics
 log = logging.getLogger("riskwatch.stream.worker")
 
 DRAIN_CHECK = 2.0
+DRAIN_REPORT = 30.0            # seconds between two "not drained yet" lines
 
 
 def run_worker(settings: Settings, cfg: ConfigSet, *, clock: str, until_drained: bool = False,
@@ -61,7 +63,7 @@ def run_worker(settings: Settings, cfg: ConfigSet, *, clock: str, until_drained:
 
 
 def _drain_check(stream: StreamApp, settings: Settings, names: TopicNames):
-    state = {"reader": None, "previous": None, "agreed": 0}
+    state = {"reader": None, "previous": None, "agreed": 0, "reported": time.monotonic()}
 
     async def check() -> None:
         if not stream.commits.ready or stream.app.rebalancing:
@@ -80,6 +82,7 @@ def _drain_check(stream: StreamApp, settings: Settings, names: TopicNames):
             return
         previous, state["previous"] = state["previous"], {(x.topic, x.partition): x for x in lags}
         done = stream.idle() and previous is not None and sum(x.end for x in lags if x.topic == names.raw) > 0
+        waiting_for = None if done else "this worker's scorers or sink"
         for x in lags if done else ():
             committed = x.committed or 0
             before = previous.get((x.topic, x.partition))
@@ -89,8 +92,12 @@ def _drain_check(stream: StreamApp, settings: Settings, names: TopicNames):
             else:
                 done = committed >= x.end and before is not None and before.end == x.end
             if not done:
+                waiting_for = f"{x.topic}/{x.partition} committed {x.committed} of {x.end}"
                 break
         state["agreed"] = state["agreed"] + 1 if done else 0
+        if waiting_for and time.monotonic() - state["reported"] >= DRAIN_REPORT:
+            state["reported"] = time.monotonic()
+            log.info("not drained yet", extra={"waiting_for": waiting_for})
         if state["agreed"] >= 2:
             log.info("input drained: stopping", extra={"counters": vars(stream.counters)})
             state["reader"].close()
