@@ -2,10 +2,10 @@
 
 A batch of messages becomes ONE transaction of the storage writer (pipeline/storage/writer.py:
 idempotent upserts keyed by event_id, contribution identity, alert id, (topic, partition, offset)),
-together with the duplicates and the processed positions; the agent acks the batch's messages only
+together with the duplicates and the processed positions; the worker commits the batch's offsets only
 after that transaction committed. When the database is away the batch is retried with backoff until
-it is written, and nothing is acked meanwhile: nothing is lost, and a batch written twice (a crash
-between commit and ack) leaves the same rows.
+it is written, and nothing is committed meanwhile: nothing is lost, and a batch written twice (a crash
+between the database commit and the offset commit) leaves the same rows.
 
 Positions (processed_positions): per topic partition the sink read, the next offset; and per
 events.raw partition, one past the greatest source offset stored (accepted, rejected or duplicate),
