@@ -1,6 +1,6 @@
 """Helpers of `make demo` (settings from RISKWATCH_* as for the worker):
 
-    python -m streams.demo reset    delete the deployment's topics and consumer group: a fresh start
+    python -m streams.demo reset    delete the deployment's topics and consumer groups: a fresh start
     python -m streams.demo report   the top risks and the alerts in the database, with Chinese labels
 """
 
@@ -27,9 +27,11 @@ def reset() -> None:
     delete_topics(settings.kafka_bootstrap, names)
     admin = _connect(KafkaAdminClient, settings.kafka_bootstrap, None)
     try:
-        admin.delete_groups([settings.app_id])
-    except (kerrors.GroupIdNotFoundError, kerrors.KafkaError):
-        pass
+        for group in (settings.app_id, names.ingest_group):
+            try:
+                admin.delete_groups([group])
+            except (kerrors.GroupIdNotFoundError, kerrors.KafkaError):
+                pass
     finally:
         admin.close()
     # topic deletion is asynchronous on the broker: wait until the names are free again
