@@ -2,7 +2,8 @@
 # Start the machine's Debian PostgreSQL (15+) and make sure role and database `riskwatch` exist, so that
 #   postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch
 # works with password (scram) auth over TCP, as the tests and dashboards expect.
-# Idempotent: when that URL already logs in, nothing else is done.
+# Also the read-only role riskwatch_grafana (password riskwatch_grafana) that Grafana's data source uses.
+# Idempotent: when both roles already log in, nothing else is done.
 # var/postgres/started records the cluster this script started, so pg-stop.sh stops only that one.
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
@@ -18,15 +19,17 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # cd /: the postgres user usually cannot read the caller's working directory.
 as_postgres() { (cd / && if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi); }
 
-riskwatch_logs_in() {
-    PGPASSWORD=$DB PGCONNECT_TIMEOUT=3 psql -h "$HOST" -p "$PORT" -U "$DB" -d "$DB" -Atqc 'select 1' >/dev/null 2>&1
+logs_in() {   # role password
+    PGPASSWORD=$2 PGCONNECT_TIMEOUT=3 psql -h "$HOST" -p "$PORT" -U "$1" -d "$DB" -Atqc 'select 1' >/dev/null 2>&1
 }
+riskwatch_logs_in() { logs_in "$DB" "$DB"; }
+reader_logs_in() { logs_in riskwatch_grafana riskwatch_grafana; }
 
 hint="postgresql not installed: install it (apt-get install postgresql-15) or use docker-compose"
 need pg_lsclusters postgresql "$hint"
 need psql postgresql-client "$hint"
 
-if command -v pg_isready >/dev/null && pg_isready -q -h "$HOST" -p "$PORT" && riskwatch_logs_in; then
+if command -v pg_isready >/dev/null && pg_isready -q -h "$HOST" -p "$PORT" && riskwatch_logs_in && reader_logs_in; then
     say "PostgreSQL already running at $HOST:$PORT, database $DB ready"
     exit 0
 fi
@@ -77,6 +80,14 @@ BEGIN
 END
 \$\$;
 SELECT 'CREATE DATABASE $DB OWNER $DB' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB')\gexec
+-- Grafana's read-only role (migration 0007 grants it SELECT on the dashboards' tables)
+DO \$\$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'riskwatch_grafana') THEN
+        CREATE ROLE riskwatch_grafana LOGIN PASSWORD 'riskwatch_grafana';
+    END IF;
+END
+\$\$;
 SQL
 
 riskwatch_logs_in || die "role $DB cannot log in to database $DB over TCP at $HOST:$PORT (check /etc/postgresql/$ver/$name/pg_hba.conf)"

@@ -208,3 +208,24 @@ def test_render_writes_a_png_per_dashboard(week, tmp_path):
         out = render_dashboard(dash, results, tmp_path / f"{uid}.png", cfg.area.timezone, dpi=40)
         data = out.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, uid
+
+
+def test_grafanas_read_only_role_runs_every_panel_and_nothing_else(week):
+    """Grafana logs in as riskwatch_grafana (migration 0007): every panel's SQL works, the persons
+    registry, audit log, tokens and raw rejections stay closed, and nothing can be written."""
+    engine, cfg, records, _ = week
+    reader = sa.create_engine(engine.url.set(username="riskwatch_grafana", password="riskwatch_grafana"))
+    try:
+        built = catalog.build_all(cfg)
+        for definition in catalog.definitions(cfg):
+            _, results = run_dashboard(reader, built[definition.uid], _week_range(records))
+            assert len(results) == len(definition.panels), definition.uid
+        with reader.connect() as conn:
+            for sql in ("SELECT * FROM person_registry", "SELECT * FROM audit_log", "SELECT * FROM api_tokens",
+                        "SELECT * FROM used_links", "SELECT * FROM rejections", "DELETE FROM events",
+                        "UPDATE alerts SET status = 'closed'"):
+                with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+                    conn.execute(sa.text(sql))
+                conn.rollback()
+    finally:
+        reader.dispose()
