@@ -18,7 +18,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from pipeline.configset import load_config  # noqa: E402
 from pipeline.exports.period import iso_week, previous_week  # noqa: E402
 from pipeline.storage import db  # noqa: E402
 from pipeline.storage.postgres_copy import copy_rows  # noqa: E402
+from scratch import create_database, drop_database  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch"
 EVENT_COLS = ("event_id", "kind", "type", "occurred_at", "source", "building", "location_id", "doc")
@@ -126,13 +126,8 @@ def main() -> int:
     from pipeline.exports.review import build_review
     from pipeline.exports.writers import EXPORTERS
 
-    admin = sa.create_engine(args.pg, isolation_level="AUTOCOMMIT")
-    name = f"rw_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(args.pg).set(database=name).render_as_string(hide_password=False)
+    url = create_database(args.pg)
     try:
-        db.upgrade(db.make_engine(url))
         t0 = time.perf_counter()
         fill(url, args.events, args.week)
         print(f"filled {args.events:,} events (+{args.events // 10:,} the week before) with COPY in "
@@ -171,9 +166,7 @@ def main() -> int:
         return 0 if t_export < 10 else 1
     finally:
         if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            drop_database(args.pg, url)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import os
 import random
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,6 +31,7 @@ from pipeline.storage import Writer, db  # noqa: E402
 from pipeline.storage.models import metadata  # noqa: E402
 from pipeline.storage.postgres_copy import copy_rows, pg_copy_type  # noqa: E402
 from pipeline.storage.rows import COLUMNS, contribution_row  # noqa: E402
+from scratch import create_database, drop_database  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch"
 RULES = [("ebike-indoor-charging", "fire", 20.0, 7 * 86400.0), ("smoke-alarm", "fire", 30.0, 3 * 86400.0),
@@ -51,33 +51,6 @@ def contributions(n: int, seed: int = 1) -> list[Contribution]:
         out.append(Contribution(entity, rule, category, points * 1.5, t0 + i * 0.6, events, half_life,
                                 "1" if "HD-1" in entity else "2"))
     return out
-
-
-def scratch_database(url: str) -> tuple[str, str]:
-    name = f"rw_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name, sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str, name: str) -> None:
-    """Plain DROP, retried: an autovacuum worker still busy in the database is cancelled by the server
-    (WITH (FORCE) would need the right to signal it)."""
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        for attempt in range(20):
-            try:
-                with admin.connect() as conn:
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-                return
-            except sa.exc.DBAPIError:
-                if attempt == 19:
-                    raise
-                time.sleep(0.5)
-    finally:
-        admin.dispose()
 
 
 def run_writer(engine: sa.Engine, items: list[Contribution], batch: int, copy_threshold: int | None = None) -> float:
@@ -121,12 +94,11 @@ def main() -> None:
     # million input objects out of the cyclic GC so that it does not dominate the measurement.
     gc.collect()
     gc.freeze()
-    name, url = scratch_database(args.url)
-    print(f"scratch database {name} on {db.mask_url(args.url)}; {args.rows:,} contributions, "
+    url = create_database(args.url)
+    print(f"scratch database {sa.engine.make_url(url).database} on {db.mask_url(args.url)}; {args.rows:,} contributions, "
           f"batches of {args.batch:,}", flush=True)
     engine = db.make_engine(url)
     try:
-        db.upgrade(engine)
         t_writer = run_writer(engine, items, args.batch)
         assert count(engine, "contributions") == args.rows
         again = run_writer(engine, items[: args.batch * 5], args.batch)
@@ -149,7 +121,7 @@ def main() -> None:
     finally:
         engine.dispose()
         if not args.keep:
-            drop_database(args.url, name)
+            drop_database(args.url, url)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -42,32 +43,12 @@ sys.path.insert(0, str(ROOT))
 import orjson  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from pipeline.storage import db  # noqa: E402
+from scratch import create_database, drop_database  # noqa: E402
 
 DEFAULT_URL = os.environ.get("RISKWATCH_TEST_PG_URL", "postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch")
 DEFAULT_BOOTSTRAP = os.environ.get("RISKWATCH_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 CST = timezone(timedelta(hours=8))
 PER_DAY = 2330   # simulated messages per day, roughly
-
-
-def scratch_database(url: str) -> str:
-    name = f"rw_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    scratch = sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
-    engine = db.make_engine(scratch)
-    db.upgrade(engine)
-    engine.dispose()
-    return scratch
-
-
-def drop_database(url: str, scratch: str) -> None:
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.engine.make_url(scratch).database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 class Deployment:
@@ -100,6 +81,22 @@ class Deployment:
         from streams.topics import TopicNames, delete_topics
 
         delete_topics(self.bootstrap, TopicNames.make(self.prefix, self.app_id))
+
+
+@contextlib.contextmanager
+def deployment(args, clock: str, workdir: Path):
+    """A scratch database and a worker deployment of its own; removed afterwards unless --keep."""
+    url = create_database(args.db)
+    dep = Deployment(args.bootstrap, url, args.partitions, clock, workdir)
+    engine = sa.create_engine(url)
+    try:
+        yield dep, engine
+    finally:
+        dep.stop()
+        engine.dispose()
+        if not args.keep:
+            dep.delete_topics()
+            drop_database(args.db, url)
 
 
 def counts(engine) -> dict[str, int]:
@@ -185,10 +182,7 @@ def throughput(args, workdir: Path) -> dict:
     days = max(1, -(-args.events // PER_DAY))
     lines = list(iter_lines(simulate(days, 90, malformed_rate=0.05)))
     expected = replay(lines, load_config())
-    url = scratch_database(args.db)
-    dep = Deployment(args.bootstrap, url, args.partitions, "event", workdir)
-    engine = sa.create_engine(url)
-    try:
+    with deployment(args, "event", workdir) as (dep, engine):
         produce_s = produce(args.bootstrap, dep.raw, lines, args.partitions)
         total = len(lines)
         want = {"events": expected.accepted, "rejections": len(expected.rejections), "duplicates": expected.duplicates,
@@ -210,12 +204,6 @@ def throughput(args, workdir: Path) -> dict:
             time.sleep(0.05)
         bare_s = bare_consumer(args.bootstrap, dep.raw, args.partitions, total)
         faust_rate = faust_ceiling(args.bootstrap, dep.raw, total)
-    finally:
-        dep.stop()
-        engine.dispose()
-        if not args.keep:
-            dep.delete_topics()
-            drop_database(args.db, url)
     return {
         "messages": total, "rows": want, "produce_per_s": total / produce_s,
         "pipeline_per_s": total / (done - started), "pipeline_steady_per_s": total / (done - first),
@@ -233,12 +221,9 @@ def latency(args, workdir: Path) -> dict:
 
     n = args.rate * args.seconds
     template = [orjson.loads(x) for x in iter_lines(simulate(max(1, n // PER_DAY + 1), 91))][:n]
-    url = scratch_database(args.db)
-    dep = Deployment(args.bootstrap, url, args.partitions, "wall", workdir)
-    engine = sa.create_engine(url)
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
-    try:
+    with deployment(args, "wall", workdir) as (dep, engine):
         create_topic(args.bootstrap, dep.raw, args.partitions)
         dep.start()
         time.sleep(8)      # join the group, create topics, recover (empty) tables
@@ -280,12 +265,6 @@ def latency(args, workdir: Path) -> dict:
         stop.set()
         poller.join()
         producer.close()
-    finally:
-        dep.stop()
-        engine.dispose()
-        if not args.keep:
-            dep.delete_topics()
-            drop_database(args.db, url)
     lat = sorted((seen[e] - sent[e]) * 1000 for e in sent if e in seen)
     q = statistics.quantiles(lat, n=100)
     return {"events": n, "visible": len(lat), "p50_ms": q[49], "p99_ms": q[98], "max_ms": lat[-1],

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import orjson
-import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
 import enginekit as ek  # noqa: E402
