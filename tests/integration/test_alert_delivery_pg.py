@@ -5,7 +5,6 @@ after a restart. One database of its own per session (rw_alert_<uuid>), dropped 
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import threading
 import warnings
@@ -29,23 +28,13 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 pytestmark = pytest.mark.integration
-KIT_DIR = Path(__file__).resolve().parents[1] / "pipeline" / "notify"
-
-
-def _load(name: str):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, KIT_DIR / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pgkit  # noqa: E402
 
-peers = _load("notify_peers")
-kit = _load("alertkit")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline" / "notify"))
+import alertkit as kit  # noqa: E402
+import notify_peers as peers  # noqa: E402
+
 FAST = RetryPolicy(attempts_per_pass=3, base=0.01, max_wait_in_pass=1.0, max_backoff=60.0)
 
 

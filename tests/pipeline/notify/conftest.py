@@ -1,26 +1,11 @@
-"""Fixtures for the alert delivery tests: a migrated SQLite database, the project's config, local peers."""
+"""Fixtures for the alert delivery tests: local peers (the SQLite database and the config come from
+tests/pipeline/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from notify_peers import MailSink, Receiver
-
-
-@pytest.fixture
-def engine(tmp_path):
-    from pipeline.storage.db import open_database
-
-    eng = open_database(f"sqlite:///{tmp_path / 'rw.db'}")
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture(scope="session")
-def config():
-    from pipeline.configset import load_config
-
-    return load_config()
 
 
 @pytest.fixture

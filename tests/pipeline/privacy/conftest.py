@@ -1,19 +1,10 @@
-"""Fixtures for the privacy tests: a migrated SQLite database, registry keys, tokens of each role."""
+"""Fixtures for the privacy tests: registry keys, tokens of each role (on tests/pipeline/conftest.py's database)."""
 
 from __future__ import annotations
 
 import pytest
 
 from pipeline.persons.keys import KEYS_ENV, new_key
-
-
-@pytest.fixture
-def engine(tmp_path):
-    from pipeline.storage.db import open_database
-
-    eng = open_database(f"sqlite:///{tmp_path / 'rw.db'}")
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture

@@ -8,13 +8,6 @@ from storage_testkit import write_events
 
 
 @pytest.fixture(scope="session")
-def config():
-    from pipeline.configset import load_config
-
-    return load_config()
-
-
-@pytest.fixture(scope="session")
 def events_file(tmp_path_factory):
     """Three simulated days (seed 3) with malformed lines and duplicates."""
     return write_events(tmp_path_factory.mktemp("events") / "events.jsonl", days=3, seed=3)

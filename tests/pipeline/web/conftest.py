@@ -17,22 +17,6 @@ from pagekit import BASE, SECRET, kit
 
 
 @pytest.fixture
-def engine(tmp_path):
-    from pipeline.storage.db import open_database
-
-    eng = open_database(f"sqlite:///{tmp_path / 'rw.db'}")
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture(scope="session")
-def config():
-    from pipeline.configset import load_config
-
-    return load_config()
-
-
-@pytest.fixture
 def clock():
     return kit.FakeClock(kit.T0 + timedelta(minutes=20))
 

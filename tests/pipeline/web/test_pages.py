@@ -9,11 +9,10 @@ import re
 from datetime import timedelta
 from html import unescape
 
-import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from pagekit import BASE, SECRET, kit, load_kit
+from pagekit import BASE, SECRET, kit, peers
 from pipeline import audit
 from pipeline.alerting.records import get_alert, history_of
 from pipeline.auth import create_token, revoke
@@ -239,7 +238,7 @@ def test_every_notice_carries_its_leaders_signed_link(world, config, clock):
     from pipeline.notify.notifier import Notifier
     from pipeline.web.links import Keys, LinkSigner
 
-    receiver = load_kit("notify_peers").Receiver()
+    receiver = peers.Receiver()
     try:
         signer = LinkSigner(Keys.from_secret(SECRET), BASE, clock=clock)
         chans = kit.channels({"L01": [("webhook", WebhookOptions(url=receiver.url + "/L01"))],
