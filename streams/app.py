@@ -44,6 +44,7 @@ from streams.acks import AckQueue
 from streams.commits import Commits
 from streams.ended import EndedAlerts
 from streams.ingest_side import Counters, IngestSide
+from streams.kafka_io import bootstrap_hosts
 from streams.partitioning import EntityPartitioner
 from streams.scoring import PartitionScorer, clock_key
 from streams.sink import StreamWriter, decode
@@ -77,10 +78,9 @@ class StreamApp:
         self.names = names = TopicNames.make(settings.topic_prefix, settings.app_id)
         self.counters = Counters()
         self.started = time.monotonic()
-        bootstrap = ";".join(f"kafka://{h.strip()}" for h in settings.kafka_bootstrap.split(",") if h.strip())
         self.app = app = faust.App(
             settings.app_id,
-            broker=bootstrap,
+            broker=";".join(f"kafka://{h}" for h in bootstrap_hosts(settings.kafka_bootstrap)),
             store="memory://",
             datadir=str(datadir),
             web_enabled=False,
@@ -116,7 +116,7 @@ class StreamApp:
         self.ingest = IngestSide(settings, cfg, names, counts, clock=clock, counters=self.counters,
                                  send=self._send, fatal=self._fatal)
         self.score_lock = asyncio.Lock()
-        self.commits = Commits(app, names.consumed)
+        self.commits = Commits(app, names.faust_consumed)
         self._last_state_write = time.monotonic()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskwatch-sink")
         self.sink_backlog = 0
@@ -154,7 +154,7 @@ class StreamApp:
     async def _on_rebalance_complete(self, sender, **kwargs) -> None:
         self.commits.ready = True
         mine = sorted(f"{tp.topic}/{tp.partition}" for tp in self.app.consumer.assignment()
-                      if tp.topic in self.names.consumed)
+                      if tp.topic in self.names.faust_consumed)
         log.info("partitions assigned", extra={"partitions": mine})
 
     # -- table writes ----------------------------------------------------------------------------------

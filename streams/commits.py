@@ -21,9 +21,8 @@ import logging
 import time
 
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
-from faust.types import TP
 
-from streams.offsets import ACCEPT, GAP, Offsets
+from streams.offsets import ACCEPT, GAP, Offsets, resume_offsets
 
 log = logging.getLogger("riskwatch.stream")
 
@@ -114,12 +113,7 @@ class Commits:
             return True
 
     async def _read_starts(self, tps) -> dict:
-        consumer = self._thread._ensure_consumer()
-        keys = [_kafka_tp(tp) for tp in tps]
-        committed = {k: await consumer.committed(k) for k in keys}
-        missing = [k for k, off in committed.items() if off is None]
-        begin = await consumer.beginning_offsets(missing) if missing else {}
-        return {k: committed[k] if committed[k] is not None else begin[k] for k in keys}
+        return await resume_offsets(self._thread._ensure_consumer(), [_kafka_tp(tp) for tp in tps])
 
     # -- seeking ----------------------------------------------------------------------------------
 
@@ -138,7 +132,7 @@ class Commits:
 
         await self._thread.call_thread(seek)
         # Faust delivers offsets >= this mark (None: any)
-        self.app.consumer._read_offset[TP(tp.topic, tp.partition)] = offset or None
+        self.app.consumer._read_offset[tp] = offset or None
 
     async def reseek(self) -> None:
         """Timer: start a new generation even when no message comes; repeat the seeks that have not

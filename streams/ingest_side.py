@@ -18,6 +18,7 @@ from pipeline.configset import ConfigSet
 from pipeline.settings import Settings
 from streams import codec
 from streams.ingest import Ingest
+from streams.kafka_io import bootstrap_hosts
 from streams.raw_reader import RawReader
 from streams.topics import INGEST_TABLE, PartitionCounts, TopicNames
 
@@ -63,7 +64,7 @@ class IngestSide:
         self.lock = asyncio.Lock()
         self._changelog = names.changelog(INGEST_TABLE)
         self.reader = RawReader(
-            ",".join(h.strip() for h in settings.kafka_bootstrap.split(",") if h.strip()), names.ingest_group,
+            ",".join(bootstrap_hosts(settings.kafka_bootstrap)), names.ingest_group,
             names.raw, self._changelog, batch=settings.stream_batch, lock=self.lock,
             on_assigned=self._assigned, on_revoked=self._revoked)
         self._last_ticks: list | None = None

@@ -43,6 +43,11 @@ class UnknownTopic(Exception):
         self.topic = topic
 
 
+def bootstrap_hosts(bootstrap: str) -> list[str]:
+    """host:port entries of a comma-separated bootstrap setting (blanks and spaces dropped)."""
+    return [h.strip() for h in bootstrap.split(",") if h.strip()]
+
+
 def _connect(factory, bootstrap: str, connect_timeout: float | None, **config):
     # kafka-python bootstraps in the constructor, so a failure there means nobody answered.
     timeout_ms = int((connect_timeout or CONNECT_TIMEOUT_S) * 1000)

@@ -20,6 +20,15 @@ from __future__ import annotations
 ACCEPT, REPEAT, GAP = "accept", "repeat", "gap"
 
 
+async def resume_offsets(consumer, tps) -> dict:
+    """Where a consumer group resumes each partition: its committed offset, else the log start.
+    `consumer` is an aiokafka consumer of the group, `tps` its TopicPartitions."""
+    committed = {tp: await consumer.committed(tp) for tp in tps}
+    missing = [tp for tp, off in committed.items() if off is None]
+    begin = await consumer.beginning_offsets(missing) if missing else {}
+    return {tp: begin[tp] if off is None else off for tp, off in committed.items()}
+
+
 class Offsets:
     def __init__(self) -> None:
         self.generation: int | None = None

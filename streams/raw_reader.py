@@ -27,6 +27,8 @@ import uuid
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
+from streams.offsets import resume_offsets
+
 log = logging.getLogger("riskwatch.stream")
 
 SESSION_TIMEOUT_MS = 8000      # as the Faust app's: a killed worker's partitions move after 8 s
@@ -123,19 +125,11 @@ class RawReader(ConsumerRebalanceListener):
     async def on_partitions_assigned(self, assigned) -> None:
         parts = sorted(tp.partition for tp in assigned)
         async with self.lock:
-            starts = await self._starts(parts)
+            starts = await resume_offsets(self.consumer, [TopicPartition(self.topic, p) for p in parts])
             for p, items in (await self._read_changelog(parts)).items():
-                self._on_assigned(p, items, starts[p])
+                self._on_assigned(p, items, starts[TopicPartition(self.topic, p)])
         log.info("partitions assigned", extra={"group": self.group,
                                                "partitions": [f"{self.topic}/{p}" for p in parts]})
-
-    async def _starts(self, parts: list[int]) -> dict[int, int]:
-        """Where the group resumes each partition: its committed offset, else the log start."""
-        tps = [TopicPartition(self.topic, p) for p in parts]
-        committed = {tp: await self.consumer.committed(tp) for tp in tps}
-        missing = [tp for tp, off in committed.items() if off is None]
-        begin = await self.consumer.beginning_offsets(missing) if missing else {}
-        return {tp.partition: committed[tp] if committed[tp] is not None else begin[tp] for tp in tps}
 
     async def _read_changelog(self, parts: list[int]) -> dict[int, list]:
         """The ingest state of these partitions: the last value of every key (None deletes a key)."""

@@ -71,8 +71,13 @@ class TopicNames:
 
     @property
     def consumed(self) -> tuple[str, ...]:
-        """Every topic the worker's consumer group reads (status and drain checks use them)."""
-        return (self.raw, self.by_entity, self.ingested, self.dlq, self.updates, self.alerts)
+        """Every topic the worker reads, in either group (`group_of`; status and drain checks use them)."""
+        return (self.raw, *self.faust_consumed)
+
+    @property
+    def faust_consumed(self) -> tuple[str, ...]:
+        """The topics the Faust app's agents read (events.raw is the ingest's, streams/raw_reader.py)."""
+        return (self.by_entity, self.ingested, self.dlq, self.updates, self.alerts)
 
 
 @dataclass(frozen=True)

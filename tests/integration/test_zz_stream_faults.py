@@ -82,12 +82,18 @@ def test_kill_9_at_random_points_and_restart(deployment, month, oracle, kafka_bo
     assert_matches(deployment, summary, oracle_snap, sent)
 
 
-def test_broker_restart_mid_run(deployment, month, oracle, kafka_bootstrap):
-    summary, oracle_snap = oracle
-    sent = sk.produce(month, deployment.raw, 4, kafka_bootstrap)
+def drained_worker_at_30_percent(deployment, summary):
+    """A `--until-drained` worker, once 30 % of the accepted events are stored (or it exited)."""
     worker = deployment.start("--until-drained")
     sk.wait_for(lambda: stored_events(deployment) >= 0.3 * summary["accepted"] or not worker.alive(), timeout=180,
                 what="30% of the events stored")
+    return worker
+
+
+def test_broker_restart_mid_run(deployment, month, oracle, kafka_bootstrap):
+    summary, oracle_snap = oracle
+    sent = sk.produce(month, deployment.raw, 4, kafka_bootstrap)
+    worker = drained_worker_at_30_percent(deployment, summary)
     assert worker.alive(), worker.tail()
     subprocess.run([str(sk.ROOT / "scripts/kafka-stop.sh")], check=True, capture_output=True, timeout=90)
     time.sleep(3)
@@ -115,9 +121,7 @@ def _pg_ctl(*args: str) -> None:
 def test_postgres_away_for_30_seconds_mid_run(deployment, month, oracle, kafka_bootstrap):
     summary, oracle_snap = oracle
     sent = sk.produce(month, deployment.raw, 4, kafka_bootstrap)
-    worker = deployment.start("--until-drained")
-    sk.wait_for(lambda: stored_events(deployment) >= 0.3 * summary["accepted"] or not worker.alive(), timeout=180,
-                what="30% of the events stored")
+    worker = drained_worker_at_30_percent(deployment, summary)
     ver, name = _postgres_cluster()
     with pgkit.server_lock(exclusive=True):     # no other test run on this machine sees the outage
         _pg_ctl(ver, name, "stop", "-m", "fast")
