@@ -1,11 +1,12 @@
-"""The alert page's one-time links (issue 9; migration 0006_alert_links).
+"""The pages' server-side state (issue 9, hardened by issue 17; migration 0008_web_sessions).
 
-- `used_links`: one row per link token that acted on an alert (acknowledge or close). Its primary
-  key is the token's nonce, so the insert of a second use fails inside the action's transaction:
-  a link acts at most once, even when two taps race. Rows whose link has expired carry no meaning
-  (an expired link is refused before this table is read) and are deleted as new uses are recorded.
-Tokens themselves are never stored: a token is alert id + leader id + expiry + nonce signed with
-the link secret (pipeline/web/links.py), and the nonce alone does not make one.
+- `web_sessions`: one row per login (`/login` with a personal token). The cookie holds a random
+  session id; the table holds only its sha256, so the database never holds a usable cookie. A
+  session acts while it is not ended (`POST /logout` sets `ended_at`), not expired, and its token
+  is not revoked.
+- `link_revocations`: per leader, links issued at or before `revoked_before` refuse to act
+  (`riskwatch links revoke --leader L05`), without rotating the link secret. Links themselves are
+  never stored: a link is signed with the link secret (pipeline/web/links.py).
 """
 
 from __future__ import annotations
@@ -18,16 +19,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 from pipeline.storage.models import Base
 
 
-class UsedLink(Base):
-    __tablename__ = "used_links"
-    nonce: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-    alert_id: Mapped[str] = mapped_column(sa.String(64))
-    leader_id: Mapped[str] = mapped_column(sa.String(64))
-    action: Mapped[str] = mapped_column(sa.String(16))
-    used_at: Mapped[datetime]
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+    sid_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64))
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
 
-    __table_args__ = (sa.Index("ix_used_links_expires_at", "expires_at"),)
+    __table_args__ = (sa.Index("ix_web_sessions_expires_at", "expires_at"),)
 
 
-LINK_TABLES = [UsedLink.__table__]
+class LinkRevocation(Base):
+    __tablename__ = "link_revocations"
+    leader_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    revoked_before: Mapped[datetime]
+    revoked_by: Mapped[str] = mapped_column(sa.String(64))
+
+
+LINK_TABLES = [WebSession.__table__, LinkRevocation.__table__]

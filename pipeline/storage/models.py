@@ -211,9 +211,9 @@ class ApiToken(Base):
 
 from pipeline.storage.alert_tables import Notification  # noqa: E402 - the notification log (issue 6)
 from pipeline.storage.stream_tables import Duplicate  # noqa: E402,F401 - the stream's duplicates (issue 5)
-from pipeline.storage.link_tables import UsedLink  # noqa: E402 - the alert page's used one-time links (issue 9)
+from pipeline.storage.link_tables import LinkRevocation, WebSession  # noqa: E402 - the pages' sessions, link revocations
 
 TABLES = [m.__table__ for m in (Event, Rejection, Contribution, Entity, Alert, AlertHistory,
                                 ProcessedPosition, AuditLog, Level, PersonRecord, ApiToken, Notification,
-                                UsedLink)]
+                                WebSession, LinkRevocation)]
 metadata = Base.metadata
