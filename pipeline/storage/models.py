@@ -212,8 +212,9 @@ class ApiToken(Base):
 from pipeline.storage.alert_tables import Notification  # noqa: E402 - the notification log (issue 6)
 from pipeline.storage.stream_tables import Duplicate  # noqa: E402,F401 - the stream's duplicates (issue 5)
 from pipeline.storage.link_tables import LinkRevocation, WebSession  # noqa: E402 - the pages' sessions, link revocations
+from pipeline.storage.case_tables import Case, CaseAction, Decision  # noqa: E402 - cases and decisions (issue 14)
 
 TABLES = [m.__table__ for m in (Event, Rejection, Contribution, Entity, Alert, AlertHistory,
                                 ProcessedPosition, AuditLog, Level, PersonRecord, ApiToken, Notification,
-                                WebSession, LinkRevocation)]
+                                WebSession, LinkRevocation, Case, CaseAction, Decision)]
 metadata = Base.metadata
