@@ -213,8 +213,10 @@ from pipeline.storage.alert_tables import Notification  # noqa: E402 - the notif
 from pipeline.storage.stream_tables import Duplicate  # noqa: E402,F401 - the stream's duplicates (issue 5)
 from pipeline.storage.link_tables import LinkRevocation, WebSession  # noqa: E402 - the pages' sessions, link revocations
 from pipeline.storage.case_tables import Case, CaseAction, Decision  # noqa: E402 - cases and decisions (issue 14)
+from pipeline.storage.ingest_tables import IngestSource, ServeInbox, ServeState  # noqa: E402 - HTTP ingest, serve
 
 TABLES = [m.__table__ for m in (Event, Rejection, Contribution, Entity, Alert, AlertHistory,
                                 ProcessedPosition, AuditLog, Level, PersonRecord, ApiToken, Notification,
-                                WebSession, LinkRevocation, Case, CaseAction, Decision)]
+                                WebSession, LinkRevocation, Case, CaseAction, Decision, IngestSource, ServeInbox,
+                                ServeState)]
 metadata = Base.metadata
