@@ -33,16 +33,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from pipeline.errors import MacroError
+
 ALL_VALUE = "$__all"
 
 # scenes' VARIABLE_REGEX: $var | [[var:fmt]] | ${var.fieldPath:fmt}; \w is ASCII as in JavaScript.
 VARIABLE_RE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^\}]+))?(?::([^\}]+))?\}", re.ASCII)
 # macros.go: `\$([_a-zA-Z0-9]+)\(([^\)]*)\)`
 MACRO_RE = re.compile(r"\$([_a-zA-Z0-9]+)\(([^\)]*)\)")
-
-
-class MacroError(ValueError):
-    """A macro Grafana would refuse (unknown name, missing argument, bad interval)."""
 
 
 @dataclass(frozen=True)

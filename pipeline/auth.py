@@ -18,15 +18,12 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from pipeline import audit
+from pipeline.errors import AccessDenied
 from pipeline.storage.models import ROLES, ApiToken
 
 TOKENS = ApiToken.__table__
 TOKEN_PREFIX = "rw_"
 REVEAL_ROLES = ("analyst", "admin")
-
-
-class AccessDenied(Exception):
-    """The token is missing, unknown, revoked, or of a role not allowed here (one-line message)."""
 
 
 @dataclass(frozen=True)

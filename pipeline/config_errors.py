@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from pipeline.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class ConfigIssue:
@@ -15,14 +17,6 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         return f"{self.file}: {self.key}: {self.message}"
-
-
-class ConfigError(Exception):
-    """A refused configuration; `issues` lists every problem found, not just the first."""
-
-    def __init__(self, issues: list[ConfigIssue]):
-        self.issues = list(issues)
-        super().__init__("\n".join(str(i) for i in self.issues))
 
 
 class Problems:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pipeline.errors import FontNotFound
+
 FONT_ENV = "RISKWATCH_CJK_FONT"
 APT_PACKAGE = "fonts-wqy-zenhei"
 # (path, subfont index within a .ttc collection); the first existing one is used.
@@ -20,10 +22,6 @@ CANDIDATES: tuple[tuple[Path, int], ...] = (
     (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),       # fonts-wqy-zenhei
     (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),     # fonts-wqy-microhei
 )
-
-
-class FontNotFound(RuntimeError):
-    """No CJK font on this machine; the message names the package that provides one."""
 
 
 def _candidates() -> list[tuple[Path, int]]:

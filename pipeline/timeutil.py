@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from pipeline.errors import NaiveTimestamp
+
 _DURATION = re.compile(r"([0-9]+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # RFC 3339: date 'T' time, optional fraction, then Z or ±hh:mm. fromisoformat alone accepts more
@@ -13,10 +15,6 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-5][0-9])?"
 )
-
-
-class NaiveTimestamp(ValueError):
-    """A timestamp without a UTC offset."""
 
 
 def parse_duration(text: str) -> timedelta:

@@ -21,26 +21,12 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka import errors as kerrors
 from kafka.consumer.fetcher import ConsumerRecord
 
+from pipeline.errors import KafkaUnavailable, UnknownTopic
+
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 # How long a client waits for its first connection before the broker counts as unreachable.
 # A broker on this machine answers in milliseconds; the default 30 s would only delay the error.
 CONNECT_TIMEOUT_S = 5.0
-
-
-class KafkaUnavailable(Exception):
-    """No broker answered at the bootstrap address."""
-
-    def __init__(self, bootstrap: str):
-        super().__init__(f"Kafka not reachable at {bootstrap}: start it with scripts/kafka-start.sh")
-        self.bootstrap = bootstrap
-
-
-class UnknownTopic(Exception):
-    """The topic does not exist (the broker never auto-creates topics: see config/kafka/server.properties)."""
-
-    def __init__(self, topic: str, bootstrap: str):
-        super().__init__(f"topic {topic!r} does not exist at {bootstrap}: create it first (riskwatch produce --partitions N creates it)")
-        self.topic = topic
 
 
 def bootstrap_hosts(bootstrap: str) -> list[str]:

@@ -24,6 +24,8 @@ from kafka import KafkaAdminClient
 from kafka import errors as kerrors
 from kafka.admin import NewTopic
 
+from pipeline.errors import TopicLayoutError
+
 INGEST_TABLE = "ingest-state"
 ENTITY_TABLE = "entity-state"
 
@@ -136,10 +138,6 @@ def ensure_topics(
     if mismatched:
         raise TopicLayoutError("; ".join(mismatched))
     return PartitionCounts(raw=raw, by_entity=by_entity, outputs=counts.get(names.updates) or partitions)
-
-
-class TopicLayoutError(Exception):
-    """Existing topics whose partition counts do not fit together (see docs/stream.md)."""
 
 
 def _partition_counts(admin: KafkaAdminClient, topics: list[str]) -> dict[str, int]:

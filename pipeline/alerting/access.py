@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.assignments import Assignments
 from pipeline.alerting.records import AlertRecord
+from pipeline.assignments import Assignments
+from pipeline.errors import Forbidden
 
 SEE_ALL = frozenset({"viewer", "analyst", "admin"})
 ACT_ANY = frozenset({"admin"})
@@ -24,10 +25,6 @@ class Principal:
     actor: str                 # recorded as `actor` in alert_history and audit_log
     role: str
     leader_id: str | None = None
-
-
-class Forbidden(Exception):
-    """The principal may not do this to this alert (one line, no alert contents)."""
 
 
 def answerable(assignments: Assignments, leader_id: str) -> set[str]:

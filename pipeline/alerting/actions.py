@@ -24,18 +24,11 @@ import sqlalchemy as sa
 
 from pipeline import audit
 from pipeline.alerting.records import ALERTS, HISTORY, AlertRecord, get_alert
+from pipeline.errors import AlertNotFound, InvalidTransition
 
 NOTIFIER_ACTOR = "notifier"
 AUDIT_CLOSE = "alert_close"
 MAX_TEXT = 500
-
-
-class AlertNotFound(LookupError):
-    pass
-
-
-class InvalidTransition(ValueError):
-    """The alert is not in a state that allows the action (e.g. already closed)."""
 
 
 def _now(now: datetime | None) -> datetime:

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, MultiFernet
 
+from pipeline.errors import RegistryKeyError
+
 KEYS_ENV = "RISKWATCH_REGISTRY_KEYS"
-
-
-class RegistryKeyError(Exception):
-    """No usable key in the environment (one-line message, never the key)."""
 
 
 def key_id(key: bytes | str) -> str:

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
 
 from pipeline import audit
-from pipeline.auth import REVEAL_ROLES, AccessDenied, require_role
+from pipeline.auth import REVEAL_ROLES, require_role
+from pipeline.errors import PurposeRequired
 from pipeline.persons.keys import Keyring, RegistryKeyError, load_keyring
 from pipeline.storage.models import PersonRecord
 
@@ -33,10 +34,6 @@ class PersonDetails:
     name: str | None
     phone: str | None
     extra: dict
-
-
-class PurposeRequired(AccessDenied):
-    """A reveal without a stated purpose."""
 
 
 def check_purpose(purpose: str | None) -> str:

@@ -12,7 +12,6 @@ Messages carry the URL with its password masked, never the password.
 from __future__ import annotations
 
 import contextlib
-
 import math
 import re
 from pathlib import Path
@@ -24,23 +23,17 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Engine
 
+from pipeline.errors import SchemaOutdated, StorageUnavailable
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 CONNECT_TIMEOUT_S = 5
-
-
-class StorageUnavailable(Exception):
-    """The database cannot be reached; the message is one line and names the (masked) URL."""
-
-
-class SchemaOutdated(Exception):
-    """The database is not at the migration head; the message says how to upgrade."""
 
 
 def mask_url(url: str | URL) -> str:
     """The URL as text with its password replaced by ***."""
     try:
         parsed = sa.engine.make_url(url)
-    except Exception:  # noqa: BLE001 - a URL we cannot parse is shown without anything after '@'
+    except Exception:
         text = str(url)
         return text.split("://", 1)[0] + "://…" if "@" in text else text
     return parsed.render_as_string(hide_password=True)

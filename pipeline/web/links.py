@@ -1,20 +1,26 @@
-"""Signed, expiring, per-leader per-alert links to the alert page (issue 9).
+"""Signed, expiring, revocable per-leader per-alert links to the alert page (issue 9; the phone
+flow of issue 14, hardened by issue 17).
 
 A notification to leader L about alert A carries `{public_url}/a/{A}?t=<token>`:
 
-    token = "1." b64url(L) "." expiry "." nonce "." b64url(HMAC-SHA256(link_key, message))
-    message = "riskwatch-alert-link/1" NUL A NUL L NUL expiry NUL nonce
+    token = "2." b64url(L) "." issued "." expiry "." nonce "." b64url(HMAC-SHA256(link_key, message))
+    message = "riskwatch-alert-link/2" NUL A NUL L NUL issued NUL expiry NUL nonce
 
-`expiry` is Unix seconds (issue time + `link_ttl`, default 72 h), `nonce` 16 random bytes (b64url).
-The alert id is not in the token: it is the URL's path and part of the signed message, so a token
-opens only its own alert. The signature is compared in constant time (hmac.compare_digest) and is
-checked before anything else is believed (a forged token with a past expiry is "invalid", not
-"expired"). A link only opens the page and acts once (acknowledge or close), as its leader; the
-one-time part is the `used_links` table (pipeline/storage/link_tables.py, see pipeline/web/pages.py).
+`issued` and `expiry` are Unix seconds (expiry = issued + `link_ttl`, default 72 h), `nonce` 16
+random bytes (b64url). The alert id is not in the token: it is the URL's path and part of the
+signed message, so a token opens only its own alert (its case). The signature is compared in
+constant time (hmac.compare_digest) and is checked before anything else is believed (a forged token
+with a past expiry is "invalid", not "expired").
 
-Keys: the secret (setting `link_secret`, RISKWATCH_LINK_SECRET, at least 32 characters) is never
-used directly; each purpose gets its own key derived from it (links, forms' CSRF tokens, login
-sessions), so a value signed for one purpose is worthless for another.
+A link acts as its leader on its alert for as long as the link has not expired, is not revoked, and
+the alert is still the leader's (acknowledge, notes, close: the phone flow). Revocation is per
+leader and needs no new secret: every link of a leader issued at or before the leader's revocation
+time refuses to act (pipeline/web/revocation.py: `riskwatch links revoke --leader L05`, and the
+revocation of any of the leader's API tokens).
+
+Keys: the secret (setting `link_secret`, RISKWATCH_LINK_SECRET, at least 32 characters and not
+guessable: see `weak_secret`) is never used directly; each purpose gets its own key derived from it
+(links, forms' CSRF tokens), so a value signed for one purpose is worthless for another.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from collections.abc import Callable
@@ -30,23 +37,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from pipeline.errors import LinkRefused, LinkSecretMissing
+
 MIN_SECRET_CHARS = 32
 VERSION = "1"
 _DOMAIN = b"riskwatch-alert-link/1"
 _TOKEN = re.compile(r"^1\.([A-Za-z0-9_-]{1,100})\.([0-9]{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$")
 MAX_TOKEN_CHARS = 200
-
-
-class LinkSecretMissing(Exception):
-    """The link secret is unset or too short (one line, names the variable, never the value)."""
-
-
-class LinkRefused(Exception):
-    """A link token that may not be used. `reason`: invalid | expired | used | not_answerable."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,6 @@ class Keys:
 
     link: bytes
     csrf: bytes
-    session: bytes
 
     @classmethod
     def from_secret(cls, secret: str | None) -> Keys:
@@ -85,12 +81,16 @@ class Keys:
             raise LinkSecretMissing(
                 f"RISKWATCH_LINK_SECRET is too short ({len(secret)} characters): use at least {MIN_SECRET_CHARS} "
                 "(e.g. `openssl rand -hex 32`)")
+        if weak_secret(secret):
+            raise LinkSecretMissing(
+                "RISKWATCH_LINK_SECRET is too easy to guess (too few different characters): use a random value "
+                "(e.g. `openssl rand -hex 32`)")
         raw = secret.encode("utf-8")
 
         def derive(purpose: bytes) -> bytes:
             return hmac.new(raw, b"riskwatch key/" + purpose, hashlib.sha256).digest()
 
-        return cls(derive(b"link"), derive(b"csrf"), derive(b"session"))
+        return cls(derive(b"link"), derive(b"csrf"))
 
     @classmethod
     def from_settings(cls, settings) -> Keys:
@@ -98,9 +98,9 @@ class Keys:
         return cls.from_secret(secret)
 
 
-def _message(alert_id: str, leader_id: str, expiry: int, nonce: str) -> bytes:
-    return b"\x00".join((_DOMAIN, alert_id.encode("utf-8"), leader_id.encode("utf-8"), str(expiry).encode(),
-                         nonce.encode("ascii")))
+def _message(alert_id: str, leader_id: str, issued: int, expiry: int, nonce: str) -> bytes:
+    return b"\x00".join((_DOMAIN, alert_id.encode("utf-8"), leader_id.encode("utf-8"), str(issued).encode(),
+                         str(expiry).encode(), nonce.encode("ascii")))
 
 
 class LinkSigner:
@@ -117,14 +117,17 @@ class LinkSigner:
         kwargs = {"clock": clock} if clock is not None else {}
         return cls(Keys.from_settings(settings), settings.public_url, settings.link_ttl_seconds, **kwargs)
 
-    def _sign(self, alert_id: str, leader_id: str, expiry: int, nonce: str) -> str:
-        return b64e(hmac.new(self.keys.link, _message(alert_id, leader_id, expiry, nonce), hashlib.sha256).digest())
+    def _sign(self, alert_id: str, leader_id: str, issued: int, expiry: int, nonce: str) -> str:
+        message = _message(alert_id, leader_id, issued, expiry, nonce)
+        return b64e(hmac.new(self.keys.link, message, hashlib.sha256).digest())
 
     def issue(self, alert_id: str, leader_id: str, now: datetime | None = None) -> str:
         now = now or self.clock()
+        issued = int(now.timestamp())
         expiry = int(now.timestamp() + self.ttl)
         nonce = b64e(secrets.token_bytes(16))
-        return f"{VERSION}.{b64e(leader_id.encode('utf-8'))}.{expiry}.{nonce}.{self._sign(alert_id, leader_id, expiry, nonce)}"
+        signature = self._sign(alert_id, leader_id, issued, expiry, nonce)
+        return f"{VERSION}.{b64e(leader_id.encode('utf-8'))}.{issued}.{expiry}.{nonce}.{signature}"
 
     def url(self, alert_id: str, leader_id: str) -> str:
         """The link a notice to `leader_id` about `alert_id` carries."""
@@ -132,26 +135,27 @@ class LinkSigner:
 
     def verify(self, alert_id: str, token: str | None, now: datetime | None = None) -> LinkClaim:
         """The claim of a genuine, unexpired token for this alert; LinkRefused otherwise.
-        (Whether it was used already is the database's to say: pages.py.)"""
+        (Whether the leader's links were revoked is the database's to say: revocation.py.)"""
         invalid = LinkRefused("invalid", "link token invalid")
         if not token or len(token) > MAX_TOKEN_CHARS:
             raise invalid
         match = _TOKEN.match(token)
         if match is None:
             raise invalid
-        leader_b64, expiry_text, nonce, signature = match.groups()
+        leader_b64, issued_text, expiry_text, nonce, signature = match.groups()
         try:
             leader_id = b64d(leader_b64).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise invalid from None
-        expiry = int(expiry_text)
-        expected = self._sign(alert_id, leader_id, expiry, nonce)
+        issued, expiry = int(issued_text), int(expiry_text)
+        expected = self._sign(alert_id, leader_id, issued, expiry, nonce)
         if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii")):
             raise invalid
         now = now or self.clock()
         if now.timestamp() >= expiry:
             raise LinkRefused("expired", "link expired")
-        return LinkClaim(alert_id, leader_id, datetime.fromtimestamp(expiry, UTC), nonce)
+        return LinkClaim(alert_id, leader_id, datetime.fromtimestamp(issued, UTC), datetime.fromtimestamp(expiry, UTC),
+                         nonce)
 
 
 def alert_link_hook(settings, log=None) -> Callable[[str, str], str] | None:

@@ -16,19 +16,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-
-class DeliveryError(Exception):
-    """A failed attempt; `str()` is one line without secrets (URLs are shown without their query)."""
-
-
-class Transient(DeliveryError):
-    def __init__(self, reason: str, retry_after: float | None = None):
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-class Permanent(DeliveryError):
-    pass
+from pipeline.errors import DeliveryError, Permanent, Transient  # noqa: F401 - re-exported for the channels
 
 
 @dataclass(frozen=True)
