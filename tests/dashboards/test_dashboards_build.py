@@ -95,7 +95,8 @@ def test_overview_entities_link_to_the_drill_down(built):
     overview, entity = built["riskwatch-overview"], built[UID_ENTITY]
     assert [v["name"] for v in entity["templating"]["list"]] == ["entity"]
     links = [(p["title"], o["properties"][0]["value"][0]["url"])
-             for p in panels_of(overview) for o in p.get("fieldConfig", {}).get("overrides", []) if o["properties"][0]["id"] == "links"]
+             for p in panels_of(overview) for o in p.get("fieldConfig", {}).get("overrides", [])
+             if o["properties"][0]["id"] == "links"]
     assert links, "no drill-down link on the overview"
     for title, url in links:
         assert url.startswith(f"/d/{UID_ENTITY}?var-entity=${{__value.raw}}"), (title, url)

@@ -12,8 +12,16 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from dashboards.macros import (
-    ALL_VALUE, MacroError, TimeRange, Variable, expand_macros, go_float, interpolate_variables, parse_interval,
-    render_sql, rfc3339nano,
+    ALL_VALUE,
+    MacroError,
+    TimeRange,
+    Variable,
+    expand_macros,
+    go_float,
+    interpolate_variables,
+    parse_interval,
+    render_sql,
+    rfc3339nano,
 )
 
 FROM = datetime(2018, 4, 12, 18, 0, 0, tzinfo=UTC)
@@ -28,7 +36,8 @@ TR = TimeRange(FROM, FROM + timedelta(minutes=5))
     ("select $__timeTo()", "select '2018-04-12T18:05:00Z'"),
     # pre-5.3 compatibility: a comma right after $__timeGroup(...) adds the alias
     ("SELECT $__timeGroup(time_column,'5m'), value", 'SELECT floor(extract(epoch from time_column)/300)*300 AS "time", value'),
-    ("SELECT $__timeGroup(time_column,'5m') as time, value", "SELECT floor(extract(epoch from time_column)/300)*300 as time, value"),
+    ("SELECT $__timeGroup(time_column,'5m') as time, value",
+     "SELECT floor(extract(epoch from time_column)/300)*300 as time, value"),
     ("SELECT $__timeGroup(time_column,'5m')", "SELECT floor(extract(epoch from time_column)/300)*300"),
     ("SELECT $__timeGroupAlias(time_column,'5m')", 'SELECT floor(extract(epoch from time_column)/300)*300 AS "time"'),
     ("$__timeGroup(time_column , '5m')", "floor(extract(epoch from time_column)/300)*300"),

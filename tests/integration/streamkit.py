@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-import pgkit
+from tests.integration import pgkit
 
 ROOT = Path(__file__).resolve().parents[2]
 RISKWATCH = [sys.executable, "-m", "pipeline.cli"]

@@ -5,11 +5,9 @@ after a restart. One database of its own per session (rw_alert_<uuid>), dropped 
 
 from __future__ import annotations
 
-import sys
 import threading
 import warnings
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -27,13 +25,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-pytestmark = pytest.mark.integration
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pgkit  # noqa: E402
+from tests.integration import pgkit
+from tests.pipeline.notify import alertkit as kit
+from tests.pipeline.notify import notify_peers as peers
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline" / "notify"))
-import alertkit as kit  # noqa: E402
-import notify_peers as peers  # noqa: E402
+pytestmark = pytest.mark.integration
 
 FAST = RetryPolicy(attempts_per_pass=3, base=0.01, max_wait_in_pass=1.0, max_backoff=60.0)
 

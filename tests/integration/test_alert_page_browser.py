@@ -32,8 +32,8 @@ from typer.testing import CliRunner
 
 from pipeline.alerting.records import history_of
 from pipeline.storage import db
-import pgkit  # noqa: E402
-from test_alert_delivery_pg import kit, peers  # the alert delivery tests' helpers
+from tests.integration import pgkit
+from tests.integration.test_alert_delivery_pg import kit, peers  # the alert delivery tests' helpers
 
 pytestmark = pytest.mark.integration
 

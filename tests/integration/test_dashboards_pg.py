@@ -14,16 +14,12 @@ PostgreSQL lock shared, like the storage tests, so a server-restart test never r
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pgkit  # noqa: E402
 from dashboards import catalog
 from dashboards.macros import TimeRange
 from dashboards.queryrun import run_dashboard
@@ -33,6 +29,7 @@ from pipeline.replay import output_records, read_lines, replay
 from pipeline.simulate.scenarios import S4_CHECKPOINT, S5_PLACE
 from pipeline.storage.db import make_engine
 from pipeline.storage.replay_store import open_replay_store
+from tests.integration import pgkit
 
 pytestmark = pytest.mark.integration
 ACK_AFTER = timedelta(minutes=30)

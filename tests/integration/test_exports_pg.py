@@ -6,56 +6,32 @@ One database per session (rw_export_<uuid>), dropped afterwards.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import orjson
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pgkit  # noqa: E402
+from tests.integration import pgkit
+from tests.pipeline.exports import conftest as export_conftest
+from tests.pipeline.exports import weekly_checks, yeargen
 
 pytestmark = pytest.mark.integration
-EXPORT_TESTS = Path(__file__).resolve().parents[1] / "pipeline" / "exports"
 
-
-def _load(name: str):
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, EXPORT_TESTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def export_db(pg_url, tmp_path_factory):
     with pgkit.scratch_database(pg_url, "export") as url:
-        _load_conftest().build_month_db(tmp_path_factory.mktemp("pgmonth"), url, days=14)
+        export_conftest.build_month_db(tmp_path_factory.mktemp("pgmonth"), url, days=14)
         yield url
 
-
-def _load_conftest():
-    name = "exports_conftest_for_pg"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, EXPORT_TESTS / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_weekly_export_against_sql(export_db, tmp_path):
     from pipeline.storage.db import open_database
 
-    checks = _load("weekly_checks")
+    checks = weekly_checks
     res = CliRunner().invoke(app, ["export", "weekly", "--week", checks.WEEK, "--db", export_db, "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     engine = open_database(export_db)
@@ -69,7 +45,7 @@ def test_weekly_export_against_sql(export_db, tmp_path):
 
 
 def test_annual_figures_on_a_generated_year(pg_url, tmp_path):
-    gen = _load("yeargen").YearGen(seed=23).build()
+    gen = yeargen.YearGen(seed=23).build()
     gen.write(tmp_path / "year.jsonl")
     runner = CliRunner()
     with pgkit.scratch_database(pg_url, "export") as url:

@@ -62,7 +62,8 @@ def _cli():
 
 
 def test_cli_produce_then_consume_count_validates_each_event(kafka_bootstrap, unique_topic, tmp_path):
-    good = '{"event_id": "e-%d", "kind": "patrol", "type": "checkpoint_visit", "occurred_at": "2024-11-05T09:30:00+08:00", "source": "patrol-app"}'
+    good = ('{"event_id": "e-%d", "kind": "patrol", "type": "checkpoint_visit", '
+            '"occurred_at": "2024-11-05T09:30:00+08:00", "source": "patrol-app"}')
     events = tmp_path / "events.jsonl"
     events.write_text(
         "\n".join([good % 1, good % 2, good % 2, "", "not json", good.replace("+08:00", "") % 3]) + "\n",

@@ -6,18 +6,11 @@ Each test gets its own database (rw_test_<uuid>), dropped afterwards, so runs ne
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -30,112 +23,26 @@ from pipeline.storage.models import TABLES, metadata
 from pipeline.storage.replay_store import open_replay_store
 from pipeline.storage.rows import contribution_id
 from pipeline.storage.views import entity_scores_at, entity_scores_current
+from tests.integration import pgkit
+from tests.pipeline.storage import storage_testkit as kit
 
 pytestmark = pytest.mark.integration
 
 
-def _testkit():
-    if "storage_testkit" in sys.modules:
-        return sys.modules["storage_testkit"]
-    path = Path(__file__).resolve().parents[1] / "pipeline" / "storage" / "storage_testkit.py"
-    spec = importlib.util.spec_from_file_location("storage_testkit", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["storage_testkit"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-kit = _testkit()
-
-
-def _admin(pg_url: str) -> sa.Engine:
-    return sa.create_engine(pg_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True,
-                            connect_args={"connect_timeout": 5})
-
-
-class _ServerLock:
-    """A machine-wide readers/writer lock (flock) around the PostgreSQL server: every test here holds
-    it shared; the restart test converts it to exclusive, so parallel test runs on this machine
-    neither restart the server under each other's tests nor interleave their restarts."""
-
-    PATH = Path(tempfile.gettempdir()) / "riskwatch-pg-restart.lock"
-
-    def __init__(self):
-        self.fh = None
-
-    def _flock(self, mode: int, timeout: float) -> None:
-        import fcntl
-
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(self.fh, mode | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail("another test run held the PostgreSQL restart lock for too long", pytrace=False)
-                time.sleep(0.2)
-
-    @contextlib.contextmanager
-    def shared(self, timeout: float = 180.0):
-        import fcntl
-
-        self.fh = open(self.PATH, "a")
-        try:
-            self._flock(fcntl.LOCK_SH, timeout)
-            yield self
-        finally:
-            fcntl.flock(self.fh, fcntl.LOCK_UN)
-            self.fh.close()
-            self.fh = None
-
-    @contextlib.contextmanager
-    def exclusive(self, timeout: float = 180.0):
-        import fcntl
-
-        self._flock(fcntl.LOCK_EX, timeout)
-        try:
-            yield
-        finally:
-            self._flock(fcntl.LOCK_SH, timeout)
 
 
 @pytest.fixture
 def server_lock():
-    with _ServerLock().shared() as lock:
+    with pgkit.ServerLock().shared() as lock:
         yield lock
 
 
 @pytest.fixture
 def pg_db(pg_url, server_lock):
     """URL of a fresh, empty database of its own."""
-    name = f"rw_test_{uuid.uuid4().hex[:12]}"
-    admin = _admin(pg_url)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    yield sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    _drop_database(pg_url, name)
-
-
-def _drop_database(pg_url: str, name: str) -> None:
-    """DROP DATABASE, retried: an autovacuum worker may still be busy in it (FORCE may not end it)."""
-    admin = _admin(pg_url)
-    try:
-        for attempt in range(20):
-            try:
-                with admin.connect() as conn:
-                    conn.execute(sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :d AND usename = current_user AND pid <> pg_backend_pid()"), {"d": name})
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-                return
-            except sa.exc.DBAPIError:
-                if attempt == 19:
-                    raise
-                time.sleep(0.5)
-    finally:
-        admin.dispose()
+    url = pgkit.create_database(pg_url, "test", migrate=False)
+    yield url
+    pgkit.drop_database(pg_url, url)
 
 
 @pytest.fixture
@@ -249,15 +156,9 @@ def test_copy_path_and_executemany_path_write_identical_rows(pg_url, server_lock
                  entities=entity_records(result, cfg), position=("events.raw", 3, 3000))
     dumps = []
     for threshold in (1, 10**9):
-        name = f"rw_test_{uuid.uuid4().hex[:12]}"
-        admin = _admin(pg_url)
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+        url = pgkit.create_database(pg_url, "test")
         try:
             engine = db.make_engine(url)
-            db.upgrade(engine)
             with Writer(engine, copy_threshold=threshold) as writer:
                 half = len(result.alert_changes) // 2
                 writer.write_batch(alert_changes=result.alert_changes[:half])
@@ -269,7 +170,7 @@ def test_copy_path_and_executemany_path_write_identical_rows(pg_url, server_lock
             dumps.append(dump)
             engine.dispose()
         finally:
-            _drop_database(pg_url, name)
+            pgkit.drop_database(pg_url, url)
     assert dumps[0] == dumps[1]
     assert len(dumps[0]["rejections"]) == len(result.rejections)
 
@@ -313,54 +214,7 @@ def test_purge_removes_exactly_what_it_should(pg_head, week):
         engine.dispose()
 
 
-# -- the database goes away mid-batch (keep this test last: it restarts the server) -----------------
-
-
-def _local_cluster(url: str) -> tuple[str, str] | None:
-    """(version, name) of the Debian cluster serving `url`'s port, when it runs on this machine."""
-    parsed = sa.engine.make_url(url)
-    if parsed.host not in ("127.0.0.1", "localhost", None) or not shutil.which("pg_ctlcluster"):
-        return None
-    out = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True, check=False).stdout
-    for line in out.splitlines():
-        ver, name, port, *_ = line.split()
-        if int(port) == (parsed.port or 5432):
-            return ver, name
-    return None
-
-
-def _pg_ctl(cluster: tuple[str, str], action: str, *args: str) -> None:
-    """pg_ctlcluster VERSION NAME stop|start; a cluster already in the wanted state is fine (another
-    test run on this machine may have started it first)."""
-    for attempt in range(3):
-        done = subprocess.run(["pg_ctlcluster", *cluster, action, *args], capture_output=True, text=True, timeout=60)
-        if done.returncode == 0 or _is_running(cluster) == (action == "start"):
-            return
-        time.sleep(1)
-    out = " ".join((done.stderr + " " + done.stdout).split())
-    raise AssertionError(f"pg_ctlcluster {' '.join(cluster)} {action} failed ({done.returncode}): {out}")
-
-
-def _is_running(cluster: tuple[str, str]) -> bool:
-    out = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True, check=False).stdout
-    return any(line.split()[:2] == list(cluster) and "online" in line for line in out.splitlines())
-
-
-def _wait_ready(url: str, timeout: float = 30.0) -> None:
-    engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                with engine.connect() as conn:
-                    conn.execute(sa.text("SELECT 1"))
-                return
-            except sa.exc.OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-    finally:
-        engine.dispose()
+# -- the database goes away mid-batch (disruptive: it restarts the server) --------------------------
 
 
 class _PauseAfterFirstStatement:
@@ -385,12 +239,13 @@ class _PauseAfterFirstStatement:
 def _ensure_running(cluster: tuple[str, str], pg_url: str) -> None:
     port = str(sa.engine.make_url(pg_url).port or 5432)
     if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", port], check=False).returncode != 0:
-        _pg_ctl(cluster, "start")
-    _wait_ready(pg_url)
+        pgkit.pg_ctl(cluster, "start")
+    pgkit.wait_ready(pg_url)
 
 
+@pytest.mark.disruptive
 def test_writer_loses_and_duplicates_nothing_when_postgres_restarts_mid_batch(pg_head, week, pg_url, server_lock):
-    cluster = _local_cluster(pg_url)
+    cluster = pgkit.local_cluster(pg_url)
     if cluster is None:
         if os.environ.get("CI"):
             pytest.fail("pg_ctlcluster cannot control the PostgreSQL at the test URL", pytrace=False)
@@ -416,7 +271,7 @@ def test_writer_loses_and_duplicates_nothing_when_postgres_restarts_mid_batch(pg
 
     try:
         with server_lock.exclusive():
-            _wait_ready(pg_url)
+            pgkit.wait_ready(pg_url)
             try:
                 for batch in batches[:2]:
                     writer.write_batch(**batch)
@@ -424,10 +279,10 @@ def test_writer_loses_and_duplicates_nothing_when_postgres_restarts_mid_batch(pg
                 worker = threading.Thread(target=write_rest, daemon=True)
                 worker.start()
                 assert pause.reached.wait(20), "the writer never started its batch"
-                _pg_ctl(cluster, "stop", "-m", "fast")   # the batch's transaction dies with the server
+                pgkit.pg_ctl(cluster, "stop", "-m", "fast")   # the batch's transaction dies with the server
                 pause.release()
                 time.sleep(1.5)                         # the writer retries against a refusing server
-                _pg_ctl(cluster, "start")
+                pgkit.pg_ctl(cluster, "start")
                 worker.join(50)
                 assert not worker.is_alive(), "the writer did not finish after the restart"
             finally:

@@ -7,15 +7,13 @@ Each test has its own topics (prefix) and consumer group (app id) and a fresh da
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 import subprocess
-import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import streamkit as sk  # noqa: E402
+from tests.integration import streamkit as sk
 
 pytestmark = pytest.mark.integration
 

@@ -1,16 +1,12 @@
 """`config/assignments.yaml` (包保, SPEC §5): assignee order and refusal with every error listed."""
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import enginekit as ek  # noqa: E402
-
-from pipeline.assignments import load_assignments  # noqa: E402
-from pipeline.config_errors import ConfigError  # noqa: E402
-from pipeline.settings import DEFAULT_CONFIG_DIR  # noqa: E402
+from pipeline.assignments import load_assignments
+from pipeline.config_errors import ConfigError
+from pipeline.settings import DEFAULT_CONFIG_DIR
+from tests.pipeline import enginekit as ek
 
 LEVELS = ["low", "medium", "high", "critical"]
 

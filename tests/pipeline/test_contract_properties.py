@@ -4,21 +4,21 @@ Invariants: parse_event never raises; it returns an Event or a Rejection whose r
 SPEC §1 codes; an accepted event never carries a guarded attribute; key order never decides whether
 a valid event is accepted; the same bytes always give the same answer.
 
-The example counts are fixed per test (see BUDGET); their sum is at least 10,000 malformed or hostile
-inputs. With CI set in the environment the `ci` profile derandomizes generation (and ignores the
-example database) so a CI run is reproducible; the counts are the same.
+The example counts are fixed per test (see BUDGET); in CI their sum is at least 10,000 malformed or
+hostile inputs, derandomized so a CI run is reproducible (the `ci` profile of tests/conftest.py); a
+developer's run takes a twenty-fifth of each.
 """
 
 import copy
 import json
 import math
-import os
 import re
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import orjson
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from pipeline.contract import (
@@ -32,6 +32,8 @@ from pipeline.contract import (
     parse_event,
     validate_object,
 )
+from pipeline.protected import is_protected_attribute
+from tests.conftest import examples
 
 VOCAB = load_vocabulary(Path(__file__).resolve().parents[2] / "config" / "vocabulary.yaml")
 
@@ -41,16 +43,14 @@ REASON = re.compile(
 )
 EVENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
-# --- hypothesis settings -------------------------------------------------------------------------------
 
-_SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much, HealthCheck.large_base_example]
-settings.register_profile(
-    "ci", derandomize=True, database=None, deadline=None, suppress_health_check=_SUPPRESS, print_blob=True
-)
-_CI = bool(os.environ.get("CI"))
-_BASE = settings.get_profile("ci") if _CI else settings(deadline=None, suppress_health_check=_SUPPRESS)
+def showable(text: str) -> bool:
+    """Safe in a line of a log: no control, line-separator, surrogate or unassigned character."""
+    return not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs", "Cn", "Co") for ch in text)
 
-# examples per test; the same counts in every profile
+# --- hypothesis settings (profiles: tests/conftest.py) ---------------------------------------------
+
+# examples per test in CI; a developer's run takes a twenty-fifth (tests/conftest.py: examples())
 BUDGET = {
     "arbitrary_bytes": 2000,
     "arbitrary_text": 800,
@@ -70,7 +70,7 @@ BUDGET = {
 
 
 def budget(name: str) -> settings:
-    return settings(_BASE, max_examples=BUDGET[name])
+    return settings(max_examples=examples(BUDGET[name]))
 
 
 def test_budget_is_at_least_ten_thousand_examples():
@@ -94,7 +94,7 @@ def check(raw, **kw):
             assert rest.split(".", 1)[0] in ALLOWED_FIELDS, result.reason
         if code == "unknown_field":
             # at most 64 chars of the name, or the repr of those 64 chars (\U0001xxxx escapes: 10 each)
-            assert len(rest) <= 2 + 10 * 64 and rest.isprintable(), result.reason
+            assert len(rest) <= 2 + 10 * 64 and showable(rest), result.reason
         assert result.event_id is None or EVENT_ID.fullmatch(result.event_id), result.event_id
     else:
         doc = result.doc
@@ -103,7 +103,7 @@ def check(raw, **kw):
         assert result.type in VOCAB.kinds[result.kind]
         assert isinstance(result.t, float) and math.isfinite(result.t)
         attributes = doc.get("attributes", {})
-        assert not any(key.lower() in GUARDED_ATTRIBUTES for key in attributes), attributes
+        assert not any(is_protected_attribute(key) for key in attributes), attributes
         if kw.get("now") is not None:
             assert result.t <= kw["now"] + kw.get("max_skew", 300.0)
         # Differential: whatever the msgspec fast path accepted, the careful validator accepts too,
@@ -419,7 +419,7 @@ def test_unknown_fields(extra):
     doc = {**BASE_EVENT, **extra}
     result = check(dumps(doc))
     first = sorted(extra)[0]
-    shown = first[:64] if first[:64] and first[:64].isprintable() else repr(first[:64])
+    shown = first[:64] if first[:64] and showable(first[:64]) else repr(first[:64])
     assert result.reason == f"unknown_field:{shown}"
     assert result.event_id == "e-1"
 
@@ -450,14 +450,14 @@ def test_injection_strings(injections):
 @given(
     st.sampled_from(sorted(GUARDED_ATTRIBUTES)).flatmap(
         lambda name: st.lists(st.booleans(), min_size=len(name), max_size=len(name)).map(
-            lambda upper: "".join(c.upper() if u else c for c, u in zip(name, upper))
+            lambda upper: "".join(c.upper() if u else c for c, u in zip(name, upper, strict=False))
         )
     ),
     json_scalars | st.lists(json_scalars, max_size=3),
     st.dictionaries(st.from_regex(r"[a-z_]{1,12}", fullmatch=True), st.integers(), max_size=5),
 )
 def test_guarded_attribute_any_case(name, value, others):
-    others = {k: v for k, v in others.items() if k.lower() not in GUARDED_ATTRIBUTES}
+    others = {k: v for k, v in others.items() if not is_protected_attribute(k)}
     attributes = {**others, name: value}
     doc = {**BASE_EVENT, "attributes": attributes}
     result = check(dumps(doc))
@@ -552,7 +552,7 @@ def valid_events(draw):
         "severity": st.integers(min_value=1, max_value=5),
         "tags": st.lists(st.text(min_size=1, max_size=64), max_size=20),
         "attributes": st.dictionaries(
-            st.text(max_size=20).filter(lambda k: k.lower() not in GUARDED_ATTRIBUTES),
+            st.text(max_size=20).filter(lambda k: not is_protected_attribute(k)),
             st.booleans() | st.integers(-(2**63), 2**63 - 1)
             | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30)
             | st.lists(st.integers(-100, 100) | st.text(max_size=5) | st.booleans(), max_size=5),
@@ -576,7 +576,8 @@ def _shuffled(value, rnd, deep):
 
 
 @budget("key_order")
-@given(valid_events(), st.randoms(use_true_random=False), st.lists(st.tuples(st.sampled_from(VALUE_PATHS[:12]), json_scalars), max_size=1))
+@given(valid_events(), st.randoms(use_true_random=False),
+       st.lists(st.tuples(st.sampled_from(VALUE_PATHS[:12]), json_scalars), max_size=1))
 def test_key_order(generated, rnd, mutation):
     doc, epoch = generated
     first = check(orjson.dumps(doc))

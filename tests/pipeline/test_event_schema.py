@@ -6,7 +6,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from pipeline.contract import GUARDED_ATTRIBUTES, Event, Rejection, load_vocabulary, parse_event, validate_object
+from pipeline.contract import Event, Rejection, load_vocabulary, parse_event, validate_object
 from pipeline.event_schema import fast_time
 
 VOCAB = load_vocabulary(Path(__file__).resolve().parents[2] / "config" / "vocabulary.yaml")
@@ -24,7 +24,7 @@ BASE = {
 
 def fast(doc_or_raw):
     raw = doc_or_raw if isinstance(doc_or_raw, bytes) else orjson.dumps(doc_or_raw)
-    return fast_time(raw, orjson.loads(raw), VOCAB.kinds, GUARDED_ATTRIBUTES)
+    return fast_time(raw, orjson.loads(raw), VOCAB.kinds)
 
 
 def with_(**changes):

@@ -2,17 +2,14 @@
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import enginekit as ek  # noqa: E402
-from enginekit import D, H  # noqa: E402
-
-from pipeline.cli import app  # noqa: E402
+from pipeline.cli import app
+from tests.pipeline import enginekit as ek
+from tests.pipeline.enginekit import D, H
 
 DATA = Path(__file__).resolve().parent / "data"
 SMALL = DATA / "replay_small.jsonl"

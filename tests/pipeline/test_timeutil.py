@@ -6,7 +6,6 @@ import pytest
 
 from pipeline.timeutil import NaiveTimestamp, duration_seconds, format_utc, parse_duration, parse_time
 
-
 # --- durations -------------------------------------------------------------------------------------
 
 

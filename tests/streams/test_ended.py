@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
-import enginekit as ek  # noqa: E402
-
-from streams.ended import OVERLAP, EndedAlerts  # noqa: E402
-from streams.scoring import PartitionScorer  # noqa: E402
-from test_stream_parts import Tok, by_entity_message, line, make_ingest  # noqa: E402
+from streams.ended import OVERLAP, EndedAlerts
+from streams.scoring import PartitionScorer
+from tests.pipeline import enginekit as ek
+from tests.streams.test_stream_parts import Tok, by_entity_message, line, make_ingest
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -10,21 +10,17 @@ and level), the same alert changes, the same entity rows, no contribution twice 
 from __future__ import annotations
 
 import random
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
-import enginekit as ek  # noqa: E402
-
-from pipeline.replay import replay  # noqa: E402
-from pipeline.storage.replay_store import entity_records  # noqa: E402
-from streams import codec  # noqa: E402
-from streams.acks import AckQueue  # noqa: E402
-from streams.ingest import Ingest  # noqa: E402
-from streams.partitioning import OccurredAtPartitioner  # noqa: E402
-from streams.scoring import PartitionScorer  # noqa: E402
+from pipeline.replay import replay
+from pipeline.storage.replay_store import entity_records
+from streams import codec
+from streams.acks import AckQueue
+from streams.ingest import Ingest
+from streams.partitioning import OccurredAtPartitioner
+from streams.scoring import PartitionScorer
+from tests.pipeline import enginekit as ek
 
 RAW = "events.raw"
 
@@ -130,7 +126,7 @@ class Model:
     def run(self):
         rng = self.rng
         while True:
-            more_raw = any(pos < len(r) for pos, r in zip(self.raw_pos, self.raw))
+            more_raw = any(pos < len(r) for pos, r in zip(self.raw_pos, self.raw, strict=False))
             if more_raw and rng.random() < 0.5:
                 self.ingest_step()
                 if rng.random() < 0.02:

@@ -6,21 +6,17 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import sys
-from pathlib import Path
 
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
-import enginekit as ek  # noqa: E402
-
-from streams import codec  # noqa: E402
-from streams.acks import AckQueue  # noqa: E402
-from streams.ingest import Ingest  # noqa: E402
-from streams.jsonlog import JsonFormatter  # noqa: E402
-from streams.partitioning import EntityPartitioner, OccurredAtPartitioner, key_partition, occurred_at  # noqa: E402
-from streams.scoring import PartitionScorer  # noqa: E402
-from streams.watermark import INF, NEG_INF, Watermark  # noqa: E402
+from streams import codec
+from streams.acks import AckQueue
+from streams.ingest import Ingest
+from streams.jsonlog import JsonFormatter
+from streams.partitioning import EntityPartitioner, OccurredAtPartitioner, key_partition, occurred_at
+from streams.scoring import PartitionScorer
+from streams.watermark import INF, NEG_INF, Watermark
+from tests.pipeline import enginekit as ek
 
 INF_T = float("inf")
 
@@ -240,7 +236,7 @@ def test_occurred_at_partitioning_keeps_equal_times_together_and_each_partition_
     assert part(same_instant) == assigned[0]
     assert assigned[10] == assigned[9]                  # unreadable: with the previous line
     by_time: dict[float, set] = {}
-    for x, p in zip(lines, assigned):
+    for x, p in zip(lines, assigned, strict=False):
         if occurred_at(x) is not None:
             by_time.setdefault(occurred_at(x), set()).add(p)
     assert all(len(ps) == 1 for ps in by_time.values())
@@ -248,7 +244,7 @@ def test_occurred_at_partitioning_keeps_equal_times_together_and_each_partition_
 
 
 def test_entity_partition_is_kafkas_default_for_the_key():
-    from aiokafka.partitioner import DefaultPartitioner   # what Faust's producer uses for keyed messages
+    from aiokafka.partitioner import DefaultPartitioner  # what Faust's producer uses for keyed messages
 
     for ref in ("location:HD-1-1203", "person:P-0007", "checkpoint:CP-1-LOBBY"):
         assert key_partition(ref.encode(), 6) == DefaultPartitioner()(ref.encode(), list(range(6)), list(range(6)))

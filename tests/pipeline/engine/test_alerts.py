@@ -1,11 +1,8 @@
 """Alerts (SPEC §5): raising at alert_level or by `alert: true`, one open alert, upgrades, assignees."""
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-from enginekit import D, H  # noqa: E402
+from tests.pipeline import enginekit as ek
+from tests.pipeline.enginekit import D, H
 
 
 def found(eid, at, loc="L1", **kw):

@@ -1,11 +1,8 @@
 """The processing order of SPEC §3, the clock, out-of-order events, duplicates and rejections."""
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-from enginekit import H, M  # noqa: E402
+from tests.pipeline import enginekit as ek
+from tests.pipeline.enginekit import H, M
 
 
 def found(eid, at, loc="L1", **kw):

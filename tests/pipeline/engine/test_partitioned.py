@@ -7,19 +7,15 @@ after each firing) and alert changes, however the entities are spread and whenev
 """
 
 import random
-import sys
 import zlib
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-
-from pipeline.contract import Event, parse_event  # noqa: E402
-from pipeline.engine.engine import Contribution, Engine  # noqa: E402
-from pipeline.engine.targets import all_targets  # noqa: E402
-from pipeline.replay import replay  # noqa: E402
+from pipeline.contract import Event, parse_event
+from pipeline.engine.engine import Contribution, Engine
+from pipeline.engine.targets import all_targets
+from pipeline.replay import replay
+from tests.pipeline import enginekit as ek
 
 
 def simulated_lines(days: int, seed: int) -> list[bytes]:

@@ -6,15 +6,12 @@
 (b) Replaying the same input twice gives identical output.
 """
 
-import sys
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-from enginekit import D, H, M  # noqa: E402
+from tests.pipeline import enginekit as ek
+from tests.pipeline.enginekit import D, H, M
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -72,7 +69,7 @@ def merge(seqs, choose) -> list[dict]:
     pos = [0] * len(seqs)
     out = []
     while True:
-        heads = [(ek.parse_time_of(s[p]), i) for i, (s, p) in enumerate(zip(seqs, pos)) if p < len(s)]
+        heads = [(ek.parse_time_of(s[p]), i) for i, (s, p) in enumerate(zip(seqs, pos, strict=False)) if p < len(s)]
         if not heads:
             return out
         earliest = min(t for t, _ in heads)

@@ -1,15 +1,11 @@
 """Scoring (SPEC §4): decay, half-life override, criticality multipliers, levels, explanations."""
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-from enginekit import D, H  # noqa: E402
-
-from pipeline.engine.scoring import NEGLIGIBLE, explain, score_at, worth  # noqa: E402
+from pipeline.engine.scoring import NEGLIGIBLE, explain, score_at, worth
+from tests.pipeline import enginekit as ek
+from tests.pipeline.enginekit import D, H
 
 
 def found(eid, at, loc="L1", **kw):

@@ -1,19 +1,16 @@
 """Engine state: JSON-serialisable, restorable mid-run with identical results, and bounded."""
 
 import json
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-from enginekit import D, H, M  # noqa: E402
-
-from pipeline.contract import Event, parse_event  # noqa: E402
-from pipeline.engine.engine import LATENESS, Engine  # noqa: E402
-from pipeline.replay import ReplayResult, _collect, output_records  # noqa: E402
+from pipeline.contract import Event, parse_event
+from pipeline.engine.engine import LATENESS, Engine
+from pipeline.replay import ReplayResult, _collect, output_records
+from tests.pipeline import enginekit as ek
+from tests.pipeline.enginekit import D, H, M
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

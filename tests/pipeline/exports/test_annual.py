@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from yeargen import KEYS, YearGen
+from tests.pipeline.exports.yeargen import KEYS, YearGen
 
 
 @pytest.fixture(scope="module")

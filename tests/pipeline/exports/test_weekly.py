@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from weekly_checks import WEEK, check_pdf, check_workbook, expected
+from tests.pipeline.exports.weekly_checks import WEEK, check_pdf, check_workbook, expected
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from weekly_checks import WEEK
+from tests.pipeline.exports.weekly_checks import WEEK
 
 PURPOSE = "风险研判会议核实重点人员身份"
 

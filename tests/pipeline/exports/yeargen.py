@@ -61,7 +61,7 @@ class YearGen:
         exp[2023]["disputes_found"] += 1
         self.ev(self.when(), "dispute", "reported", attributes={"channel": "no case id"})   # not a case
         # petitions by channel
-        for i in range(60):
+        for _ in range(60):
             online = r.random() < 0.4
             self.ev(self.when(), "petition", "received", attributes={"channel": "online" if online else "visit"})
             exp[2024]["online_cases"] += online
@@ -96,7 +96,7 @@ class YearGen:
             for k in ("personnel", "vehicles", "roads", "communities"):
                 exp[y][f"patrol_{k}"] += a[k]
         # penalties, inspections, outreach, tasks
-        for i in range(12):
+        for _ in range(12):
             amount = r.choice([200, 500, 1000, 2500.5])
             self.ev(self.when(), "enforcement", "penalty_issued", attributes={"amount_yuan": amount})
             exp[2024]["penalties"] += 1

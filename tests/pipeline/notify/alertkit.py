@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from pipeline.engine.alerts import AlertChange
 from pipeline.engine.engine import Contribution
-from pipeline.notify.config import ChannelSpec, ChannelsConfig, SmtpOptions
+from pipeline.notify.config import ChannelsConfig, ChannelSpec, SmtpOptions
 from pipeline.storage.rows import EntityRecord
 from pipeline.storage.writer import Writer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from notify_peers import MailSink, Receiver
+from tests.pipeline.notify.notify_peers import MailSink, Receiver
 
 
 @pytest.fixture

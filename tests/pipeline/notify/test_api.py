@@ -11,10 +11,10 @@ with warnings.catch_warnings():  # starlette announces a future move of its Test
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from alertkit import T0, FakeClock, raise_alert, snapshot
 from pipeline.alerting.records import get_alert, history_of
 from pipeline.api.app import create_app
 from pipeline.auth import create_token, revoke
+from tests.pipeline.notify.alertkit import T0, FakeClock, raise_alert, snapshot
 
 
 @pytest.fixture
@@ -138,7 +138,6 @@ def test_served_by_uvicorn_on_loopback(engine, config):
 
     import httpx
     import uvicorn
-
     from notify_peers import free_port
 
     raise_alert(engine, "a1", "location:HD-1-1203", "L01", T0)

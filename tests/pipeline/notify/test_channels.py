@@ -11,7 +11,6 @@ from email.header import decode_header
 import httpx
 import pytest
 
-from notify_peers import MailSink, Receiver, Step, free_port
 from pipeline.notify.channels import CHANNELS
 from pipeline.notify.channels.base import Context, Message, Permanent, Transient
 from pipeline.notify.channels.dingtalk import DingTalk, DingTalkOptions, sign
@@ -19,6 +18,7 @@ from pipeline.notify.channels.email import Email, EmailOptions
 from pipeline.notify.channels.webhook import Webhook, WebhookOptions
 from pipeline.notify.channels.wecom import WeCom, WeComOptions
 from pipeline.notify.config import SmtpOptions
+from tests.pipeline.notify.notify_peers import MailSink, Receiver, Step, free_port
 
 TITLE = "【风险预警·高】新预警：地点 HD-1-1203"
 TEXT = "包保领导：1号楼包保领导（L01）\n对象：地点 HD-1-1203\n等级：高　评分：72.5\n"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from typer.testing import CliRunner
 
-from alertkit import raise_alert
 from pipeline.cli import app
+from tests.pipeline.notify.alertkit import raise_alert
 
 
 def test_alerts_commands_list_show_ack_close(tmp_path, engine):
@@ -18,7 +18,8 @@ def test_alerts_commands_list_show_ack_close(tmp_path, engine):
     listed = run(app, ["alerts", "list", "--json", "--db", url])
     assert listed.exit_code == 0, listed.output
     assert json.loads(listed.stdout.splitlines()[0])["alert_id"] == "a1"
-    assert run(app, ["alerts", "ack", "a1", "--note", "收到", "--actor", "leader-L01", "--db", url]).stdout.strip() == "a1: acknowledged"
+    acked = run(app, ["alerts", "ack", "a1", "--note", "收到", "--actor", "leader-L01", "--db", url])
+    assert acked.stdout.strip() == "a1: acknowledged"
     again = run(app, ["alerts", "ack", "a1", "--db", url])
     assert again.exit_code == 2 and "acknowledged" in again.stderr
     no_reason = run(app, ["alerts", "close", "a1", "--db", url])

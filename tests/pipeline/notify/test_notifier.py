@@ -8,8 +8,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from alertkit import T0, FakeClock, channels, raise_alert
-from notify_peers import Receiver, Step, free_port
 from pipeline.alerting import actions
 from pipeline.alerting.records import get_alert, history_of
 from pipeline.notify.channels.email import EmailOptions
@@ -17,6 +15,8 @@ from pipeline.notify.channels.webhook import WebhookOptions
 from pipeline.notify.config import SmtpOptions
 from pipeline.notify.delivery import RetryPolicy
 from pipeline.notify.notifier import Notifier
+from tests.pipeline.notify.alertkit import T0, FakeClock, channels, raise_alert
+from tests.pipeline.notify.notify_peers import Receiver, Step, free_port
 
 FAST = RetryPolicy(attempts_per_pass=3, base=0.01, max_wait_in_pass=1.0, max_backoff=60.0, give_up_after=3600.0)
 

@@ -8,7 +8,7 @@ import openpyxl
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from privacy_testkit import PURPOSE
+from tests.pipeline.privacy.privacy_testkit import PURPOSE
 
 
 def exercise_export_reveals(url: str, token: str, tmp_path) -> None:

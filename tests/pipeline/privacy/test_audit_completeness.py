@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.persons import registry
-from privacy_testkit import PEOPLE, PURPOSE
+from tests.pipeline.privacy.privacy_testkit import PEOPLE, PURPOSE
 
 ROOT = Path(__file__).resolve().parents[3]
 SCANNED = ("pipeline", "streams", "dashboards", "bench", "scripts")

@@ -11,7 +11,7 @@ from pipeline.auth import AccessDenied, revoke
 from pipeline.persons import registry
 from pipeline.persons.keys import KEYS_ENV, RegistryKeyError, key_id, load_keyring, new_key
 from pipeline.storage.models import PersonRecord
-from privacy_testkit import PEOPLE, PURPOSE
+from tests.pipeline.privacy.privacy_testkit import PEOPLE, PURPOSE
 
 
 def _rows(engine):

@@ -1,11 +1,8 @@
 """`absence` rules (SPEC §3): deadlines, cancellation, repeats, correlation, end of replay."""
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-from enginekit import D, H, M  # noqa: E402
+from tests.pipeline import enginekit as ek
+from tests.pipeline.enginekit import D, H, M
 
 START = {"kind": "hazard", "type": "found"}
 EXPECT = {"kind": "hazard", "type": "rectified"}

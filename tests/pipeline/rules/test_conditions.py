@@ -1,14 +1,10 @@
 """Conditions (SPEC §3): every operator on every path, scalars and lists; nothing ever raises."""
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-
-from pipeline.rules.conditions import ConditionProblems, compile_condition  # noqa: E402
+from pipeline.rules.conditions import ConditionProblems, compile_condition
+from tests.pipeline import enginekit as ek
 
 DOC = {
     "event_id": "e-1",

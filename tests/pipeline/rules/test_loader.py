@@ -1,18 +1,14 @@
 """Loading rules.yaml (SPEC §3): refusal as a whole with every error (rule id + key), guardrails, CLI."""
 
-import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-
-from pipeline.cli import app  # noqa: E402
-from pipeline.config_errors import ConfigError  # noqa: E402
-from pipeline.rules.loader import load_rules  # noqa: E402
-from pipeline.settings import DEFAULT_CONFIG_DIR  # noqa: E402
+from pipeline.cli import app
+from pipeline.config_errors import ConfigError
+from pipeline.rules.loader import load_rules
+from pipeline.settings import DEFAULT_CONFIG_DIR
+from tests.pipeline import enginekit as ek
 
 PROJECT_RULES = DEFAULT_CONFIG_DIR / "rules.yaml"
 runner = CliRunner()

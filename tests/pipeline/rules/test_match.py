@@ -1,11 +1,8 @@
 """`match` rules and entity references (SPEC §2, §3)."""
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-from enginekit import H  # noqa: E402
+from tests.pipeline import enginekit as ek
+from tests.pipeline.enginekit import H
 
 
 def test_fires_on_every_matching_event(tmp_path):

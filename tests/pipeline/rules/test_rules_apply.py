@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-import orjson
 import pytest
 import sqlalchemy as sa
 import yaml

@@ -1,11 +1,8 @@
 """`sequence` rules (SPEC §3): order, the `within` boundary, clearing of partials after firing."""
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-from enginekit import H  # noqa: E402
+from tests.pipeline import enginekit as ek
+from tests.pipeline.enginekit import H
 
 A = {"kind": "monitoring", "type": "ebike_indoor_charging"}
 B = {"kind": "monitoring", "type": "smoke_alarm"}

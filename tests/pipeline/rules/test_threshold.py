@@ -1,11 +1,8 @@
 """`threshold` rules (SPEC §3): [t − window, t] inclusive, consumption, distinct."""
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import enginekit as ek  # noqa: E402
-from enginekit import D, H  # noqa: E402
+from tests.pipeline import enginekit as ek
+from tests.pipeline.enginekit import D, H
 
 WHEN = {"kind": "monitoring", "type": "device_offline"}
 

@@ -128,9 +128,9 @@ def test_background_signals_never_add_up_at_one_place(world):
             assert r.event["severity"] <= 2
     assert len(scored) > 100
     for place, times in scored.items():
-        assert all(b - a >= 28 * D for a, b in zip(times, times[1:])), place
+        assert all(b - a >= 28 * D for a, b in zip(times, times[1:], strict=False)), place
     for place, times in offline.items():
-        assert all(c - a >= D for a, c in zip(times, times[2:])), place  # never 3 within 24 h
+        assert all(c - a >= D for a, c in zip(times, times[2:], strict=False)), place  # never 3 within 24 h
 
 
 def _max_distinct(records, type_, building, window):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage_testkit import write_events
+from tests.pipeline.storage.storage_testkit import write_events
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Helpers for the storage tests (SQLite here, PostgreSQL in tests/integration/test_storage_pg.py).
 
-Events: the simulator's when this build has it, else a hand-written mix. Both give accepted events of many kinds, rejections (malformed lines), duplicates, contributions for
+Events: the simulator's when this build has it, else a hand-written mix. Both give accepted events
+of many kinds, rejections (malformed lines), duplicates, contributions for
 locations, checkpoints, buildings, persons and businesses, and alerts (raised and upgraded).
 """
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-import pytest
 
 from pipeline.storage import db
 from pipeline.storage.models import TABLES, metadata

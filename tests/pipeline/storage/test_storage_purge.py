@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from pipeline.commands.db import db_app

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from pipeline.replay import entity_rows
 from pipeline.storage import SchemaOutdated, StorageUnavailable, db
 from pipeline.storage.replay_store import open_replay_store
 from pipeline.storage.views import entity_scores_at, entity_scores_current
-from storage_testkit import dump_tables
+from tests.pipeline.storage.storage_testkit import dump_tables
 
 
 def test_storing_a_replay_twice_leaves_identical_rows(replayed, config, events_file, sqlite_url):

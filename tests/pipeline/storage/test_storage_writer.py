@@ -3,15 +3,15 @@ wins, the position moves only with its data, and a batch is retried while the da
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from pipeline.contract import Event
 from pipeline.engine.alerts import AlertChange
 from pipeline.engine.engine import Contribution
 from pipeline.storage import EntityRecord, RejectedMessage, StorageUnavailable, Writer, db
 from pipeline.storage.rows import contribution_id
-from storage_testkit import dump_tables
+from tests.pipeline.storage.storage_testkit import dump_tables
 
 T0 = 1730700000.0
 

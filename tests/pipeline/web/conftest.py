@@ -13,7 +13,7 @@ with warnings.catch_warnings():  # starlette announces a future move of its Test
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from pagekit import BASE, SECRET, kit
+from tests.pipeline.web.pagekit import BASE, SECRET, kit
 
 
 @pytest.fixture

@@ -3,12 +3,11 @@ tests' helpers (tests/pipeline/notify/alertkit.py as `kit`, notify_peers.py as `
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from tests.pipeline.notify import alertkit as kit
+from tests.pipeline.notify import notify_peers as peers
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notify"))
-import alertkit as kit  # noqa: E402, F401
-import notify_peers as peers  # noqa: E402, F401
+__all__ = ["BASE", "SECRET", "kit", "peers"]
 
 SECRET = "test-link-secret-0123456789abcdef-0123456789"
 BASE = "http://testserver"
+

@@ -12,10 +12,10 @@ from html import unescape
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from pagekit import BASE, SECRET, kit, peers
 from pipeline import audit
 from pipeline.alerting.records import get_alert, history_of
 from pipeline.auth import create_token, revoke
+from tests.pipeline.web.pagekit import BASE, SECRET, kit, peers
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 

@@ -1,10 +1,11 @@
-"""The stream under faults (issue 5): kill -9 of the worker at random points, a broker restart, and
+"""The stream under faults: kill -9 of the worker at random points, a broker restart, and
 PostgreSQL stopped for 30 s, each during a run of more than 50,000 events with malformed lines mixed in.
 Every time the database ends up equal to the replay oracle: no event lost, none counted twice, no
 alert raised twice, and messages in = accepted + rejected + duplicates.
 
 This module stops the shared broker and database for a while, which disturbs any other test running
-at the same moment: it is named to run last in `make test`, and keeps all such faults here.
+at the same moment: its tests are marked `disruptive`, which tests/conftest.py runs after every other
+test, and it keeps all such faults here.
 The random kill points come from RISKWATCH_FAULT_SEED when set (a failure prints the seed it used).
 """
 
@@ -14,18 +15,16 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pgkit  # noqa: E402
-import streamkit as sk  # noqa: E402
-from test_stream import assert_matches  # noqa: E402
+from tests.integration import pgkit
+from tests.integration import streamkit as sk
+from tests.integration.test_stream import assert_matches
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.disruptive]
 
 DAYS = 22   # 51,000+ messages
 
@@ -71,7 +70,10 @@ def test_kill_9_at_random_points_and_restart(deployment, month, oracle, kafka_bo
             time.sleep(rng.uniform(0.5, 4.0))      # during start-up or table recovery
             kills.append(f"after {time.monotonic():.0f}s of start-up")
         else:
-            sk.wait_for(lambda: stored_events(deployment) >= share * accepted or not worker.alive(), timeout=180,
+            def reached(share=share, worker=worker) -> bool:
+                return stored_events(deployment) >= share * accepted or not worker.alive()
+
+            sk.wait_for(reached, timeout=180,
                         what=f"{share:.0%} of the events stored (seed {seed})")
             kills.append(f"at {stored_events(deployment)} events stored")
         assert worker.alive(), f"worker exited by itself (seed {seed}):\n{worker.tail()}"
@@ -102,34 +104,21 @@ def test_broker_restart_mid_run(deployment, month, oracle, kafka_bootstrap):
     assert_matches(deployment, summary, oracle_snap, sent)
 
 
-def _postgres_cluster() -> tuple[str, str]:
-    out = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True, check=True).stdout
-    for row in out.splitlines():
-        ver, name, port, status, *_ = row.split()
-        if port == "5432" and status.startswith("online"):
-            return ver, name
-    pytest.fail("no PostgreSQL cluster online on port 5432")
-
-
-def _pg_ctl(*args: str) -> None:
-    prefix = [] if os.geteuid() == 0 else ["sudo"]
-    subprocess.run([*prefix, "pg_ctlcluster", *args], check=True, capture_output=True, timeout=120)
-
-
 @pytest.mark.skipif(shutil.which("pg_ctlcluster") is None and not os.environ.get("CI"),
                     reason="needs Debian's pg_ctlcluster (scripts/pg-start.sh)")
 def test_postgres_away_for_30_seconds_mid_run(deployment, month, oracle, kafka_bootstrap):
     summary, oracle_snap = oracle
     sent = sk.produce(month, deployment.raw, 4, kafka_bootstrap)
     worker = drained_worker_at_30_percent(deployment, summary)
-    ver, name = _postgres_cluster()
+    cluster = pgkit.local_cluster(deployment.db_url)
+    assert cluster is not None, "no local Debian PostgreSQL cluster serves the test database"
     with pgkit.server_lock(exclusive=True):     # no other test run on this machine sees the outage
-        _pg_ctl(ver, name, "stop", "-m", "fast")
+        pgkit.pg_ctl(cluster, "stop", "-m", "fast")
         try:
             time.sleep(30)
             assert worker.alive(), worker.tail()
         finally:
-            _pg_ctl(ver, name, "start")
+            pgkit.pg_ctl(cluster, "start")
     assert worker.wait(300) == 0, worker.tail()
     log = worker.log.read_text()
     assert "database unavailable; batch kept, retrying" in log
