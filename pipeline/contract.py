@@ -8,6 +8,7 @@ contract: the first problem found, in the SPEC's field order, decides the code.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,12 +16,14 @@ import orjson
 
 from pipeline.config_errors import ConfigError, ConfigIssue, load_yaml_mapping
 from pipeline.event_schema import fast_time
+from pipeline.protected import is_protected_attribute
 from pipeline.timeutil import NaiveTimestamp, parse_time
 
 MAX_MESSAGE_BYTES = 64 * 1024
 
-# Attribute names that describe protected characteristics (PIPL art. 28 sensitive information):
-# events carrying them are refused and no rule may test them. Not configurable.
+# The guardrail list as docs/contract.md §3 names it (PIPL art. 28 sensitive information). What is
+# refused is decided by pipeline.protected.is_protected_attribute, which also catches Chinese and
+# disguised spellings of these; not configurable.
 GUARDED_ATTRIBUTES = frozenset(
     {
         "ethnicity",
@@ -52,6 +55,8 @@ _MAX_TAG_CHARS = 64
 _MAX_ATTRIBUTES = 50
 _MAX_ATTRIBUTE_STRING = 4000
 _MAX_TEXT = 4000
+# Control characters, line and paragraph separators, surrogates and unassigned code points.
+_UNSHOWABLE = frozenset({"Cc", "Zl", "Zp", "Cs", "Cn", "Co"})
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ def parse_event(
         return Rejection("invalid_json", None, str(exc))
     if not isinstance(doc, dict):
         return Rejection("not_an_object", None, type(doc).__name__)
-    t = fast_time(raw, doc, vocab.kinds, GUARDED_ATTRIBUTES)
+    t = fast_time(raw, doc, vocab.kinds)
     if t is None:
         return validate_object(doc, vocab, now=now, max_skew=max_skew)
     if now is not None and t > now + max_skew:
@@ -162,7 +167,7 @@ def validate_object(doc: dict, vocab: Vocabulary, *, now: float | None = None, m
         return Rejection(bad.reason, readable_id, bad.detail)
     if now is not None and t > now + max_skew:
         return Rejection("future_timestamp", readable_id, f"{t - now:.0f}s ahead of the wall clock")
-    return Event(event_id, doc["kind"], doc["type"], t, doc)
+    return Event(doc["event_id"], doc["kind"], doc["type"], t, doc)
 
 
 def _check(doc: dict, vocab: Vocabulary) -> float:
@@ -201,10 +206,12 @@ def _reason_key(key: str) -> str:
     """A client-supplied key as it appears in a reason code: at most 64 chars, printable, never empty.
 
     Reason codes land in logs, the DLQ and line-oriented output: a key of 60 KiB, with a newline or
-    other control characters, or the empty key, is written as its repr instead of verbatim.
+    other control characters, or the empty key, is written as its repr instead of verbatim. Invisible
+    but harmless characters (a zero-width space, a full-width space) stay, so a refused disguise of a
+    protected attribute is named as the producer wrote it.
     """
     key = key[:64]
-    return key if key and key.isprintable() else repr(key)
+    return key if key and not any(unicodedata.category(ch) in _UNSHOWABLE for ch in key) else repr(key)
 
 
 def _check_optional(doc: dict) -> None:
@@ -282,8 +289,8 @@ def _check_attributes(attrs) -> None:
     if type(attrs) is not dict or len(attrs) > _MAX_ATTRIBUTES:
         raise _Invalid("invalid_field:attributes", "object of at most 50 keys")
     for key, value in attrs.items():
-        if key.lower() in GUARDED_ATTRIBUTES:
-            raise _Invalid(f"invalid_field:attributes.{key}", "protected attribute: never stored")
+        if is_protected_attribute(key):
+            raise _Invalid(f"invalid_field:attributes.{_reason_key(key)}", "protected attribute: never stored")
         if not _attribute_value_ok(value):
             raise _Invalid(f"invalid_field:attributes.{_reason_key(key)}", "string, number, bool or list of those")
 

@@ -15,6 +15,8 @@ from typing import Annotated, Literal, Union
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from pipeline.protected import is_protected_attribute
+
 _Str128 = Annotated[str, Meta(min_length=1, max_length=128)]
 _AttrStr = Annotated[str, Meta(max_length=4000)]
 _Scalar = Union[_AttrStr, int, float, bool]
@@ -60,7 +62,7 @@ class _Event(Struct, forbid_unknown_fields=True):
 _decoder = msgspec.json.Decoder(_Event)
 
 
-def fast_time(raw: bytes, doc: dict, kinds: dict, guarded: frozenset) -> float | None:
+def fast_time(raw: bytes, doc: dict, kinds: dict) -> float | None:
     """occurred_at as epoch seconds when `raw` is certainly a valid event; None when unsure."""
     try:
         m = _decoder.decode(raw)
@@ -77,7 +79,7 @@ def fast_time(raw: bytes, doc: dict, kinds: dict, guarded: frozenset) -> float |
     attributes = m.attributes
     if attributes:
         for key in attributes:
-            if key.lower() in guarded:
+            if is_protected_attribute(key):
                 return None
     return occurred.timestamp()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pipeline.contract import GUARDED_ATTRIBUTES
+from pipeline.protected import is_protected_attribute
 
 Holds = Callable[[dict, str | None], bool]
 MISSING = object()
@@ -102,7 +102,7 @@ def field_getter(path, key: str, problems: ConditionProblems):
     if head == "location" and tail in LOCATION_FIELDS:
         return lambda doc, role: (doc.get("location") or {}).get(tail, MISSING)
     if head == "attributes" and tail:
-        if tail.lower() in GUARDED_ATTRIBUTES:
+        if is_protected_attribute(tail):
             problems.add(key, f"attribute {tail!r} is a protected attribute and may not be used in rules")
             return None
         return lambda doc, role: (doc.get("attributes") or {}).get(tail, MISSING)
