@@ -1,6 +1,6 @@
 """Benchmark: `riskwatch replay` throughput on a simulated month, beside the raw parse rate.
 
-    .venv/bin/python bench/engine.py [--days 30] [--seed 1] [--repeat 3]
+    .venv/bin/python -m bench.engine [--days 30] [--seed 1] [--repeat 3]
 
 Prints events/s of reading + JSON-parsing the file (the practical limit for any Python consumer),
 events/s of the full replay (contract validation, de-duplication, every default rule, scoring,
@@ -18,13 +18,12 @@ from pathlib import Path
 
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from pipeline.area import load_area
+from pipeline.configset import load_config
+from pipeline.replay import read_lines, replay
+from pipeline.simulate import simulate, write_jsonl
 
-from pipeline.area import load_area  # noqa: E402
-from pipeline.configset import load_config  # noqa: E402
-from pipeline.replay import read_lines, replay  # noqa: E402
-from pipeline.simulate import simulate, write_jsonl  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def deep_size(obj, seen: set[int] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Benchmark: the weekly export (`riskwatch export weekly`, xlsx + PDF) of a week with 1,000,000 events
 on PostgreSQL, beside the time pandas needs just to read the same rows (the practical limit).
 
-    .venv/bin/python bench/export.py [--events 1000000] [--week 2024-W45] [--pg URL] [--keep]
+    .venv/bin/python -m bench.export [--events 1000000] [--week 2024-W45] [--pg URL] [--keep]
 
 A fresh database rw_bench_<uuid> is created on the server of --pg (default: RISKWATCH_TEST_PG_URL or
 the riskwatch role on 127.0.0.1), migrated, and filled with COPY: the week's events (half checkpoint
@@ -24,14 +24,13 @@ from pathlib import Path
 import orjson
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from pipeline.configset import load_config
+from pipeline.exports.period import iso_week, previous_week
+from pipeline.storage import db
+from pipeline.storage.postgres_copy import copy_rows
+from tests.integration.pgkit import create_database, drop_database
 
-from pipeline.configset import load_config  # noqa: E402
-from pipeline.exports.period import iso_week, previous_week  # noqa: E402
-from pipeline.storage import db  # noqa: E402
-from pipeline.storage.postgres_copy import copy_rows  # noqa: E402
-from scratch import create_database, drop_database  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_PG = "postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch"
 EVENT_COLS = ("event_id", "kind", "type", "occurred_at", "source", "building", "location_id", "doc")
@@ -50,7 +49,7 @@ def events(n: int, start, seconds: float, cfg, rnd: random.Random, prefix: str):
     weights = [w for w, _, _ in MIX]
     picks = rnd.choices(kinds, weights, k=n)
     offsets = sorted(rnd.random() * seconds for _ in range(n))
-    for i, ((kind, type_), off) in enumerate(zip(picks, offsets)):
+    for i, ((kind, type_), off) in enumerate(zip(picks, offsets, strict=False)):
         at = start + timedelta(seconds=off)
         b = rnd.choice("12")
         doc = {"event_id": f"{prefix}{i:08d}", "kind": kind, "type": type_, "occurred_at": at.isoformat(),
@@ -126,7 +125,7 @@ def main() -> int:
     from pipeline.exports.review import build_review
     from pipeline.exports.writers import EXPORTERS
 
-    url = create_database(args.pg)
+    url = create_database(args.pg, "bench")
     try:
         t0 = time.perf_counter()
         fill(url, args.events, args.week)

@@ -1,6 +1,6 @@
 """Benchmark: rows/s of the storage writer into PostgreSQL, beside plain COPY of the same rows.
 
-    .venv/bin/python bench/sink.py [--rows 1000000] [--batch 20000] [--url URL] [--keep]
+    .venv/bin/python -m bench.sink [--rows 1000000] [--batch 20000] [--url URL] [--keep]
 
 Creates a scratch database (rw_bench_<random>) on the server of --url (default RISKWATCH_TEST_PG_URL
 or the local riskwatch role), migrates it, then in the same run:
@@ -18,20 +18,16 @@ import argparse
 import gc
 import os
 import random
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import sqlalchemy as sa
 
-import sqlalchemy as sa  # noqa: E402
-
-from pipeline.engine.engine import Contribution  # noqa: E402
-from pipeline.storage import Writer, db  # noqa: E402
-from pipeline.storage.models import metadata  # noqa: E402
-from pipeline.storage.postgres_copy import copy_rows, pg_copy_type  # noqa: E402
-from pipeline.storage.rows import COLUMNS, contribution_row  # noqa: E402
-from scratch import create_database, drop_database  # noqa: E402
+from pipeline.engine.engine import Contribution
+from pipeline.storage import Writer, db
+from pipeline.storage.models import metadata
+from pipeline.storage.postgres_copy import copy_rows, pg_copy_type
+from pipeline.storage.rows import COLUMNS, contribution_row
+from tests.integration.pgkit import create_database, drop_database
 
 DEFAULT_URL = "postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch"
 RULES = [("ebike-indoor-charging", "fire", 20.0, 7 * 86400.0), ("smoke-alarm", "fire", 30.0, 3 * 86400.0),
@@ -94,7 +90,7 @@ def main() -> None:
     # million input objects out of the cyclic GC so that it does not dominate the measurement.
     gc.collect()
     gc.freeze()
-    url = create_database(args.url)
+    url = create_database(args.url, "bench")
     print(f"scratch database {sa.engine.make_url(url).database} on {db.mask_url(args.url)}; {args.rows:,} contributions, "
           f"batches of {args.batch:,}", flush=True)
     engine = db.make_engine(url)

@@ -1,7 +1,7 @@
 """Benchmark: events/s through the whole stream (produce -> database rows visible), beside a bare
 aiokafka consumer reading the same topic, and produce -> DB-visible latency at a steady rate.
 
-    .venv/bin/python bench/stream.py [--events 200000] [--partitions 4] [--rate 2000] [--seconds 20]
+    .venv/bin/python -m bench.stream [--events 200000] [--partitions 4] [--rate 2000] [--seconds 20]
                                      [--db URL] [--bootstrap HOST:PORT] [--keep]
 
 Needs the broker and PostgreSQL (`make services`). Each run uses its own topics (bench.<id>.*), consumer
@@ -37,13 +37,12 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import orjson
+import sqlalchemy as sa
+
+from tests.integration.pgkit import create_database, drop_database
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import orjson  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-
-from scratch import create_database, drop_database  # noqa: E402
 
 DEFAULT_URL = os.environ.get("RISKWATCH_TEST_PG_URL", "postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch")
 DEFAULT_BOOTSTRAP = os.environ.get("RISKWATCH_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
@@ -86,7 +85,7 @@ class Deployment:
 @contextlib.contextmanager
 def deployment(args, clock: str, workdir: Path):
     """A scratch database and a worker deployment of its own; removed afterwards unless --keep."""
-    url = create_database(args.db)
+    url = create_database(args.db, "bench")
     dep = Deployment(args.bootstrap, url, args.partitions, clock, workdir)
     engine = sa.create_engine(url)
     try:
