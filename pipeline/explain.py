@@ -10,9 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.engine.scoring import explain, score_at
+from pipeline.labels import level_label
 from pipeline.timeutil import format_duration
-
-LEVEL_ZH = {"low": "低", "medium": "中", "high": "高", "critical": "极高"}
 
 
 def local(epoch: float, tz: ZoneInfo) -> str:
@@ -32,7 +31,7 @@ def explain_entity(entity: str, result, cfg) -> Group:
     level = cfg.rules.level_of(score)
     head = Text.assemble(
         (f"{entity}", "bold"),
-        f"  当前分值 {score:.2f}，等级 {LEVEL_ZH.get(level, level)}（时钟 {local(now, tz)}）",
+        f"  当前分值 {score:.2f}，等级 {level_label(level)}（时钟 {local(now, tz)}）",
     )
     lines = [head]
     if state.get("b"):
@@ -40,7 +39,7 @@ def explain_entity(entity: str, result, cfg) -> Group:
     alert = state.get("a")
     if alert:
         lines.append(Text(
-            f"预警：等级 {LEVEL_ZH.get(alert['level'], alert['level'])}，包保领导 {alert['assignee']}，"
+            f"预警：等级 {level_label(alert['level'])}，包保领导 {alert['assignee']}，"
             f"首次预警 {local(alert['raised_at'], tz)}，涉及规则 {'、'.join(alert['rules'])}"
         ))
     table = Table(title="分值构成（每条计分随时间按半衰期衰减）")
@@ -55,7 +54,7 @@ def explain_entity(entity: str, result, cfg) -> Group:
     lines.append(table)
     lines.append(Text(
         f"合计 {score:.2f} = 各条当前分值之和；当前分值 = 原始分值 × 0.5^(经过时间 ÷ 半衰期)。"
-        "等级阈值：" + "，".join(f"{LEVEL_ZH.get(n, n)} ≥ {t:g}" for n, t in cfg.rules.levels) + "。"
+        "等级阈值：" + "，".join(f"{level_label(n)} ≥ {t:g}" for n, t in cfg.rules.levels) + "。"
     ))
     return Group(*lines)
 

@@ -54,6 +54,10 @@ EVENT_TYPES = {
     "outreach": {"publicity_session": "普法宣传活动"},
     "petition": {"received": "信访受理", "replied": "信访答复"},
 }
+# A dispute's state after its latest step (矛盾纠纷台账 化解状态).
+DISPUTE_STEPS = EVENT_TYPES["dispute"]
+DISPUTE_STATES = {"reported": "处理中", "mediation_held": "处理中", "escalated": "已升级", "referred": "已移交",
+                  "resolved": "已化解"}
 # Monitoring types that report an alarm (监测报警); crowd counts and device health are not alarms.
 ALARM_TYPES = ("smoke_alarm", "gas_alarm", "ebike_indoor_charging", "fire_exit_blocked", "access_forced",
                "water_leak")
@@ -107,7 +111,7 @@ PLACES = {"corridor": "走廊", "lobby": "大堂", "stair": "楼梯间", "stair-
 # Every table a code is looked up in, by the name tests and the dashboards' labels table use.
 TABLES: dict[str, Mapping[str, str]] = {
     "level": LEVELS, "entity_kind": ENTITY_KINDS, "category": CATEGORIES, "event_kind": EVENT_KINDS,
-    "dispute_type": DISPUTE_TYPES, "hazard_category": HAZARD_CATEGORIES, "tag": TAGS,
+    "dispute_type": DISPUTE_TYPES, "dispute_state": DISPUTE_STATES, "hazard_category": HAZARD_CATEGORIES, "tag": TAGS,
     "channel": CHANNELS, "source": SOURCES, "alert_state": ALERT_STATES, "case_kind": CASE_KINDS,
     "case_state": CASE_STATES, "decision_state": DECISION_STATES, "alert_action": ALERT_ACTIONS,
     "notice_kind": NOTICE_KINDS, "audit_action": AUDIT_ACTIONS, "notification_state": NOTIFICATION_STATES,

@@ -5,11 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-LEVEL_ZH = {"low": "低", "medium": "中", "high": "高", "critical": "极高"}
-
-
-def level_zh(level: str) -> str:
-    return LEVEL_ZH.get(level, level)
+from pipeline.labels import level_label as level_zh
 
 
 def print_report(records: list[dict], top: int = 20) -> None:

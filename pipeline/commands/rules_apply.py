@@ -120,7 +120,7 @@ def _show_what_if(result, days: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from pipeline.exports.labels import LEVELS_ZH
+    from pipeline.labels import level_label, score_text
 
     typer.echo(f"what-if over the last {days} days ({result.start:%Y-%m-%d %H:%M}Z .. {result.until:%Y-%m-%d %H:%M}Z, "
                f"{result.events} events): {len(result.changes)} entities change level; "
@@ -131,6 +131,6 @@ def _show_what_if(result, days: int) -> None:
     for col in ("对象", "现行规则", "新规则"):
         table.add_column(col)
     for c in result.changes:
-        table.add_row(c.entity, f"{LEVELS_ZH.get(c.old_level, c.old_level)} {c.old_score:.2f}",
-                      f"{LEVELS_ZH.get(c.new_level, c.new_level)} {c.new_score:.2f}")
+        table.add_row(c.entity, f"{level_label(c.old_level)} {score_text(c.old_score)}",
+                      f"{level_label(c.new_level)} {score_text(c.new_score)}")
     Console(width=120).print(table)

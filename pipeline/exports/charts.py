@@ -10,10 +10,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from pipeline.exports.labels import LEVELS_ZH  # noqa: E402
 from pipeline.fonts import cjk_font_name  # noqa: E402
+from pipeline.labels import LEVEL_COLOURS, level_label  # noqa: E402
 
-COLOURS = {"critical": "#C0392B", "high": "#E67E22", "medium": "#F1C40F"}
 WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
 
 
@@ -39,9 +38,9 @@ def level_distribution(levels: dict[str, tuple[int, int]]) -> bytes:
     x = range(len(names))
     ax.bar([i - 0.2 for i in x], [levels[n][1] for n in names], 0.4, label="上周", color="#BDC3C7")
     bars = ax.bar([i + 0.2 for i in x], [levels[n][0] for n in names], 0.4, label="本周",
-                  color=[COLOURS.get(n, "#3498DB") for n in names])
+                  color=[LEVEL_COLOURS.get(n, "#3498DB") for n in names])
     ax.bar_label(bars)
-    ax.set_xticks(list(x), [LEVELS_ZH.get(n, n) for n in names])
+    ax.set_xticks(list(x), [level_label(n) for n in names])
     ax.set_ylabel("对象数")
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_title("风险等级分布（周末时点）")

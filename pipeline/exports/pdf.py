@@ -9,9 +9,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from pipeline.exports import charts
-from pipeline.exports.labels import LEVELS_ZH
 from pipeline.exports.review import WeeklyReview
 from pipeline.fonts import cjk_font
+from pipeline.labels import LEVELS as LEVELS_ZH
 
 FONT = "RiskwatchCJK"
 TOP_N = 10

@@ -16,10 +16,16 @@ import pandas as pd
 import sqlalchemy as sa
 
 from pipeline.exports import weekly_alerts, weekly_events, weekly_scores
-from pipeline.exports.labels import (ALERT_STATUS_ZH, CATEGORY_ZH, DISPUTE_STATE_ZH, DISPUTE_STEP_ZH,
-                                     ENTITY_TYPE_ZH, HAZARD_CATEGORY_ZH, LEVEL_ORDER, LEVELS_ZH)
 from pipeline.exports.period import Period, iso_week, previous_week
 from pipeline.exports.sqlhelp import to_local
+from pipeline.labels import ALERT_STATES as ALERT_STATUS_ZH
+from pipeline.labels import CATEGORIES as CATEGORY_ZH
+from pipeline.labels import DISPUTE_STATES as DISPUTE_STATE_ZH
+from pipeline.labels import DISPUTE_STEPS as DISPUTE_STEP_ZH
+from pipeline.labels import ENTITY_KINDS as ENTITY_TYPE_ZH
+from pipeline.labels import HAZARD_CATEGORIES as HAZARD_CATEGORY_ZH
+from pipeline.labels import LEVEL_ORDER
+from pipeline.labels import LEVELS as LEVELS_ZH
 
 SHEETS = ("概览", "重点风险对象", "新增预警及响应", "隐患整改", "矛盾纠纷", "巡查覆盖", "规则命中统计")
 KEY_ENTITY_COLUMNS = ["排名", "对象", "对象类型", "楼栋", "分值", "等级", "上周分值", "分值变化", "主要原因", "依据事件数"]

@@ -38,6 +38,7 @@ from pipeline import audit, auth
 from pipeline.alerting import actions, records
 from pipeline.alerting.access import Forbidden, Principal, check_act, check_see, visible_assignees
 from pipeline.configset import ConfigSet
+from pipeline.labels import ALERT_STATES, label, score_text
 from pipeline.storage.link_tables import UsedLink
 from pipeline.web import security, view
 from pipeline.web.links import Keys, LinkClaim, LinkRefused, LinkSigner
@@ -117,6 +118,7 @@ class Pages:
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(level_zh=view.level_zh, public_url=self.public_url)
+        self.env.filters["score"] = score_text
         self.css = (HERE / "static" / "page.css").read_bytes()
 
     # -- rendering --------------------------------------------------------------------------------
@@ -250,7 +252,7 @@ class Pages:
         except actions.InvalidTransition:
             with self.engine.connect() as conn:
                 current = records.get_alert(conn, alert_id) or alert
-            state = view.STATUS_ZH.get(current.status, current.status)
+            state = label(ALERT_STATES, current.status)
             return self.alert_page(current, who, token, 409, error=f"预警当前状态为“{state}”，此操作未执行。")
         log.info("alert %s %s via the alert page (%s) by %s", alert_id, "acknowledged" if action == "ack" else "closed",
                  who.via, who.principal.leader_id or who.principal.actor)
@@ -286,7 +288,7 @@ class Pages:
         rows = [{
             "id": a.alert_id, "level": a.level, "entity": view.entity_parts(a.entity), "ref": a.entity,
             "building": a.building, "score": a.score, "raised": clock.full(a.raised_at),
-            "status": view.STATUS_ZH.get(a.status, a.status), "open": a.status == "open",
+            "status": label(ALERT_STATES, a.status), "open": a.status == "open",
         } for a in shown]
         now = self.clock()
         who = principal.leader_id and view.leader_label(self.config, principal.leader_id) or principal.actor

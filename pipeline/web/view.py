@@ -27,7 +27,17 @@ from pipeline.alerting.records import (
     history_of,
 )
 from pipeline.configset import ConfigSet
-from pipeline.notify.notices import ENTITY_ZH, LEVEL_ZH
+from pipeline.labels import (
+    ALERT_ACTIONS,
+    ALERT_STATES,
+    CATEGORIES,
+    ENTITY_KINDS,
+    SOURCES,
+    event_label,
+    label,
+    level_label,
+    place_name,
+)
 from pipeline.storage.models import Event
 
 EVENTS = Event.__table__
@@ -35,37 +45,6 @@ TOP_REASONS = 5
 EVIDENCE_PER_REASON = 4
 NOTE_CHARS = 200
 
-STATUS_ZH = {"open": "待确认", "acknowledged": "已确认收到", "resolved": "已解除", "closed": "已关闭"}
-ACTION_ZH = {
-    "raised": "产生预警",
-    "upgraded": "预警升级",
-    "notified": "发送通知",
-    "acknowledged": "确认收到",
-    "escalated": "超时未确认，逐级上报",
-    "resolved": "预警解除",
-    "closed": "已处置 / 关闭",
-}
-CATEGORY_ZH = {"fire": "消防安全", "dispute": "矛盾纠纷", "public_order": "治安秩序", "safety": "安全隐患",
-               "patrol": "巡查", "enforcement": "执法", "equipment": "设施设备"}
-EVENT_ZH = {
-    "patrol.patrol_started": "开始巡查", "patrol.checkpoint_visit": "巡查打卡", "patrol.issue_found": "巡查发现问题",
-    "patrol.patrol_finished": "结束巡查",
-    "monitoring.smoke_alarm": "烟感报警", "monitoring.gas_alarm": "燃气报警",
-    "monitoring.ebike_indoor_charging": "电动自行车入户充电", "monitoring.fire_exit_blocked": "消防通道堵塞",
-    "monitoring.access_forced": "门禁被强行打开", "monitoring.crowd_gathering": "人员聚集",
-    "monitoring.water_leak": "漏水报警", "monitoring.device_offline": "设备离线",
-    "dispute.reported": "纠纷登记", "dispute.mediation_held": "开展调解", "dispute.escalated": "纠纷升级",
-    "dispute.referred": "纠纷移交", "dispute.resolved": "纠纷化解",
-    "hazard.found": "发现隐患", "hazard.rectified": "隐患整改", "hazard.verified": "整改验收",
-    "hazard.reopened": "隐患复发",
-    "inspection.unit_inspected": "入户检查", "inspection.task_published": "发布检查任务",
-    "inspection.task_completed": "完成检查任务",
-    "enforcement.warning_issued": "警告", "enforcement.penalty_issued": "行政处罚",
-    "outreach.publicity_session": "宣传活动",
-    "petition.received": "信访受理", "petition.replied": "信访答复",
-}
-SOURCE_ZH = {"patrol-app": "巡查App", "guard-tour": "电子巡更", "sensor-gw": "物联感知", "mediation": "调解系统",
-             "enforcement-app": "执法系统", "petition": "信访系统", "community": "社区"}
 
 
 @dataclass(frozen=True)
@@ -142,12 +121,12 @@ def leader_label(config: ConfigSet, leader_id: str | None) -> str:
 
 
 def level_zh(level: str) -> str:
-    return LEVEL_ZH.get(level, level)
+    return level_label(level)
 
 
 def entity_parts(ref: str) -> tuple[str, str]:
     kind, _, ident = ref.partition(":")
-    return ENTITY_ZH.get(kind, kind), ident or ref
+    return label(ENTITY_KINDS, kind), ident or ref
 
 
 @dataclass(frozen=True)
@@ -193,9 +172,9 @@ def build(conn: sa.Connection, config: ConfigSet, alert: AlertRecord, now: datet
     for c in ranked:
         shown = [docs[e] for e in c.events[:EVIDENCE_PER_REASON] if e in docs]
         reasons.append(ReasonView(
-            title=titles.get(c.rule, c.rule), rule=c.rule, category=CATEGORY_ZH.get(c.category or "", c.category or ""),
+            title=titles.get(c.rule, c.rule), rule=c.rule, category=label(CATEGORIES, c.category),
             at=clock.full(c.fired), points=c.points, worth=c.worth(now),
-            evidence=tuple(_evidence(d, clock) for d in shown), more=max(0, len(c.events) - len(shown)),
+            evidence=tuple(_evidence(d, clock, config) for d in shown), more=max(0, len(c.events) - len(shown)),
         ))
     building, floor = _place(alert, [docs[e] for e in floors_from if e in docs])
     kind, ident = entity_parts(alert.entity)
@@ -203,7 +182,7 @@ def build(conn: sa.Connection, config: ConfigSet, alert: AlertRecord, now: datet
     chart, caption = score_chart(contributions, alert, now, config, clock)
     return AlertView(
         alert=alert, entity_kind=kind, entity_id=ident, building=building, floor=floor,
-        level=alert.level, level_zh=level_zh(alert.level), status_zh=STATUS_ZH.get(alert.status, alert.status),
+        level=alert.level, level_zh=level_zh(alert.level), status_zh=label(ALERT_STATES, alert.status),
         raised_at=clock.full(alert.raised_at), score_at_alert=alert.score, score_now=score_now,
         level_now_zh=level_zh(config.rules.level_of(score_now)), assignee=leader_label(config, alert.assignee),
         chart=chart, chart_caption=caption, reasons=reasons,
@@ -218,11 +197,10 @@ def _events(conn: sa.Connection, ids: set[str]) -> dict[str, dict[str, Any]]:
     return {r.event_id: r.doc for r in rows}
 
 
-def _evidence(doc: dict[str, Any], clock: Clocktext) -> Evidence:
-    key = f"{doc.get('kind')}.{doc.get('type')}"
+def _evidence(doc: dict[str, Any], clock: Clocktext, config: ConfigSet) -> Evidence:
     location = doc.get("location") or {}
-    place = location.get("id") or location.get("checkpoint") or (
-        f"{location['building']} 号楼" if location.get("building") else "")
+    place = ((location.get("id") and (place_name(location["id"], config.area) or location["id"]))
+             or location.get("checkpoint") or (f"{location['building']}号楼" if location.get("building") else ""))
     try:
         at = clock.full(datetime.fromisoformat(doc["occurred_at"]))
     except (KeyError, TypeError, ValueError):
@@ -230,7 +208,7 @@ def _evidence(doc: dict[str, Any], clock: Clocktext) -> Evidence:
     note = (doc.get("text") or "").strip()
     if len(note) > NOTE_CHARS:
         note = note[:NOTE_CHARS] + "…"
-    return Evidence(at, EVENT_ZH.get(key, key), place, SOURCE_ZH.get(doc.get("source", ""), doc.get("source", "")), note)
+    return Evidence(at, event_label(str(doc.get("kind")), str(doc.get("type"))), place, label(SOURCES, doc.get("source")), note)
 
 
 def _place(alert: AlertRecord, docs: list[dict[str, Any]]) -> tuple[str | None, str | None]:
@@ -254,7 +232,7 @@ def _history(h, config: ConfigSet, clock: Clocktext) -> HistoryView:
     elif h.action == "escalated":
         detail = f"上报至 {leader_label(config, d.get('to'))}（第 {d.get('step', 1)} 级）"
     elif h.action == "resolved":
-        detail = "评分已降至预警等级以下"
+        detail = "风险分值已降至预警等级以下"
     elif h.action == "notified":
         items = d.get("deliveries") or []
         sent = sum(1 for i in items if i.get("outcome") == "sent")
@@ -262,8 +240,7 @@ def _history(h, config: ConfigSet, clock: Clocktext) -> HistoryView:
         detail = f"成功 {sent} 条" + (f"，失败 {failed} 条" if failed else "")
     elif h.action in ("raised", "upgraded"):
         detail = f"等级 {level_zh(h.level)}"
-    actor = {"notifier": "系统", "engine": "系统"}.get(h.actor, h.actor)
-    return HistoryView(clock.full(h.at), ACTION_ZH.get(h.action, h.action), actor, detail, h.action)
+    return HistoryView(clock.full(h.at), label(ALERT_ACTIONS, h.action), SOURCES.get(h.actor, h.actor), detail, h.action)
 
 
 # -- the chart ------------------------------------------------------------------------------------
@@ -308,7 +285,7 @@ def score_chart(contributions: list[_Contribution], alert: AlertRecord, now: dat
 
     parts = [f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="chart-title" '
              f'xmlns="http://www.w3.org/2000/svg" font-size="10" font-family="sans-serif">',
-             '<title id="chart-title">评分变化曲线</title>',
+             '<title id="chart-title">风险分值变化曲线</title>',
              f'<rect x="{PAD_L}" y="{PAD_T}" width="{W - PAD_L - PAD_R}" height="{H - PAD_T - PAD_B}" '
              'fill="#fafafa" stroke="#d9d9d9"/>']
     for name, t in thresholds:
@@ -333,6 +310,6 @@ def score_chart(contributions: list[_Contribution], alert: AlertRecord, now: dat
         parts.append(f'<text x="{x(t):.1f}" y="{H - 7}" text-anchor="{anchor}" fill="#595959">'
                      f'{escape(clock.short(t))}</text>')
     parts.append("</svg>")
-    caption = (f"评分变化（{clock.full(start)} 至 {clock.full(end)}{clock.suffix}，最高 {peak:.1f}）；"
+    caption = (f"风险分值变化（{clock.full(start)} 至 {clock.full(end)}{clock.suffix}，最高 {peak:.1f}）；"
                "虚线为等级阈值，竖线为预警时间。")
     return Markup("".join(parts)), caption

@@ -41,8 +41,8 @@ def test_page_shows_the_alert_in_chinese_with_security_headers(site):
     response = client.get(path(url))
     assert response.status_code == 200, response.text
     html = response.text
-    for text in ("地点", "HD-1-1203", "1 号楼", "12 层", "高", "70.0", "烟感报警", "室内烟感报警，物业已到场核查。",
-                 "产生预警", "确认收到", "已处置 / 关闭", "1号楼包保领导（L01）", "<svg", "评分变化"):
+    for text in ("地点", "HD-1-1203", "1号楼", "12 层", "较大", "70", "烟感报警", "室内烟感报警，物业已到场核查。",
+                 "产生预警", "确认收到", "处置关闭", "1号楼包保领导（L01）", "<svg", "风险分值变化"):
         assert text in html, text
     assert "<script" not in html.lower()
     assert not re.search(r"(src|href)=\"(https?:)?//", html)                 # nothing from elsewhere
@@ -194,7 +194,7 @@ def test_list_page_for_a_logged_in_leader(site, world):
     assert ids == ["a3", "a1"]                                  # highest level first; a2 is L02's
     assert re.findall(r'href="/a/(\w+)"', client.get("/alerts?level=high", headers=HTML).text) == ["a1"]
     assert re.findall(r'href="/a/(\w+)"', client.get("/alerts?building=2", headers=HTML).text) == []
-    assert "1 号楼" in page.text and "极高" in page.text
+    assert "1号楼" in page.text and "重大" in page.text
     # the page of one of them, without a link token: acts as the token's actor
     html = client.get("/a/a1").text
     assert "确认收到" in html and 'name="t"' not in html
