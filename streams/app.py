@@ -43,6 +43,7 @@ from streams import codec
 from streams.acks import AckQueue
 from streams.commits import Commits
 from streams.ended import EndedAlerts
+from streams.faust_internals import write_table
 from streams.ingest_side import Counters, IngestSide
 from streams.kafka_io import bootstrap_hosts
 from streams.partitioning import EntityPartitioner
@@ -160,14 +161,7 @@ class StreamApp:
     # -- table writes ----------------------------------------------------------------------------------
 
     async def _put(self, table, partition: int, key: bytes, value: bytes | None):
-        """Write a table value (None: delete) to the local store and the changelog; returns the send
-        future, acknowledged once the changelog has it."""
-        if value is None:
-            table.data.pop(key, None)
-        else:
-            table.data[key] = value
-        return await self.app.producer.send(
-            table.changelog_topic.get_topic_name(), key, value, partition, None, None)
+        return await write_table(self.app, table, partition, key, value)
 
     async def _send(self, topic: str, key: bytes | None, value: bytes, partition: int | None):
         return await self.app.producer.send(topic, key, value, partition, None, None)
@@ -273,7 +267,7 @@ class StreamApp:
                 data = decode([(e.message.topic, e.message.partition, e.message.offset, e.value) for e in current],
                               self.names)
                 self.sink_backlog = len(current)
-                result = await self._fatal("sink", self._in_db(loop, lambda: self.writer.write_stream(data)))
+                result = await self._fatal("sink", self._in_db(loop, lambda data=data: self.writer.write_stream(data)))
                 self.sink_backlog = 0
                 self.counters.written += data.rows
                 log.debug("batch written", extra={"rows": result.rows, "attempts": result.attempts})

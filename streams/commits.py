@@ -5,10 +5,11 @@ the consumer.
 
 Every call into aiokafka (committed, beginning_offsets, seek, commit) runs in Faust's consumer
 thread: aiokafka is not thread-safe, and a seek from the event loop's thread raced the fetcher
-(KeyError inside aiokafka's fetcher, the worker crashed).
+(KeyError inside aiokafka's fetcher, the worker crashed). The Faust internals this needs are all in
+streams/faust_internals.py.
 
 Faust drops a fetched message whose offset is below the last one it delivered for that partition
-(`Consumer._read_offset`); a seek therefore also lowers that mark. Messages already fetched when the
+(its read mark); a seek therefore also lowers that mark. Messages already fetched when the
 seek happens can raise the mark again and make Faust drop the re-read ones, so a partition waiting
 for its seek (`Offsets.seeking`) is sought again every RESEEK_AFTER seconds until the expected
 offset arrives; otherwise such a partition stalled for good when no later message came.
@@ -22,6 +23,13 @@ import time
 
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
+from streams.faust_internals import (
+    consumer_generation,
+    in_consumer_thread,
+    kafka_consumer,
+    lower_read_mark,
+    message_generation,
+)
 from streams.offsets import ACCEPT, GAP, Offsets, resume_offsets
 
 log = logging.getLogger("riskwatch.stream")
@@ -44,10 +52,6 @@ class Commits:
         self._sought_at: dict = {}
         self._init_lock = asyncio.Lock()
 
-    @property
-    def _thread(self):
-        return self.app.consumer._thread
-
     # -- admitting -------------------------------------------------------------------------------
 
     async def admit(self, events) -> list:
@@ -61,7 +65,7 @@ class Commits:
         out = []
         for event in events:
             m = event.message
-            if m.generation_id != generation:
+            if message_generation(m) != generation:
                 continue
             tp = m.tp
             if not offsets.known(tp):
@@ -81,7 +85,7 @@ class Commits:
         complete = self.offsets.complete
         for event in events:
             m = event.message
-            if m.generation_id == generation:
+            if message_generation(m) == generation:
                 complete(m.tp, m.offset + 1)
 
     # -- generations ------------------------------------------------------------------------------
@@ -90,15 +94,15 @@ class Commits:
         """Once per consumer generation: read from the broker where each assigned partition of the
         consumed topics starts (the group's committed offset, else the log start). False when the
         generation changed meanwhile (its messages are then not processed)."""
-        generation = self.app.consumer_generation_id
+        generation = consumer_generation(self.app)
         if self._initialised == generation:
             return True
         async with self._init_lock:
             if self._initialised == generation:
                 return True
             tps = [tp for tp in self.app.consumer.assignment() if tp.topic in self.consumed]
-            starts = await self._thread.call_thread(self._read_starts, tps) if tps else {}
-            if self.app.consumer_generation_id != generation:
+            starts = await in_consumer_thread(self.app, self._read_starts, tps) if tps else {}
+            if consumer_generation(self.app) != generation:
                 return False
             self.offsets.new_generation(generation)
             self._sought_at.clear()
@@ -113,7 +117,7 @@ class Commits:
             return True
 
     async def _read_starts(self, tps) -> dict:
-        return await resume_offsets(self._thread._ensure_consumer(), [_kafka_tp(tp) for tp in tps])
+        return await resume_offsets(kafka_consumer(self.app), [_kafka_tp(tp) for tp in tps])
 
     # -- seeking ----------------------------------------------------------------------------------
 
@@ -125,14 +129,13 @@ class Commits:
         self._sought_at[tp] = time.monotonic()
         key = _kafka_tp(tp)
 
-        def seek() -> None:
-            consumer = self._thread._ensure_consumer()
+        async def seek() -> None:
+            consumer = kafka_consumer(self.app)
             if key in consumer.assignment():
                 consumer.seek(key, offset)
 
-        await self._thread.call_thread(seek)
-        # Faust delivers offsets >= this mark (None: any)
-        self.app.consumer._read_offset[tp] = offset or None
+        await in_consumer_thread(self.app, seek)
+        lower_read_mark(self.app, tp, offset)
 
     async def reseek(self) -> None:
         """Timer: start a new generation even when no message comes; repeat the seeks that have not
@@ -155,7 +158,7 @@ class Commits:
 
     async def commit(self, revoking: bool = False) -> None:
         """Commit, per partition, the offset before which everything is done."""
-        if not (self.ready or revoking) or self._initialised != self.app.consumer_generation_id:
+        if not (self.ready or revoking) or self._initialised != consumer_generation(self.app):
             return
         offsets = self.offsets.to_commit(self.app.consumer.assignment())
         if not offsets:
@@ -163,10 +166,10 @@ class Commits:
         commit = {_kafka_tp(tp): OffsetAndMetadata(off, "") for tp, off in offsets.items()}
 
         async def commit_in_thread() -> None:
-            await self._thread._ensure_consumer().commit(commit)
+            await kafka_consumer(self.app).commit(commit)
 
         try:
-            work = self._thread.call_thread(commit_in_thread)
+            work = in_consumer_thread(self.app, commit_in_thread)
             await (asyncio.wait_for(work, REVOKE_TIMEOUT) if revoking else work)
         except Exception as exc:  # noqa: BLE001 - a rebalance or the broker away: the next commit retries
             log.warning("commit failed; retrying", extra={"error": repr(exc)})

@@ -120,7 +120,7 @@ class IngestSide:
                     value = codec.dumps({"r": part, **header, "k": ticks})
                 futures.append(await send(names.by_entity, None, value, P))
         for p, doc in out.ingested.items():
-            for part, value in chunks(doc["e"], lambda e: codec.dumps({"p": p, "e": e, "d": []})):
+            for _, value in chunks(doc["e"], lambda e, p=p: codec.dumps({"p": p, "e": e, "d": []})):
                 futures.append(await send(names.ingested, None, value, p))
             if doc["d"]:
                 futures.append(await send(names.ingested, None, codec.dumps({"p": p, "e": [], "d": doc["d"]}), p))
