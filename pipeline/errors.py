@@ -7,6 +7,7 @@ error only has to pick its place here.
     RiskwatchError                  exit 1  500   a failure of riskwatch itself
     ├── UsageError                  exit 2  422   a bad command line or input value
     │   ├── NaiveTimestamp                        a timestamp without a UTC offset
+    │   ├── InvalidPersonId                       a person id that is not a pseudonymous key
     │   └── MacroError                            a Grafana macro Grafana would refuse
     ├── ConfigError                 exit 2  500   a refused configuration, every problem as a ConfigIssue
     ├── ServiceUnavailable          exit 2  503   a service does not answer
@@ -67,6 +68,10 @@ class UsageError(RiskwatchError):
 
 class NaiveTimestamp(UsageError, ValueError):
     """A timestamp without a UTC offset."""
+
+
+class InvalidPersonId(UsageError, ValueError):
+    """A person id that is not a pseudonymous key (a name or phone number given as an id)."""
 
 
 class MacroError(UsageError, ValueError):
