@@ -46,8 +46,12 @@ class Settings(BaseSettings):
     link_secret: SecretStr | None = Field(
         None, description="Key (at least 32 characters, e.g. `openssl rand -hex 32`) signing the alert page links in "
         "notifications, the page's forms and logins; `riskwatch api` refuses to serve the alert pages without it")
-    link_ttl: str = Field("72h", description="How long an alert page link in a notification stays valid (one action)")
-    session_ttl: str = Field("12h", description="How long a leader stays logged in to the alert list page (/alerts)")
+    link_ttl: str = Field("72h", description="How long an alert page link in a notification stays valid (acknowledge, notes, close)")
+    session_ttl: str = Field("12h", description="How long a login to the pages (alert list, workspace) lasts")
+    body_limit: int = Field(64 * 1024, ge=1024, le=64 * 1024 * 1024,
+                            description="Largest request body (bytes) the API and pages accept; refused with 413 before it is read")
+    upload_limit: int = Field(20 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024,
+                              description="Largest ledger file (bytes) the workspace's upload accepts")
 
     @field_validator("clock_skew", "retention", "dedupe_window", "link_ttl", "session_ttl")
     @classmethod
