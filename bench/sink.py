@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from pipeline.engine.engine import Contribution
 from pipeline.storage import Writer, db
-from pipeline.storage.models import metadata
+from pipeline.storage.schema import metadata
 from pipeline.storage.postgres_copy import copy_rows, pg_copy_type
 from pipeline.storage.rows import COLUMNS, contribution_row
 from tests.integration.pgkit import create_database, drop_database

@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pipeline.storage.models import Base
+from pipeline.storage.base import Base
 
 NOTIFICATION_STATUSES = ("pending", "sent", "failed")
 SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -45,6 +45,3 @@ class Notification(Base):
         sa.Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
         sa.Index("ix_notifications_alert_id", "alert_id"),
     )
-
-
-ALERT_TABLES = [Notification.__table__]

@@ -17,7 +17,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pipeline.storage.models import Base
+from pipeline.storage.base import Base
 
 CASE_KINDS = ("hazard", "dispute", "alert", "person")
 CASE_ACTIONS = ("note", "reassign", "close")
@@ -83,6 +83,3 @@ class Decision(Base):
         sa.Index("ix_decisions_week", "week"),
         sa.Index("ix_decisions_case_ref", "case_ref"),
     )
-
-
-CASE_TABLES = [Case.__table__, CaseAction.__table__, Decision.__table__]

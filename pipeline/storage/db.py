@@ -190,14 +190,14 @@ def open_database(url: str | URL, upgrade_sqlite: bool = True, **engine_kwargs) 
 
 def row_counts(engine: Engine) -> dict[str, int | None]:
     """Rows per riskwatch table (None for a table that does not exist yet)."""
-    from pipeline.storage.models import TABLES
+    from pipeline.storage.schema import tables
 
     try:
         with engine.connect() as conn:
             present = set(sa.inspect(conn).get_table_names())
             return {
                 t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() if t.name in present else None
-                for t in TABLES
+                for t in tables()
             }
     except sa.exc.OperationalError as exc:
         raise StorageUnavailable(f"database not reachable at {mask_url(engine.url)}: {one_line(exc)}") from None

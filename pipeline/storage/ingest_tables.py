@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pipeline.storage.models import Base
+from pipeline.storage.base import Base
 
 
 class IngestSource(Base):
@@ -45,6 +45,3 @@ class ServeState(Base):
     __tablename__ = "serve_state"
     key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     value: Mapped[bytes] = mapped_column(sa.LargeBinary)
-
-
-INGEST_TABLES = [IngestSource.__table__, ServeInbox.__table__, ServeState.__table__]

@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pipeline.storage.models import Base
+from pipeline.storage.base import Base
 
 
 class WebSession(Base):
@@ -36,6 +36,3 @@ class LinkRevocation(Base):
     leader_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     revoked_before: Mapped[datetime]
     revoked_by: Mapped[str] = mapped_column(sa.String(64))
-
-
-LINK_TABLES = [WebSession.__table__, LinkRevocation.__table__]

@@ -14,19 +14,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
-TZDateTime = sa.DateTime(timezone=True)
+from pipeline.storage.base import Base, JSONType
 
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "closed")
 OPEN_ALERT_STATUSES = ("open", "acknowledged")
 ALERT_ACTIONS = ("raised", "upgraded", "notified", "acknowledged", "escalated", "resolved", "closed")
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: TZDateTime, dict[str, Any]: JSONType, list[Any]: JSONType}
 
 
 class Event(Base):
@@ -207,16 +201,3 @@ class ApiToken(Base):
         sa.CheckConstraint(f"role IN {ROLES!r}", name="ck_api_tokens_role"),
         sa.Index("ix_api_tokens_actor", "actor"),
     )
-
-
-from pipeline.storage.alert_tables import Notification  # noqa: E402 - the notification log (issue 6)
-from pipeline.storage.stream_tables import Duplicate  # noqa: E402,F401 - the stream's duplicates (issue 5)
-from pipeline.storage.link_tables import LinkRevocation, WebSession  # noqa: E402 - the pages' sessions, link revocations
-from pipeline.storage.case_tables import Case, CaseAction, Decision  # noqa: E402 - cases and decisions (issue 14)
-from pipeline.storage.ingest_tables import IngestSource, ServeInbox, ServeState  # noqa: E402 - HTTP ingest, serve
-
-TABLES = [m.__table__ for m in (Event, Rejection, Contribution, Entity, Alert, AlertHistory,
-                                ProcessedPosition, AuditLog, Level, PersonRecord, ApiToken, Notification,
-                                WebSession, LinkRevocation, Case, CaseAction, Decision, IngestSource, ServeInbox,
-                                ServeState)]
-metadata = Base.metadata

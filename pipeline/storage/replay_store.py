@@ -30,7 +30,7 @@ class ReplayStore:
 
     def __init__(self, url: str, cfg: ConfigSet, batch_size: int = 20_000):
         self.engine = open_database(url)
-        self.writer = Writer(self.engine, batch_size=batch_size)
+        self.writer = Writer(self.engine, batch_size=batch_size, assignments=cfg.assignments)
         self.cfg = cfg
 
     def __call__(self, result: ReplayResult, source: str | os.PathLike | None = None) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pipeline.storage.models import Base
+from pipeline.storage.base import Base
 
 
 class Duplicate(Base):

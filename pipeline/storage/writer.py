@@ -14,6 +14,10 @@ Measured here (contributions, one transaction per batch): COPY path 10k/36k/56k/
 of 20/100/300/1000 rows, executemany 14k/23k/34k/36k — hence the threshold of 50; bench/sink.py puts
 the COPY path at ~60k rows/s for a million rows, ~80 % of a plain COPY. SQLite: executemany with
 INSERT … ON CONFLICT.
+
+Cases (pipeline/cases): every batch also refreshes, in its transaction, the cases its events and
+alerts touch, so the `cases` table is current on every path that writes through here (replay, the
+stream's sink, `serve`). Owners come from `assignments` (default: the settings' config directory).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from pipeline.assignments import Assignments
+from pipeline.cases.store import configured_assignments, refresh_cases, touched_refs
 from pipeline.contract import Event
 from pipeline.engine.alerts import AlertChange
 from pipeline.engine.engine import Contribution
@@ -115,6 +121,7 @@ class Writer:
         retry_deadline: float = 60.0,
         max_backoff: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
+        assignments: Assignments | None = None,
     ):
         self.engine = engine_url if isinstance(engine_url, Engine) else make_engine(engine_url)
         self._owns_engine = not isinstance(engine_url, Engine)
@@ -124,6 +131,7 @@ class Writer:
         self.retry_deadline = retry_deadline
         self.max_backoff = max_backoff
         self._sleep = sleep
+        self._assignments = assignments
         self.is_postgres = self.engine.dialect.name == "postgresql"
 
     # -- public -------------------------------------------------------------------------------
@@ -232,6 +240,9 @@ class Writer:
             rows = tables.get(name)
             if rows:
                 self._upsert(conn, name, rows)
+        refs = touched_refs(tables.get("events", ()), tables.get("alerts", ()))
+        if refs:
+            refresh_cases(conn, self._assignments or configured_assignments(), refs)
         return {name: len(rows) for name, rows in tables.items()}
 
     def _upsert(self, conn: sa.Connection, name: str, rows: list[tuple]) -> None:

@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from typer.testing import CliRunner
 
 from pipeline.storage import SchemaOutdated, Writer, db
-from pipeline.storage.models import TABLES, metadata
+from pipeline.storage.schema import metadata, tables
 from pipeline.storage.replay_store import open_replay_store
 from pipeline.storage.rows import contribution_id
 from pipeline.storage.views import entity_scores_at, entity_scores_current
@@ -79,7 +79,7 @@ def test_migrations_from_empty_down_and_up_again(pg_db, week):
     engine = db.make_engine(pg_db)
     try:
         inspector = sa.inspect(engine)
-        assert {t.name for t in TABLES} <= set(inspector.get_table_names())
+        assert {t.name for t in tables()} <= set(inspector.get_table_names())
         assert "entity_scores_current" in inspector.get_view_names()
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)

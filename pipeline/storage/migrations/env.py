@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from pipeline.storage.models import metadata
+from pipeline.storage.schema import metadata
 
 config = context.config
 target_metadata = metadata

@@ -89,11 +89,11 @@ def dump_tables(engine) -> dict[str, list[tuple]]:
     """Every row of every riskwatch table, sorted, for comparing two states of a database."""
     import sqlalchemy as sa
 
-    from pipeline.storage.models import TABLES
+    from pipeline.storage.schema import tables
 
     out = {}
     with engine.connect() as conn:
-        for table in TABLES:
+        for table in tables():
             rows = conn.execute(sa.select(table)).all()
             out[table.name] = sorted((tuple(json.dumps(v, sort_keys=True, default=str) for v in row) for row in rows))
     return out

@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from pipeline.storage import db
-from pipeline.storage.models import TABLES, metadata
+from pipeline.storage.schema import metadata, tables
 
 
 def test_upgrade_from_empty_creates_every_table_and_the_view(sqlite_url):
@@ -17,7 +17,7 @@ def test_upgrade_from_empty_creates_every_table_and_the_view(sqlite_url):
     db.upgrade(engine)
     assert db.current_revision(engine) == db.head_revision()
     names = set(sa.inspect(engine).get_table_names())
-    assert {t.name for t in TABLES} <= names
+    assert {t.name for t in tables()} <= names
     assert "entity_scores_current" in sa.inspect(engine).get_view_names()
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT name, threshold FROM levels ORDER BY threshold")).all() == [
