@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -45,3 +46,8 @@ class ServeState(Base):
     __tablename__ = "serve_state"
     key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     value: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+SOURCES = cast(sa.Table, IngestSource.__table__)
+INBOX = cast(sa.Table, ServeInbox.__table__)
+STATE = cast(sa.Table, ServeState.__table__)
