@@ -5,7 +5,7 @@ that cannot be reached or is at the wrong migration stops the command early with
 (StorageUnavailable / SchemaOutdated from pipeline.storage.db). SQLite, the embedded default, is
 created and upgraded; PostgreSQL must be at the head (`riskwatch db upgrade --db URL`).
 
-Replaying the same file twice into the same database leaves the same rows (SPEC §6): every row is
+Replaying the same file twice into the same database leaves the same rows (docs/contract.md §6): every row is
 keyed by what it is (event id, contribution identity, alert id, file name + line).
 """
 

@@ -252,7 +252,7 @@ class Writer:
             return
         stmt = _insert_statement(conn.dialect.name, spec)
         for i in range(0, len(rows), self.chunk_size):
-            conn.execute(stmt, [dict(zip(columns, r)) for r in rows[i:i + self.chunk_size]])
+            conn.execute(stmt, [dict(zip(columns, r, strict=True)) for r in rows[i:i + self.chunk_size]])
 
 
 def _insert_statement(dialect: str, spec: TableSpec):
