@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     session_ttl: str = Field("12h", description="How long a login to the pages (alert list, workspace) lasts")
     body_limit: int = Field(64 * 1024, ge=1024, le=64 * 1024 * 1024,
                             description="Largest request body (bytes) the API and pages accept; refused with 413 before it is read")
+    ingest_body_limit: int = Field(5 * 1024 * 1024, ge=64 * 1024, le=256 * 1024 * 1024,
+                                   description="Largest POST /v1/events body (bytes); refused with 413 before it is read or the token checked")
     upload_limit: int = Field(20 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024,
                               description="Largest ledger file (bytes) the workspace's upload accepts")
 
