@@ -5,7 +5,7 @@
 Prints events/s of reading + JSON-parsing the file (the practical limit for any Python consumer),
 events/s of the full replay (contract validation, de-duplication, every default rule, scoring,
 alerts) and their ratio, both measured in this run as the best CPU time of --repeat runs. Also the memory the engine
-keeps per tracked entity. Goal (issue #3): >= 100,000 events/s and >= 25 % of the raw rate.
+keeps per tracked entity. Goal: >= 100,000 events/s and >= 25 % of the raw rate.
 """
 
 from __future__ import annotations

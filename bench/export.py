@@ -7,7 +7,7 @@ A fresh database rw_bench_<uuid> is created on the server of --pg (default: RISK
 the riskwatch role on 127.0.0.1), migrated, and filled with COPY: the week's events (half checkpoint
 visits, device and alarm signals, patrols, hazards, disputes, ...), 30,000 contributions, 2,000 alerts,
 and the previous week with a tenth of the volume. It is dropped afterwards unless --keep.
-Goal (issue #8): the export under 10 s.
+Goal: the export under 10 s.
 """
 
 from __future__ import annotations

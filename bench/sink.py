@@ -9,7 +9,7 @@ or the local riskwatch role), migrates it, then in the same run:
   copy       COPY of the same rows (already as tuples) into an identical table (same columns,
              primary key and indexes) — the practical limit of the server,
   executemany (on --executemany-rows rows) the writer with COPY disabled, for the choice of path.
-Prints rows/s of each and writer/copy. Goal (issue 4): writer ≥ 50,000 rows/s and ≥ 50 % of COPY.
+Prints rows/s of each and writer/copy. Goal: writer ≥ 50,000 rows/s and ≥ 50 % of COPY.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ group and scratch database (rw_bench_<id>), removed afterwards unless --keep.
 3. latency: a fresh deployment with `--clock wall` (live mode); events stamped "now" are produced at
    --rate events/s for --seconds; for each, the time from its send to its row being visible in
    `events` (polled every 20 ms). p50 / p99 / max.
-Goals (issue 5): >= 20,000 events/s on one worker, >= 50 % of the bare consumer, p99 <= 500 ms.
+Goals: >= 20,000 events/s on one worker, >= 50 % of the bare consumer, p99 <= 500 ms.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """预警响应: alerts by level, time to acknowledge per assigned leader (包保领导), escalations and
-notification failures — read from `alerts` and its append-only `alert_history` (SPEC §5).
+notification failures — read from `alerts` and its append-only `alert_history` (docs/contract.md §5).
 
 What the alert workflow (pipeline/alerting, pipeline/notify) records and these panels read:
 - acknowledgement: alert_history action `acknowledged` (the first one counts), `at` its time;

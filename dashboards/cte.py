@@ -2,7 +2,7 @@
 same thing on every panel. Each is the body of a `WITH name AS (...)` and may use Grafana macros.
 
 - `scored`: entities with their decayed score and level at the end of the time range (the
-  database's entity_scores_at, SPEC §4), their building, type, and main category (the category
+  database's entity_scores_at, docs/contract.md §4), their building, type, and main category (the category
   with the most points among the entity's contributions up to then), filtered by the building,
   category and level variables.
 - `hazards`: one row per `attributes.hazard_id` as of the end of the range: found, due, rectified

@@ -2,7 +2,7 @@
 
 `load_area(path)` refuses a broken file as a whole with every problem listed (structure, duplicate
 YAML keys and cross-references), each naming the file and the dotted key. `Area.multiplier` is the
-SPEC §4 criticality lookup the engine calls for every contribution, so it is a couple of dict lookups.
+docs/contract.md §4 criticality lookup the engine calls for every contribution, so it is a couple of dict lookups.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ DEFAULT_AREA_FILE = Path(__file__).resolve().parent.parent / "config" / "area.ya
 
 ENTITY_TARGETS = ("person", "business", "location", "building", "checkpoint")
 SENSOR_TYPES = ("smoke", "gas", "ebike", "fire_exit", "door", "water")
-# Targets whose entities inherit their building's multiplier (SPEC §4).
+# Targets whose entities inherit their building's multiplier (docs/contract.md §4).
 _INHERITING = ("location:", "checkpoint:")
 _ENTITY_REF = re.compile(r"^([a-z]+):([A-Za-z0-9._:-]{1,128})$")
 
@@ -105,7 +105,7 @@ class Area(_Model):
         self._owner = owner
 
     def multiplier(self, entity_ref: str, building: str | None = None) -> float:
-        """SPEC §4: the entity's own criticality, else (location/checkpoint) its building's, else 1.0.
+        """docs/contract.md §4: the entity's own criticality, else (location/checkpoint) its building's, else 1.0.
 
         `building` is the event's `location.building`; when it is None the building of a known
         checkpoint or listed location is used.

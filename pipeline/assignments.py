@@ -1,4 +1,4 @@
-"""`assignments.yaml` (包保, SPEC §5): which leader answers for an alert, and whom to escalate to."""
+"""`assignments.yaml` (包保, docs/contract.md §5): which leader answers for an alert, and whom to escalate to."""
 
 from __future__ import annotations
 

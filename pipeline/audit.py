@@ -21,7 +21,7 @@ from pipeline.storage.models import AuditLog
 
 AUDIT = AuditLog.__table__
 
-# The actions the project writes (others may be added; these are the ones the issue names).
+# The actions the project writes (others may be added; these are the ones the alert workflow, exports and rule changes need).
 REVEAL = "reveal"
 EXPORT = "export"
 ACKNOWLEDGE = "acknowledge"

@@ -1,4 +1,4 @@
-"""The four config files every command reads (SPEC §5 `--config DIR`), loaded and checked together.
+"""The four config files every command reads (docs/contract.md §5 `--config DIR`), loaded and checked together.
 
 A file missing from DIR is taken from the project's `config/`. Problems of all files are gathered
 into one ConfigError, so a user fixing their config sees everything at once.

@@ -1,4 +1,4 @@
-"""`riskwatch replay` (SPEC §6): the engine over a JSON Lines file, in file order.
+"""`riskwatch replay` (docs/contract.md §6): the engine over a JSON Lines file, in file order.
 
 This is the oracle the stream is tested against, so it only reads, validates, de-duplicates and
 feeds the engine; everything it reports comes from the engine's outbox and state.
@@ -121,7 +121,7 @@ def entity_rows(result: ReplayResult, config: ConfigSet) -> list[dict]:
 
 
 def output_records(result: ReplayResult, config: ConfigSet) -> Iterator[dict]:
-    """The JSON Lines of `replay --json`, in SPEC §6 order."""
+    """The JSON Lines of `replay --json`, in docs/contract.md §6 order."""
     for number, rejection in result.rejections:
         yield {"type": "reject", "line": number, "event_id": rejection.event_id, "reason": rejection.reason}
     alerts_raised = 0

@@ -1,4 +1,4 @@
-"""Durations (`90s`, `14d`) and RFC 3339 times as the SPEC defines them."""
+"""Durations (`90s`, `14d`) and RFC 3339 times as docs/contract.md defines them."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ events.by-entity (batched per partition by the ingest):
      "k": [[source_partition, t_sent | null, caught_up (0/1), max_t | null], ...]}   progress ticks
 events.ingested (batched per source partition):
     {"p": source_partition, "e": [[t, offset, event_doc], ...], "d": [[event_id, offset, first_partition, first_offset], ...]}
-events.dlq (one rejection per message; SPEC §1):
+events.dlq (one rejection per message; docs/contract.md §1):
     {"reason", "detail", "event_id", "topic", "partition", "offset", "raw" | "raw_base64"}
 risk.updates (key = entity ref):
     {"type": "contribution", "entity", "rule", "category", "points", "at", "events", "half_life", "building",

@@ -1,4 +1,4 @@
-"""Alerts the workflow ended (resolved or closed, SPEC §5), for the scorers' engines.
+"""Alerts the workflow ended (resolved or closed, docs/contract.md §5), for the scorers' engines.
 
 The engine keeps an entity's open alert in its state and attaches later firings to it; once the
 leader's workflow (API, notifier) resolves or closes that alert in the database, the next firing

@@ -12,7 +12,7 @@ entities (restored from the `entity-state` table on assignment). Records are app
   an entity's results do not depend on other entities' events (tests/pipeline/engine/
   test_properties.py), so each partition reproduces replay for its entities.
 - clock: wall. Records are applied as they arrive; before each batch, deadlines due before the wall
-  clock fire and the engine clock moves to it (SPEC §4).
+  clock fire and the engine clock moves to it (docs/contract.md §4).
 
 Exactly-once effects over at-least-once delivery: the table value of an entity is
     {"s": engine state | None, "m": {source partition: greatest source offset applied}, "e": 0|1|2}

@@ -1,6 +1,6 @@
 """The stream's topics: names (with the deployment's prefix), partition counts, explicit creation.
 
-    events.raw        input (SPEC §1), one event per message; producers own it
+    events.raw        input (docs/contract.md §1), one event per message; producers own it
     events.dlq        rejections: reason, original bytes, source partition and offset (per message)
     events.ingested   accepted events and duplicates, batched per source partition (for the sink)
     events.by-entity  accepted events fanned out per target entity (partition = the entity's), plus

@@ -1,4 +1,4 @@
-"""The alert workflow after raising (SPEC §5): reading alerts, acknowledging and closing them,
+"""The alert workflow after raising (docs/contract.md §5): reading alerts, acknowledging and closing them,
 escalation along the assignee's chain, and resolution. Transport-free: the CLI, the HTTP API and the
 notifier all go through these modules, so every state change is recorded the same way.
 

@@ -1,4 +1,4 @@
-"""Who may see and act on which alert (issue 6): roles of pipeline/auth.py tokens.
+"""Who may see and act on which alert: roles of pipeline/auth.py tokens.
 
 - viewer, analyst: see every alert, act on none;
 - leader: see and act on alerts assigned to them or to a leader whose escalation chain includes

@@ -1,4 +1,4 @@
-"""Escalation (SPEC §5): an alert still `open` (unacknowledged) escalates to the next leader of its
+"""Escalation (docs/contract.md §5): an alert still `open` (unacknowledged) escalates to the next leader of its
 assignee's chain once the level's ack_timeout has passed since it was raised, or since its previous
 escalation. Each step is one alert_history record (`escalated`, detail.to/step), so the step
 reached is read back from the history after a restart. At the end of the chain it stays open.

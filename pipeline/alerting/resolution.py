@@ -1,4 +1,4 @@
-"""Resolution (SPEC §5): an acknowledged alert resolves once its entity has fallen below
+"""Resolution (docs/contract.md §5): an acknowledged alert resolves once its entity has fallen below
 alert_level. The score is the database's own (pipeline.storage.views.entity_scores_at at `now`,
 the same arithmetic Grafana reads), judged with the rules' levels.
 """

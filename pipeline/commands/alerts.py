@@ -15,7 +15,7 @@ import typer
 from pipeline.commands.access import DbOpt, open_db_or_exit
 from pipeline.commands.common import fail
 
-alerts_app = typer.Typer(help="Alerts: list, show, acknowledge, close (SPEC §5).", no_args_is_help=True)
+alerts_app = typer.Typer(help="Alerts: list, show, acknowledge, close (docs/contract.md §5).", no_args_is_help=True)
 
 ActorOpt = Annotated[Optional[str], typer.Option("--actor", help="Who acts (default: cli:<login name>)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output")]

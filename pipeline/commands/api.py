@@ -1,5 +1,5 @@
 """`riskwatch api [--host] [--port] [--no-pages]`: serve the alert API (pipeline/api/app.py) and the
-leader's alert pages (pipeline/web, issue 9) with uvicorn. The pages need RISKWATCH_LINK_SECRET:
+leader's alert pages (pipeline/web) with uvicorn. The pages need RISKWATCH_LINK_SECRET:
 without it the command refuses to start (one line), unless --no-pages serves the JSON API alone."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`riskwatch export weekly|annual`: the weekly risk review (xlsx + PDF) and the yearly statistics (SPEC §7).
+"""`riskwatch export weekly|annual`: the weekly risk review (xlsx + PDF) and the yearly statistics (docs/contract.md §7).
 
 Every export is recorded in the audit log. `--reveal` puts names beside pseudonymous person ids; it
 needs an analyst or admin token and a purpose, checked before anything is read or written.
@@ -134,12 +134,12 @@ def _write_weekly(engine, cfg, week, out: Path, chosen, reveal):
 @export_app.command("annual")
 def annual(
     year: Annotated[int, typer.Option("--year", help="Calendar year in the area's time zone")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the SPEC §7 figures as one JSON object")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the docs/contract.md §7 figures as one JSON object")] = False,
     out: OutOpt = Path("."),
     config: ConfigDirOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Yearly rule-of-law statistics (SPEC §7): JSON, or a Chinese report section (docx)."""
+    """Yearly rule-of-law statistics (docs/contract.md §7): JSON, or a Chinese report section (docx)."""
     import orjson
 
     from pipeline import audit

@@ -1,4 +1,4 @@
-"""Alert raising (SPEC §5): at most one open alert per entity; a rise in level upgrades it.
+"""Alert raising (docs/contract.md §5): at most one open alert per entity; a rise in level upgrades it.
 
 The open alert lives in the entity's state as a plain dict. Acknowledgement, escalation and
 resolution belong to the alert workflow; the engine only raises, upgrades and attaches.

@@ -1,4 +1,4 @@
-"""The engine: applies rules to accepted events in the order of SPEC §3 and keeps per-entity state.
+"""The engine: applies rules to accepted events in the order of docs/contract.md §3 and keeps per-entity state.
 
 Per-entity state is plain data, so it can live in a changelog-backed table and be restored:
     {"b": building | None,
@@ -27,7 +27,7 @@ from pipeline.rules.loader import RuleSet
 
 SWEEP_EVERY = 86400.0  # prune idle entities once per day of engine clock
 # Threshold windows and sequence partial matches are kept this long beyond what in-order events need,
-# so an event up to a day late counts them exactly as SPEC §3 says; an event later than that sees them
+# so an event up to a day late counts them exactly as docs/contract.md §3 says; an event later than that sees them
 # as pruned at clock − LATENESS, whether or not a sweep ran (pruning never changes a result).
 LATENESS = 86400.0
 
@@ -67,7 +67,7 @@ class Engine:
     # -- processing -------------------------------------------------------------------------
 
     def process(self, ev: Event, only: Container[str] | None = None) -> None:
-        """Apply one accepted, non-duplicate event (SPEC §3 steps 1-3).
+        """Apply one accepted, non-duplicate event (docs/contract.md §3 steps 1-3).
 
         `only`: apply the event to these entities and leave its other targets alone (a stream
         partition holds some of an event's entities; the others see the event on their partitions)."""
@@ -85,7 +85,7 @@ class Engine:
             self._apply(ev, rules, only)
 
     def advance(self, until: float) -> None:
-        """Fire every open deadline due strictly before `until` (SPEC §3 step 1 without an event); the
+        """Fire every open deadline due strictly before `until` (docs/contract.md §3 step 1 without an event); the
         clock does not move. For a caller that knows no event earlier than `until` is still to come
         (the stream's low watermark), this fires now exactly what the next event would fire first."""
         if self._heap and self._heap[0][0] < until:
@@ -189,7 +189,7 @@ class Engine:
         state = self.entities.get(entity)
         if state is None:
             if building is None:
-                # "its building" (SPEC §5) for checkpoints and listed places whose events omit it
+                # "its building" (docs/contract.md §5) for checkpoints and listed places whose events omit it
                 building = self.area.building_of(entity)
             state = self.entities[entity] = {"b": building, "c": [], "r": {}, "a": None}
         elif building is not None and state["b"] is None:
@@ -248,7 +248,7 @@ class Engine:
                         self._push(due, rule, entity, key)
 
     def end_alert(self, entity: str, alert_id: str) -> bool:
-        """Forget the entity's open alert once the workflow resolved or closed it (SPEC §5), so that
+        """Forget the entity's open alert once the workflow resolved or closed it (docs/contract.md §5), so that
         the next firing at alert level raises a new alert instead of attaching to the ended one.
         Returns whether that alert was the open one (a stale or repeated notice changes nothing)."""
         state = self.entities.get(entity)

@@ -1,4 +1,4 @@
-"""Scores with exponential decay (SPEC §4) and their explanation.
+"""Scores with exponential decay (docs/contract.md §4) and their explanation.
 
 A contribution is stored as [rule_id, points, fired_at, [event ids], half_life_seconds].
 Contributions worth less than NEGLIGIBLE are left out of scores and explanations; since worth only

@@ -1,4 +1,4 @@
-"""Which entities a rule scores for an event (SPEC §2)."""
+"""Which entities a rule scores for an event (docs/contract.md §2)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Yearly rule-of-law statistics (SPEC §7), computed from the stored events of one year in the area's
-time zone. Every figure is defined by SPEC §7; `FIGURES` pairs each key with its report wording.
+"""Yearly rule-of-law statistics (docs/contract.md §7), computed from the stored events of one year in the area's
+time zone. Every figure is defined by docs/contract.md §7; `FIGURES` pairs each key with its report wording.
 
-Only events of the year count (SPEC: "from the stored events of that year"): a case reported in
+Only events of the year count (docs/contract.md §7: "from the stored events of that year"): a case reported in
 December and resolved in January is found in the first year and resolved in neither.
 A hazard is rectified on time when a `hazard.rectified` of the same hazard_id occurred at or before
 the `due_at` of its first `hazard.found` of the year; a found event without a readable due_at cannot be
@@ -62,7 +62,7 @@ def _whole(x: float) -> int | float:
 
 
 def annual_figures(bind: sa.Engine | sa.Connection, y: int, tz: ZoneInfo | str = "Asia/Shanghai") -> dict:
-    """The SPEC §7 object for year `y`: `year` plus every key of FIGURES."""
+    """The docs/contract.md §7 object for year `y`: `year` plus every key of FIGURES."""
     period = year_period(y, tz)
     query = (
         sa.select(EVENTS.c.kind, EVENTS.c.type, EVENTS.c.occurred_at, EVENTS.c.doc)
@@ -78,7 +78,7 @@ def annual_figures(bind: sa.Engine | sa.Connection, y: int, tz: ZoneInfo | str =
 
 
 def figures_from_rows(y: int, rows) -> dict:
-    """SPEC §7 over (kind, type, occurred_at, doc) rows already limited to the year."""
+    """docs/contract.md §7 over (kind, type, occurred_at, doc) rows already limited to the year."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
     sums: dict[str, float] = defaultdict(float)
     reported, resolved = set(), set()

@@ -1,4 +1,4 @@
-"""Alert delivery (SPEC §5, issue 6): channels, notices in Chinese, the notification log, the notifier.
+"""Alert delivery (docs/contract.md §5): channels, notices in Chinese, the notification log, the notifier.
 
     channels/      one module per channel behind `Channel`, registered in channels/__init__.py CHANNELS
     config.py      config/channels.yaml: how each leader is reached (secrets by environment variable name)

@@ -20,7 +20,7 @@ class Trigger:
 
 
 class RuleLogic:
-    """Type-specific behaviour. Hooks follow the processing order of SPEC §3.
+    """Type-specific behaviour. Hooks follow the processing order of docs/contract.md §3.
 
     `observe` is step 2 (match, threshold, sequence), `cancel` the expect part of step 2, `open`
     step 3; `due`/`fire_due` serve step 1. Types override what they use; the defaults do nothing.

@@ -1,9 +1,9 @@
-"""Conditions of the rule language (SPEC §3): field paths mapped to values or operator objects.
+"""Conditions of the rule language (docs/contract.md §3): field paths mapped to values or operator objects.
 
 A condition is compiled once into a closure `holds(doc, role) -> bool` over the event's JSON object
 and the role of the subject being scored, so evaluating a rule costs a few dict look-ups.
 
-Semantics chosen where the SPEC is silent (documented in docs/rules.md):
+Semantics chosen where the contract is silent (documented in docs/semantics.md):
 - on a list field (`tags`, list attributes) a scalar means "contains" and a list means "contains one of";
 - a missing field satisfies only `{exists: false}`, `{ne: …}` and negations;
 - `gt`/`gte`/`lt`/`lte` compare numbers with numbers and strings with strings, never across types.

@@ -1,4 +1,4 @@
-"""Load `rules.yaml` (SPEC §3) into a RuleSet, refusing the whole file with every error listed.
+"""Load `rules.yaml` (docs/contract.md §3) into a RuleSet, refusing the whole file with every error listed.
 
 Each problem names the file, the rule (by id, or by position when the id itself is bad) and the key.
 Guardrails are enforced here and cannot be configured away: person rules never match petitions, and
@@ -241,7 +241,7 @@ def _admits_petition(spec) -> bool:
 
     `admitted_values` only understands a scalar, a list, `{eq}` and `{in}`; a person rule written as
     `{kind: {in: [petition], exists: true}}` or `{kind: {not: {ne: petition}}}` matches petitions just
-    the same and must be refused as well (SPEC §3 guardrails).
+    the same and must be refused as well (docs/contract.md §3 guardrails).
     """
     if not isinstance(spec, dict) or "kind" not in spec:
         return False

@@ -1,7 +1,7 @@
 """`threshold`: `count` matching events (or distinct values of a path) within `window` fire once.
 
 State: {"w": [[t, event_id, distinct_key], ...]} in occurred_at order. Firing consumes the
-counted events, so counting starts again from nothing (SPEC §3).
+counted events, so counting starts again from nothing (docs/contract.md §3).
 """
 
 from __future__ import annotations

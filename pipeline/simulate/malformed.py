@@ -1,4 +1,4 @@
-"""Malformed lines for testing the consumer's rejections (SPEC §1 reason codes) and de-duplication.
+"""Malformed lines for testing the consumer's rejections (docs/contract.md §1 reason codes) and de-duplication.
 
 A line chosen for corruption is replaced by a broken form of the same event (or by an exact copy of an
 earlier line: a duplicate). Variants are used in turn, so even a short run covers all of them.
@@ -16,7 +16,7 @@ import orjson
 
 MAX_MESSAGE_BYTES = 64 * 1024
 
-# (variant, the reason a SPEC §1 consumer gives)
+# (variant, the reason a docs/contract.md §1 consumer gives)
 VARIANTS = (
     ("invalid_json", "invalid_json"),
     ("missing_field", "missing_field:<f>"),

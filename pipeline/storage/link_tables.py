@@ -1,4 +1,4 @@
-"""The pages' server-side state (issue 9, hardened by issue 17; migration 0008_web_sessions).
+"""The pages' server-side state (migration 0008_web_sessions).
 
 - `web_sessions`: one row per login (`/login` with a personal token). The cookie holds a random
   session id; the table holds only its sha256, so the database never holds a usable cookie. A

@@ -24,7 +24,7 @@ ALERT_ACTIONS = ("raised", "upgraded", "notified", "acknowledged", "escalated", 
 
 
 class Event(Base):
-    """An accepted event with its full JSON document (SPEC §1)."""
+    """An accepted event with its full JSON document (docs/contract.md §1)."""
 
     __tablename__ = "events"
     event_id: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
@@ -67,7 +67,7 @@ class Rejection(Base):
 
 
 class Contribution(Base):
-    """One rule firing for one entity (SPEC §4). `id` hashes entity, rule, firing time and evidence."""
+    """One rule firing for one entity (docs/contract.md §4). `id` hashes entity, rule, firing time and evidence."""
 
     __tablename__ = "contributions"
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
@@ -87,7 +87,7 @@ class Contribution(Base):
 
 
 class Entity(Base):
-    """A scored entity (SPEC §2): `ref` is `<type>:<id>`; criticality is the area multiplier."""
+    """A scored entity (docs/contract.md §2): `ref` is `<type>:<id>`; criticality is the area multiplier."""
 
     __tablename__ = "entities"
     ref: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
@@ -100,7 +100,7 @@ class Entity(Base):
 
 
 class Alert(Base):
-    """The current state of an alert (SPEC §5); its every change is in alert_history."""
+    """The current state of an alert (docs/contract.md §5); its every change is in alert_history."""
 
     __tablename__ = "alerts"
     alert_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)

@@ -20,7 +20,7 @@ ENGINE_ACTOR = "engine"
 
 @dataclass(frozen=True)
 class EntityRecord:
-    """An entity to store: `ref` is `<type>:<id>`; criticality is the area multiplier (SPEC §4)."""
+    """An entity to store: `ref` is `<type>:<id>`; criticality is the area multiplier (docs/contract.md §4)."""
 
     ref: str
     building: str | None = None

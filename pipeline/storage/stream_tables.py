@@ -1,7 +1,7 @@
-"""Tables of the stream (issue 5; migration 0005_stream_duplicates).
+"""Tables of the stream (migration 0005_stream_duplicates).
 
 - `duplicates`: one row per message whose event_id had already been accepted at another position
-  (SPEC §4: counted, never scored). Keyed by where the message was (topic, partition, offset), so
+  (docs/contract.md §4: counted, never scored). Keyed by where the message was (topic, partition, offset), so
   a message delivered again after a crash is stored once; `first_*` names where the event was
   accepted. Together with `events` and `rejections` it accounts for every message the stream read:
   messages in = accepted + rejected + duplicates.

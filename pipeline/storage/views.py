@@ -1,4 +1,4 @@
-"""Current decayed scores in SQL (SPEC §4), read the way Grafana reads them.
+"""Current decayed scores in SQL (docs/contract.md §4), read the way Grafana reads them.
 
 The database computes scores itself from the contributions table:
 - PostgreSQL: view `entity_scores_current` (as of now()) and function `entity_scores_at(ts)`;

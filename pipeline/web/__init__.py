@@ -1,4 +1,4 @@
-"""The leader's alert pages (issue 9): the page a notification links to, the alert list for a
+"""The leader's alert pages: the page a notification links to, the alert list for a
 logged-in leader, signed one-time links, CSRF, sessions and security headers.
 
     links.py     link tokens: HMAC over (alert id, leader id, expiry, nonce); purpose keys

@@ -1,9 +1,9 @@
-"""What the alert page shows, in Chinese, read from the database (issue 9): the entity (pseudonymous
+"""What the alert page shows, in Chinese, read from the database: the entity (pseudonymous
 reference, building, floor), level and score, the score over time (an inline SVG drawn here from the
-contributions: the same arithmetic as SPEC §4 and the database's views), the top contributions with
+contributions: the same arithmetic as docs/contract.md §4 and the database's views), the top contributions with
 their evidence events and notes, and the alert history.
 
-Persons appear only by their pseudonymous id. Event notes (`text`) are shown as stored: SPEC §1
+Persons appear only by their pseudonymous id. Event notes (`text`) are shown as stored: docs/contract.md §1
 keeps them free of anything identifying a person.
 """
 

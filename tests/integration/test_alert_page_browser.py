@@ -1,4 +1,4 @@
-"""The leader's alert page in a real browser (issue 9): Debian's Chromium driven by playwright-core
+"""The leader's alert page in a real browser: Debian's Chromium driven by playwright-core
 (tests/browser/run.mjs; no browser download), the API and pages served by uvicorn on 127.0.0.1 over
 a PostgreSQL database of its own (rw_page_<uuid>) holding a replayed simulated week.
 

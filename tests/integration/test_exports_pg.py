@@ -1,5 +1,5 @@
 """Exports and safeguards against the real PostgreSQL: the weekly review (xlsx + PDF) checked against
-SQL, SPEC §7 on a generated year, the append-only audit log (triggers), an audited reveal.
+SQL, docs/contract.md §7 on a generated year, the append-only audit log (triggers), an audited reveal.
 
 One database per session (rw_export_<uuid>), dropped afterwards.
 """

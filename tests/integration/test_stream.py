@@ -1,4 +1,4 @@
-"""The stream on the real broker and PostgreSQL equals the replay oracle (issue 5: equivalence, scale-out).
+"""The stream on the real broker and PostgreSQL equals the replay oracle (equivalence, scale-out).
 
 Each test has its own topics (prefix) and consumer group (app id) and a fresh database; the oracle is
 `riskwatch replay FILE --db` into another fresh database, compared row by row (streamkit.py).

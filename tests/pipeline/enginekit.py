@@ -42,7 +42,7 @@ def iso(offset: float = 0) -> str:
 
 
 def utc(offset: float = 0) -> str:
-    """The SPEC's output form (UTC with Z) of T0 + offset seconds."""
+    """The contract's output form (UTC with Z) of T0 + offset seconds."""
     dt = (T0 + timedelta(seconds=offset)).astimezone(timezone.utc).replace(tzinfo=None)
     return dt.isoformat() + "Z"
 

@@ -1,4 +1,4 @@
-"""`config/assignments.yaml` (包保, SPEC §5): assignee order and refusal with every error listed."""
+"""`config/assignments.yaml` (包保, docs/contract.md §5): assignee order and refusal with every error listed."""
 
 
 import pytest

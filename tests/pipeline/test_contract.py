@@ -1,4 +1,4 @@
-"""The event contract (SPEC §1), example by example: every reason code with its exact string."""
+"""The event contract (docs/contract.md §1), example by example: every reason code with its exact string."""
 
 import copy
 from datetime import datetime, timezone

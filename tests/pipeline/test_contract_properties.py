@@ -1,7 +1,7 @@
 """The event contract under generated malformed and hostile input (hypothesis).
 
 Invariants: parse_event never raises; it returns an Event or a Rejection whose reason is one of the
-SPEC §1 codes; an accepted event never carries a guarded attribute; key order never decides whether
+docs/contract.md §1 codes; an accepted event never carries a guarded attribute; key order never decides whether
 a valid event is accepted; the same bytes always give the same answer.
 
 The example counts are fixed per test (see BUDGET); in CI their sum is at least 10,000 malformed or

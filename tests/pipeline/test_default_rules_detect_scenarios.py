@@ -1,4 +1,4 @@
-"""The default rules against the simulator's ground truth (issue #3, item 6).
+"""The default rules against the simulator's ground truth.
 
 Every injected scenario reaches at least its stated level at some point (levels decay, so the peak
 is what counts: the level recorded right after each firing), every quiet entity stays without alert,

@@ -1,4 +1,4 @@
-"""`riskwatch replay --json` (SPEC §6): line order, keys, rounding, UTC times, line numbers, exit codes."""
+"""`riskwatch replay --json` (docs/contract.md §6): line order, keys, rounding, UTC times, line numbers, exit codes."""
 
 import json
 import re
@@ -38,7 +38,7 @@ def cli_json(*args):
 
 
 def check_shape(recs):
-    """SPEC §6 order, keys, rounding and time format of a whole output."""
+    """docs/contract.md §6 order, keys, rounding and time format of a whole output."""
     order = {"reject": 0, "alert": 1, "entity": 2, "summary": 3}
     ranks = [order[r["type"]] for r in recs]
     assert ranks == sorted(ranks)

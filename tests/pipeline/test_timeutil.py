@@ -1,4 +1,4 @@
-"""Durations and RFC 3339 times (SPEC preamble): pipeline/timeutil.py."""
+"""Durations and RFC 3339 times (docs/contract.md, conventions): pipeline/timeutil.py."""
 
 from datetime import datetime, timedelta, timezone
 

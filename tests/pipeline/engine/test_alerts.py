@@ -1,4 +1,4 @@
-"""Alerts (SPEC §5): raising at alert_level or by `alert: true`, one open alert, upgrades, assignees."""
+"""Alerts (docs/contract.md §5): raising at alert_level or by `alert: true`, one open alert, upgrades, assignees."""
 
 
 from tests.pipeline import enginekit as ek
@@ -114,7 +114,7 @@ def test_alert_for_a_late_event_is_judged_at_the_engine_clock(tmp_path):
 ASSIGN = {
     "leaders": {"LE": {"name": "entity lead"}, "LB": {"name": "building lead"}, "LC": {"name": "category lead"},
                 "LD": {"name": "default lead"}},
-    # listed in reverse priority: the SPEC order decides, not the file order
+    # listed in reverse priority: the contract's order decides, not the file order
     "assign": [
         {"category": "fire", "leader": "LC"},
         {"building": "1", "leader": "LB"},
@@ -179,7 +179,7 @@ def test_assignee_stays_with_the_open_alert(tmp_path):
 
 
 def test_a_checkpoints_building_comes_from_area_yaml_when_the_event_lacks_it(tmp_path):
-    """`its building` (SPEC §5) for a checkpoint or listed location the event does not place: area.yaml's."""
+    """`its building` (docs/contract.md §5) for a checkpoint or listed location the event does not place: area.yaml's."""
     cfg = ek.config(tmp_path, [
         ek.rule("gap", target="checkpoint", when={"kind": "patrol"}, category="patrol", score=1, alert=True),
         ek.rule("loc", target="location", when={"kind": "monitoring"}, category="safety", score=1, alert=True),

@@ -1,4 +1,4 @@
-"""The processing order of SPEC §3, the clock, out-of-order events, duplicates and rejections."""
+"""The processing order of docs/contract.md §3, the clock, out-of-order events, duplicates and rejections."""
 
 
 from tests.pipeline import enginekit as ek

@@ -1,4 +1,4 @@
-"""Scoring (SPEC §4): decay, half-life override, criticality multipliers, levels, explanations."""
+"""Scoring (docs/contract.md §4): decay, half-life override, criticality multipliers, levels, explanations."""
 
 
 import pytest

@@ -301,7 +301,7 @@ def test_sweep_schedule_never_changes_results_for_very_late_events(tmp_path):
     assert run.finish() == expected
     for cut in range(len(lines) + 1):
         assert interrupted(cfg, lines, 10 * D, [cut]) == expected, f"restored after line {cut}"
-    # the engine's reading where the SPEC is silent: an event arriving more than a day plus `window`
+    # the engine's reading where the contract is silent: an event arriving more than a day plus `window`
     # (`within`) behind the clock no longer finds what preceded it; less late ones do (c, d: 7 h late)
     fired = [(c["rule"], c["events"]) for r in ek.of_type(expected, "entity") for c in r["contributions"]]
     assert fired == [("t", [f"c{k}", f"d{k}"]) for k in range(3)]

@@ -1,4 +1,4 @@
-"""SPEC §7 yearly statistics on a generated year with known totals, Asia/Shanghai year boundaries."""
+"""docs/contract.md §7 yearly statistics on a generated year with known totals, Asia/Shanghai year boundaries."""
 
 from __future__ import annotations
 

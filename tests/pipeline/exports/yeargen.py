@@ -1,4 +1,4 @@
-"""A generated year of events whose SPEC §7 figures are known by construction, with events on both
+"""A generated year of events whose docs/contract.md §7 figures are known by construction, with events on both
 sides of the Asia/Shanghai new year (which UTC would put in the other year)."""
 
 from __future__ import annotations

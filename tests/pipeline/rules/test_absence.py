@@ -1,4 +1,4 @@
-"""`absence` rules (SPEC §3): deadlines, cancellation, repeats, correlation, end of replay."""
+"""`absence` rules (docs/contract.md §3): deadlines, cancellation, repeats, correlation, end of replay."""
 
 
 from tests.pipeline import enginekit as ek

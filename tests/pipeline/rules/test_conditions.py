@@ -1,4 +1,4 @@
-"""Conditions (SPEC §3): every operator on every path, scalars and lists; nothing ever raises."""
+"""Conditions (docs/contract.md §3): every operator on every path, scalars and lists; nothing ever raises."""
 
 
 import pytest

@@ -1,4 +1,4 @@
-"""Loading rules.yaml (SPEC §3): refusal as a whole with every error (rule id + key), guardrails, CLI."""
+"""Loading rules.yaml (docs/contract.md §3): refusal as a whole with every error (rule id + key), guardrails, CLI."""
 
 
 import pytest

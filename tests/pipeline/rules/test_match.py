@@ -1,4 +1,4 @@
-"""`match` rules and entity references (SPEC §2, §3)."""
+"""`match` rules and entity references (docs/contract.md §2, §3)."""
 
 
 from tests.pipeline import enginekit as ek

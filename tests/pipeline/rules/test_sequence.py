@@ -1,4 +1,4 @@
-"""`sequence` rules (SPEC §3): order, the `within` boundary, clearing of partials after firing."""
+"""`sequence` rules (docs/contract.md §3): order, the `within` boundary, clearing of partials after firing."""
 
 
 from tests.pipeline import enginekit as ek

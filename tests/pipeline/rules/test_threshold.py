@@ -1,4 +1,4 @@
-"""`threshold` rules (SPEC §3): [t − window, t] inclusive, consumption, distinct."""
+"""`threshold` rules (docs/contract.md §3): [t − window, t] inclusive, consumption, distinct."""
 
 
 from tests.pipeline import enginekit as ek
@@ -137,7 +137,7 @@ def test_long_windows(tmp_path):
 
 def test_a_late_event_counts_its_window_even_after_a_sweep(tmp_path):
     """Windows are kept a day beyond what in-order events need: an event a few hours late still counts
-    [t − window, t] as the SPEC says, whether or not the engine swept in between."""
+    [t − window, t] as the contract says, whether or not the engine swept in between."""
     cfg = thr(tmp_path, count=2)
     for sweep in (False, True):
         eng = ek.engine(cfg)

@@ -1,4 +1,4 @@
-"""Fixtures for the alert page tests (issue 9): a migrated SQLite database with three alerts and the
+"""Fixtures for the alert page tests: a migrated SQLite database with three alerts and the
 evidence event behind one, the app with the pages mounted, a fake clock."""
 
 from __future__ import annotations

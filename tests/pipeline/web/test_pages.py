@@ -81,7 +81,7 @@ def test_acknowledge_through_a_link_once(site, world, clock):
     closing = client.post("/a/a1/close", data={"t": token, "csrf": csrf, "reason": "已处置"})
     assert closing.status_code == 410 and "链接已使用" in closing.text
     assert kit.snapshot(world) == before
-    # escalation no longer fires for it (SPEC §5: unacknowledged alerts escalate)
+    # escalation no longer fires for it (docs/contract.md §5: unacknowledged alerts escalate)
     from pipeline.alerting.escalation import due_escalations
     from pipeline.configset import load_config
 

@@ -1,4 +1,4 @@
-"""Levels table and current decayed scores in SQL (SPEC §4).
+"""Levels table and current decayed scores in SQL (docs/contract.md §4).
 
 PostgreSQL: function entity_scores_at(ts timestamptz) and view entity_scores_current (= at now()).
 SQLite: view entity_scores_current only; it needs the power() function pipeline.storage.db registers
