@@ -12,24 +12,20 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from pipeline.labels import NOTICE_KINDS as KIND_ZH
+from pipeline.labels import entity_label, level_label, score_text, time_text
 from pipeline.notify.channels.base import Message
+
+if TYPE_CHECKING:
+    from pipeline.area import Area
 
 # The drill-down dashboard (one entity: score over time, contributions, evidence events).
 DRILLDOWN_UID = "riskwatch-entity"
 
-KIND_ZH = {
-    "raised": "新预警",
-    "upgraded": "预警升级",
-    "escalated": "超时未确认，已逐级上报",
-    "resolved": "预警已解除",
-    "closed": "预警已关闭",
-}
-LEVEL_ZH = {"low": "低", "medium": "中", "high": "高", "critical": "极高"}
-ENTITY_ZH = {"person": "人员", "business": "经营主体", "location": "地点", "building": "楼栋", "checkpoint": "巡查点"}
 
 
 @dataclass(frozen=True)
@@ -60,8 +56,9 @@ class Renderer:
     leader_names: dict[str, str]
     timezone: str = "Asia/Shanghai"
     alert_level: str = "high"
-    # Issue 9 plugs in the per-leader, per-alert signed link to the alert page here.
+    # The alert pages (pipeline/web) plug in the per-leader, per-alert signed link to the alert page here.
     alert_link: Callable[[str, str], str | None] | None = None
+    area: Area | None = None       # names places (2号楼9层走廊) instead of their ids
 
     # -- pieces --------------------------------------------------------------------------------
 
@@ -69,8 +66,7 @@ class Renderer:
         return f"{self.grafana_url.rstrip('/')}/d/{DRILLDOWN_UID}?var-entity={quote(entity, safe='')}"
 
     def local(self, at: datetime) -> str:
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
-        text = at.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m-%d %H:%M")
+        text = time_text(at, ZoneInfo(self.timezone), year=True)
         return f"{text}（北京时间）" if self.timezone == "Asia/Shanghai" else f"{text}（{self.timezone}）"
 
     def leader(self, leader_id: str | None) -> str:
@@ -78,20 +74,17 @@ class Renderer:
             return "未指定"
         return f"{self.leader_names.get(leader_id, leader_id)}（{leader_id}）"
 
-    @staticmethod
-    def entity(ref: str) -> str:
-        kind, _, ident = ref.partition(":")
-        return f"{ENTITY_ZH.get(kind, kind)} {ident}" if ident else ref
+    def entity(self, ref: str) -> str:
+        return entity_label(ref, self.area)
 
     def title(self, notice: Notice) -> str:
-        return f"【风险预警·{LEVEL_ZH.get(notice.level, notice.level)}】{KIND_ZH[notice.kind]}：{self.entity(notice.entity)}"
+        return f"【风险预警·{level_label(notice.level)}】{KIND_ZH[notice.kind]}：{self.entity(notice.entity)}"
 
     def facts(self, n: Notice) -> list[str]:
         """The notice's lines, without markup."""
-        score = "—" if n.score is None else f"{n.score:.1f}"
         lines = [
-            f"对象：{self.entity(n.entity)}（{n.entity}）",
-            f"等级：{LEVEL_ZH.get(n.level, n.level)}　评分：{score}",
+            f"对象：{self.entity(n.entity)}",
+            f"等级：{level_label(n.level, colour=True)}　风险分值：{score_text(n.score)}",
             f"时间：{self.local(n.at)}",
             f"包保领导：{self.leader(n.assignee)}",
         ]
@@ -99,14 +92,14 @@ class Renderer:
             lines.append(f"已上报至：{self.leader(n.detail.get('to'))}（第 {n.detail.get('step', 1)} 级）")
             lines.append("原因：超过确认时限仍未确认收到")
         elif n.kind == "resolved":
-            lines.append(f"解除原因：已确认收到，且评分已降至{LEVEL_ZH.get(self.alert_level, self.alert_level)}等级以下")
+            lines.append(f"解除原因：已确认收到，且风险分值已降至{level_label(self.alert_level)}等级以下")
         elif n.kind == "closed":
             lines.append(f"关闭原因：{n.detail.get('reason', '')}")
             lines.append(f"操作人：{n.detail.get('actor', '')}")
         return lines
 
     def reasons(self, n: Notice) -> list[str]:
-        return [f"{i}. {r.title}（+{r.value:.1f}，{self.local(r.fired_at)}）" for i, r in enumerate(n.reasons, 1)]
+        return [f"{i}. {r.title}（+{score_text(r.value)}，{self.local(r.fired_at)}）" for i, r in enumerate(n.reasons, 1)]
 
     def links(self, n: Notice, leader_id: str) -> list[tuple[str, str]]:
         out = [("查看风险详情", self.drilldown(n.entity))]
@@ -157,7 +150,7 @@ class Renderer:
             "alert_id": n.alert_id,
             "entity": n.entity,
             "level": n.level,
-            "level_zh": LEVEL_ZH.get(n.level, n.level),
+            "level_zh": level_label(n.level),
             "score": None if n.score is None else round(n.score, 2),
             "at": n.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "assignee": n.assignee,

@@ -88,6 +88,7 @@ class Notifier:
             timezone=timezone,
             alert_level=config.rules.alert_level,
             alert_link=alert_link,
+            area=config.area,
         )
         self._channels: dict[tuple[str, str], Channel] = {}
         for leader_id, specs in channels.by_leader.items():

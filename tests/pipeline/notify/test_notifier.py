@@ -43,12 +43,12 @@ def test_raised_alert_reaches_the_assignee_once_in_chinese_with_drilldown(engine
     assert (report.planned, report.sent, report.failed) == (1, 1, 0)
     [req] = receiver.requests
     body = req.body
-    assert body["title"] == "【风险预警·高】新预警：地点 HD-1-1203"
+    assert body["title"] == "【风险预警·较大】新预警：1号楼12层1203室"
     [notice] = body["notices"]
-    assert notice["kind"] == "raised" and notice["level_zh"] == "高" and notice["score"] == 72.5
+    assert notice["kind"] == "raised" and notice["level_zh"] == "较大" and notice["score"] == 72.5
     assert notice["contributions"][0]["title"] == "入户充电后出现烟感报警"
     assert notice["links"][0]["url"] == "http://grafana.test:3000/d/riskwatch-entity?var-entity=location%3AHD-1-1203"
-    assert "1号楼包保领导（L01）" in body["text"] and "2024-11-05 09:30（北京时间）" in body["text"]
+    assert "1号楼包保领导（L01）" in body["text"] and "2024年11月5日 09:30（北京时间）" in body["text"]
     # again, and after a restart (a new notifier on the same database): nothing is sent twice
     assert n.run_once(flush=True).sent == 0
     n.close()
@@ -75,7 +75,7 @@ def test_notices_to_one_leader_within_the_window_make_one_message(engine, config
     assert n.run_once().sent == 3
     [req] = receiver.requests
     assert [x["kind"] for x in req.body["notices"]] == ["raised", "raised", "upgraded"]
-    assert req.body["title"] == "【风险预警】3 条通知（新预警 2、预警升级 1）"
+    assert req.body["title"] == "【风险预警】3 条通知（新预警 2、等级上调 1）"
 
 
 def test_500_then_200_is_delivered_exactly_once(engine, config, receiver):
@@ -232,7 +232,7 @@ def test_acknowledged_alert_does_not_escalate_and_resolves_when_the_score_falls(
     assert alert.status == "resolved"
     assert actions_seen == ["raised", "acknowledged", "resolved"]
     last = receiver.requests[-1].body
-    assert last["notices"][0]["kind"] == "resolved" and last["title"].startswith("【风险预警·高】预警已解除")
+    assert last["notices"][0]["kind"] == "resolved" and last["title"].startswith("【风险预警·较大】预警已解除")
     assert receiver.requests[-1].path == "/L01"
 
 
@@ -270,6 +270,6 @@ def test_email_notice_through_smtp(engine, config, mail_sink):
     n = make(engine, config, chans, clock, env={"L04_MAIL": "l04@test.invalid"})
     assert n.run_once(flush=True).sent == 1
     [mail] = mail_sink.messages
-    assert mail["Subject"] == "【风险预警·高】新预警：人员 P-0101"
+    assert mail["Subject"] == "【风险预警·较大】新预警：重点人员 P-0101"
     body = mail.get_content()
-    assert "矛盾纠纷调解专班负责人（L04）" in body and "person:P-0101" in body
+    assert "矛盾纠纷调解专班负责人（L04）" in body and "重点人员 P-0101" in body and "person:P-0101" not in body.split("查看风险详情")[0]
