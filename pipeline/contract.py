@@ -1,8 +1,8 @@
-"""The event contract (SPEC §1): one message in, an accepted Event or a Rejection with a reason code out.
+"""The event contract (docs/contract.md §1): one message in, an accepted Event or a Rejection with a reason code out.
 
 Validation is hand-written rather than a pydantic model because it sits on the hot path of replay and
 the stream (a pydantic model costs several times more per event) and because the reason codes are a
-contract: the first problem found, in the SPEC's field order, decides the code.
+contract: the first problem found, in the contract's field order, decides the code.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import orjson
 
 from pipeline.config_errors import ConfigError, ConfigIssue, load_yaml_mapping
 from pipeline.event_schema import fast_time
+from pipeline.persons.ids import is_person_id
 from pipeline.protected import is_protected_attribute
 from pipeline.timeutil import NaiveTimestamp, parse_time
 
@@ -43,9 +44,6 @@ ALLOWED_FIELDS = frozenset(REQUIRED_FIELDS + OPTIONAL_FIELDS)
 FIELD_ORDER = {name: i for i, name in enumerate(REQUIRED_FIELDS + OPTIONAL_FIELDS)}
 
 _EVENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-# Subject ids are pseudonymous keys; restricting them to key characters keeps names (which need
-# CJK characters or spaces) out of the event store by construction.
-_SUBJECT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _LOCATION_STRINGS = ("id", "building", "unit", "checkpoint")
 _SUBJECT_TYPES = ("person", "business")
 _MAX_LOCATION_STRING = 128
@@ -274,8 +272,7 @@ def _check_subjects(subjects) -> None:
             type(s) is not dict
             or len(s) != 3
             or s.get("type") not in _SUBJECT_TYPES
-            or type(s.get("id")) is not str
-            or not _SUBJECT_ID.fullmatch(s["id"])
+            or not is_person_id(s.get("id"))
             or type(s.get("role")) is not str
             or not 0 < len(s["role"]) <= 64
         ):

@@ -3,7 +3,7 @@
 Decoding and checking in C costs about a tenth of the hand-written validator in pipeline/contract.py.
 The schema is deliberately *at least as strict* as that validator: when it accepts, the event is
 valid; when it refuses (or a check here is unsure), the hand-written validator runs and decides,
-naming the reason code the SPEC requires. A differential property test holds the two together.
+naming the reason code the contract requires. A differential property test holds the two together.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Annotated, Literal, Union
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from pipeline.persons.ids import PERSON_ID_PATTERN
 from pipeline.protected import is_protected_attribute
 
 _Str128 = Annotated[str, Meta(min_length=1, max_length=128)]
@@ -37,7 +38,7 @@ class _Location(Struct, forbid_unknown_fields=True):
 
 class _Subject(Struct, forbid_unknown_fields=True):
     type: Literal["person", "business"]
-    id: Annotated[str, Meta(pattern=r"^[A-Za-z0-9._:-]{1,64}\Z")]
+    id: Annotated[str, Meta(pattern=rf"^{PERSON_ID_PATTERN}\Z")]
     role: Annotated[str, Meta(min_length=1, max_length=64)]
 
 

@@ -32,6 +32,7 @@ def import_cmd(
 ) -> None:
     """Add or replace persons from a CSV file (encrypted under the newest key; audited with the ids)."""
     from pipeline import audit
+    from pipeline.persons.ids import check_person_id
     from pipeline.persons.keys import RegistryKeyError, load_keyring
     from pipeline.persons.registry import store
 
@@ -43,8 +44,13 @@ def import_cmd(
         reader = csv.DictReader(fh)
         if not reader.fieldnames or "person_id" not in reader.fieldnames:
             raise fail(f"{file}: the header must name a person_id column")
-        persons = {row.pop("person_id").strip(): {k: v for k, v in row.items() if k and v} for row in reader}
-    persons.pop("", None)
+        persons = {}
+        for row in reader:
+            pid = (row.pop("person_id") or "").strip()
+            if pid:
+                persons[check_person_id(pid, f"{file} line {reader.line_num}: person_id")] = {
+                    k: v for k, v in row.items() if k and v
+                }
     engine = open_db_or_exit(db)
     try:
         n = store(engine, audit.cli_actor(), persons, keyring)

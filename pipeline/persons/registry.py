@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 import orjson
 import sqlalchemy as sa
@@ -20,10 +21,11 @@ from cryptography.fernet import InvalidToken
 from pipeline import audit
 from pipeline.auth import REVEAL_ROLES, require_role
 from pipeline.errors import PurposeRequired
+from pipeline.persons.ids import person_ids
 from pipeline.persons.keys import Keyring, RegistryKeyError, load_keyring
 from pipeline.storage.models import PersonRecord
 
-REGISTRY = PersonRecord.__table__
+REGISTRY = cast(sa.Table, PersonRecord.__table__)  # declared as FromClause; it is a Table
 MIN_PURPOSE = 4
 FIELDS = ("name", "phone")
 
@@ -55,8 +57,8 @@ def reveal(bind: sa.Engine, token: str | None, ids, purpose: str | None, context
     """Details of the registered persons among `ids` (pseudonymous ids), audited as `reveal` with
     who, when, purpose, context (the command) and the ids asked for and found."""
     keyring = keyring or load_keyring()
+    wanted = sorted(set(person_ids(ids)))
     actor, purpose = authorize_reveal(bind, token, purpose)
-    wanted = sorted({str(i) for i in ids})
     with bind.begin() as conn:
         detail = {"purpose": purpose, "context": context, "ids": wanted}
         audit.record(conn, actor, audit.REVEAL, detail)
@@ -66,7 +68,11 @@ def reveal(bind: sa.Engine, token: str | None, ids, purpose: str | None, context
 
 
 def store(bind: sa.Engine, actor: str, persons: dict[str, dict], keyring: Keyring | None = None) -> int:
-    """Add or replace the details of `persons` ({id: {name, phone, ...}}); audited with the ids."""
+    """Add or replace the details of `persons` ({id: {name, phone, ...}}); audited with the ids.
+
+    Every id is checked before anything is written: a name given as an id reaches neither the
+    registry nor the append-only audit log."""
+    person_ids(persons)
     keyring = keyring or load_keyring()
     now = datetime.now(UTC)
     rows = [{"person_id": pid, "ciphertext": keyring.fernet.encrypt(orjson.dumps(details)),
