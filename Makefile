@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 RW := $(VENV)/bin/riskwatch
-# Touched after a successful install: pip runs again only when pyproject.toml is newer.
+# Touched after a successful install: pip runs again only when pyproject.toml or constraints.txt is newer.
 STAMP := $(VENV)/.installed
 
 KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
@@ -15,14 +15,16 @@ TEST_PG_URL ?= postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch
 PYTEST_ARGS ?= $(if $(CI),--durations=15,)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install services test stop demo kafka pg
+.PHONY: help venv install services test lint lock stop demo kafka pg
 
 help:
 	@echo "make test      install, start Kafka + PostgreSQL, run all tests (CI: .ci/run)"
 	@echo "make demo      install, start Kafka, simulate a week, run the stream worker on it, show top risks and alerts"
 	@echo "make services  start Kafka (127.0.0.1:9092) and PostgreSQL (127.0.0.1:5432)"
 	@echo "make stop      stop the services this tree started"
-	@echo "make install   create .venv and install the project with its dev extras"
+	@echo "make install   create .venv and install the project with its dev extras (versions from constraints.txt)"
+	@echo "make lint      ruff and mypy (make test runs them first)"
+	@echo "make lock      rewrite constraints.txt from what .venv holds (after a deliberate upgrade)"
 
 venv: $(PY)
 
@@ -48,9 +50,19 @@ $(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
 		cd $(BROWSER_DIR) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.package-lock.json; \
 	else echo "make: npm not found: the browser tests will be skipped (CI: fail)" >&2; fi
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+# constraints.txt pins every package to the version the tests last passed with, so a fresh machine
+# installs exactly those; pyproject.toml keeps the ranges the code supports.
+$(STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
+
+lock: | $(PY)
+	@{ echo "# Every package's version the test suite passed with (make lock writes it; make install uses it)."; \
+	   $(PY) -m pip freeze --exclude-editable --disable-pip-version-check | LC_ALL=C sort -f; } > constraints.txt
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 services:
 	scripts/services-up.sh
@@ -66,7 +78,7 @@ stop:
 
 # In CI a service that does not start fails the run; on a developer's machine the unit tests still
 # run and the integration tests report themselves skipped, with the reason.
-test: install
+test: install lint
 	@scripts/services-up.sh || { test -z "$$CI" && echo "make: services not started: integration tests will be skipped" >&2; }
 	RISKWATCH_KAFKA_BOOTSTRAP=$(KAFKA_BOOTSTRAP) RISKWATCH_TEST_PG_URL=$(TEST_PG_URL) \
 		$(PY) -m pytest tests $(PYTEST_ARGS)
