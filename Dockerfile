@@ -6,13 +6,14 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY pipeline ./pipeline
 COPY streams ./streams
 COPY dashboards ./dashboards
 COPY config ./config
 # Editable: the code finds config/ beside its packages (pipeline/settings.py PROJECT_ROOT = /app).
-RUN pip install -e .
+# constraints.txt: the versions the test suite passed with.
+RUN pip install -c constraints.txt -e .
 RUN useradd --system --uid 10001 riskwatch
 USER riskwatch
 CMD ["riskwatch", "--help"]

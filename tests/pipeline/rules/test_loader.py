@@ -225,10 +225,12 @@ def test_disabled_rules_are_checked_too(tmp_path):
 
 
 def test_roles_allowed_on_person_and_business(tmp_path):
-    ek.ruleset(tmp_path, [
+    rules = ek.ruleset(tmp_path, [
         ek.rule("p", target="person", roles=["party"], when={"kind": "dispute"}),
         ek.rule("b", target="business", roles=["operator"], when={"kind": "enforcement"}),
-    ])
+    ]).rules
+    assert [(r.id, r.target, r.roles) for r in rules] == [
+        ("p", "person", frozenset({"party"})), ("b", "business", frozenset({"operator"}))]
 
 
 # -- guardrails ------------------------------------------------------------------------------------
