@@ -28,6 +28,8 @@ LEVEL_ORDER = ("critical", "high", "medium", "low")
 LEVELS = {"critical": "重大", "high": "较大", "medium": "一般", "low": "低"}
 LEVEL_COLOUR_NAMES = {"critical": "红", "high": "橙", "medium": "黄", "low": "蓝"}
 LEVEL_COLOURS = {"critical": "#D62728", "high": "#FF7F0E", "medium": "#F2C200", "low": "#1F77B4"}
+# Light tints of the same colours, for cell backgrounds under black text (xlsx, tables).
+LEVEL_TINTS = {"critical": "#F8A5A5", "high": "#FFC98F", "medium": "#FFE98A", "low": "#B4D3EE"}
 
 ENTITY_KINDS = {"person": "重点人员", "business": "经营主体", "location": "地点", "building": "楼栋",
                 "checkpoint": "巡查点位"}

@@ -12,9 +12,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from pipeline.exports.review import WeeklyReview
+from pipeline.labels import LEVEL_ORDER, LEVEL_TINTS, LEVELS
 
 TITLE_ROW, HEADER_ROW = 1, 2          # data starts on row 3; panes frozen below the header
-LEVEL_FILLS = {"极高": "F8696B", "高": "FFB266", "中": "FFE699", "低": "D9EAD3"}
+LEVEL_FILLS = {LEVELS[level]: LEVEL_TINTS[level].lstrip("#") for level in LEVEL_ORDER}
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 THIN = Side(style="thin", color="A6A6A6")
 MAX_WIDTH = 60
