@@ -91,6 +91,8 @@ CASE_KINDS = {"hazard": "安全隐患", "dispute": "矛盾纠纷", "alert": "预
 CASE_STATES = {"open": "待处置", "in_progress": "处理中", "referred": "已移交", "rectified": "已整改待复查",
                "acknowledged": "已确认", "resolved": "已解除", "closed": "已办结"}
 DECISION_STATES = {"open": "落实中", "done": "已落实", "overdue": "逾期未落实"}
+CASE_ACTIONS = {"note": "记录", "reassign": "转办", "close": "办结"}
+NOTE_KINDS = {"measure": "处置措施", "progress": "进展"}
 # Alert history and notice kinds.
 ALERT_ACTIONS = {"raised": "产生预警", "upgraded": "等级上调", "notified": "发送通知", "acknowledged": "确认收到",
                  "escalated": "超时未确认，逐级上报", "resolved": "预警解除", "closed": "处置关闭"}
@@ -99,7 +101,8 @@ NOTICE_KINDS = {"raised": "新预警", "upgraded": "等级上调", "escalated": 
 AUDIT_ACTIONS = {"reveal": "查看真实身份", "export": "导出报表", "acknowledge": "确认预警", "alert_close": "关闭预警",
                  "rules_apply": "应用规则变更", "purge": "清理过期数据", "registry_write": "写入人员登记",
                  "registry_rotate": "轮换登记密钥", "token_create": "创建令牌", "token_revoke": "吊销令牌",
-                 "page_login": "页面登录"}
+                 "page_login": "页面登录", "case_note": "记录案件处置", "case_reassign": "案件转办",
+                 "case_close": "案件办结", "decision_add": "记录研判意见", "decision_done": "研判意见落实"}
 NOTIFICATION_STATES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
 ROLES = {"viewer": "查看", "analyst": "研判分析", "admin": "管理员", "leader": "包保领导"}
 
@@ -115,7 +118,8 @@ TABLES: dict[str, Mapping[str, str]] = {
     "level": LEVELS, "entity_kind": ENTITY_KINDS, "category": CATEGORIES, "event_kind": EVENT_KINDS,
     "dispute_type": DISPUTE_TYPES, "dispute_state": DISPUTE_STATES, "hazard_category": HAZARD_CATEGORIES, "tag": TAGS,
     "channel": CHANNELS, "source": SOURCES, "alert_state": ALERT_STATES, "case_kind": CASE_KINDS,
-    "case_state": CASE_STATES, "decision_state": DECISION_STATES, "alert_action": ALERT_ACTIONS,
+    "case_state": CASE_STATES, "decision_state": DECISION_STATES, "case_action": CASE_ACTIONS,
+    "note_kind": NOTE_KINDS, "alert_action": ALERT_ACTIONS,
     "notice_kind": NOTICE_KINDS, "audit_action": AUDIT_ACTIONS, "notification_state": NOTIFICATION_STATES,
     "role": ROLES,
 }
