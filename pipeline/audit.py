@@ -29,6 +29,7 @@ RULES_APPLY = "rules_apply"
 PURGE = "purge"
 REGISTRY_WRITE = "registry_write"
 REGISTRY_ROTATE = "registry_rotate"
+REGISTRY_LOOKUP = "registry_lookup"
 TOKEN_CREATE = "token_create"
 TOKEN_REVOKE = "token_revoke"
 

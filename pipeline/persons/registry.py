@@ -6,10 +6,13 @@ other use of the table (tests/pipeline/privacy/test_audit_completeness.py).
   refused before anything is read or written when the token, the role or the purpose is missing.
 - store(): add or replace persons' details (encrypted under the primary key).
 - rotate(): re-encrypt every row under the primary key (after a new key was put first).
+- pseudonyms(): the ids of names as a ledger holds them, registering new ones (ledger import).
 """
 
 from __future__ import annotations
 
+import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
@@ -102,6 +105,61 @@ def rotate(bind: sa.Engine, actor: str, keyring: Keyring | None = None) -> int:
                          .values(ciphertext=token, key_id=keyring.primary_id, updated_at=datetime.now(UTC)))
         audit.record(conn, actor, audit.REGISTRY_ROTATE, {"to_key": keyring.primary_id, "rotated": len(rows)})
     return len(rows)
+
+
+def pseudonyms(bind: sa.Engine, actor: str, names: set[tuple[str, str]], *, create: bool, context: str,
+               keyring: Keyring | None = None) -> dict[tuple[str, str], str]:
+    """The registry id of each (entity, name) pair, entity `person` or `business` (businesses are rows
+    whose details say `"entity": "business"`; their ids start with B-).
+
+    The ciphertexts are randomised, so names are compared after decrypting every row; the read is
+    audited first as `registry_lookup` with the context and counts (never names). With `create`,
+    names not found are registered under new random ids in the same transaction, audited as
+    `registry_write` with those ids."""
+    if not names:
+        return {}
+    keyring = keyring or load_keyring()
+    keys = {pair: (pair[0], _name_key(pair[1])) for pair in names}
+    ids: dict[tuple[str, str], str] = {}
+    with bind.begin() as conn:
+        audit.record(conn, actor, audit.REGISTRY_LOOKUP, {"context": context, "names": len(set(keys.values()))})
+        taken: set[str] = set()
+        wanted = set(keys.values())
+        for r in conn.execute(sa.select(REGISTRY.c.person_id, REGISTRY.c.ciphertext)).all():
+            taken.add(r.person_id)
+            details = _decrypt(keyring, r.person_id, r.ciphertext)
+            entity = "business" if details.extra.get("entity") == "business" else "person"
+            key = (entity, _name_key(details.name or ""))
+            if key in wanted:
+                ids.setdefault(key, r.person_id)
+        missing = sorted(wanted - ids.keys())
+        if create and missing:
+            names_of = {key: pair[1] for pair, key in sorted(keys.items())}
+            rows = []
+            for key in missing:
+                entity = key[0]
+                pid = _new_id("B" if entity == "business" else "P", taken)
+                fresh: dict[str, str] = {"name": names_of[key], "source": "ledger"}
+                if entity == "business":
+                    fresh["entity"] = "business"
+                rows.append({"person_id": pid, "ciphertext": keyring.fernet.encrypt(orjson.dumps(fresh)),
+                             "key_id": keyring.primary_id, "updated_at": datetime.now(UTC)})
+                ids[key] = pid
+            audit.record(conn, actor, audit.REGISTRY_WRITE,
+                         {"ids": sorted(r["person_id"] for r in rows), "count": len(rows), "context": context})
+            conn.execute(REGISTRY.insert(), rows)
+    return {pair: ids[key] for pair, key in keys.items() if key in ids}
+
+def _name_key(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def _new_id(prefix: str, taken: set[str]) -> str:
+    while True:
+        pid = f"{prefix}-{secrets.token_hex(4).upper()}"
+        if pid not in taken:
+            taken.add(pid)
+            return pid
 
 
 def _decrypt(keyring: Keyring, person_id: str, ciphertext: bytes) -> PersonDetails:

@@ -89,7 +89,7 @@ def statements():
         sa.event.remove(sa.engine.Engine, name, fn)
 
 
-EXERCISED = {"reveal", "store", "rotate", "authorize_reveal", "check_purpose"}
+EXERCISED = {"reveal", "store", "rotate", "authorize_reveal", "check_purpose", "pseudonyms"}
 
 
 def test_every_registry_read_is_audited(engine, registry_key, tokens, statements, monkeypatch, tmp_path):
@@ -101,6 +101,7 @@ def test_every_registry_read_is_audited(engine, registry_key, tokens, statements
 
     registry.store(engine, "tester", PEOPLE)
     registry.reveal(engine, tokens["analyst"], ["P-0007", "P-0101"], PURPOSE, context="test")
+    registry.pseudonyms(engine, "tester", {("person", "王建国"), ("business", "某某超市")}, create=True, context="test")
     monkeypatch.setenv(KEYS_ENV, f"{new_key()},{registry_key}")
     registry.rotate(engine, "tester")
     registry.authorize_reveal(engine, tokens["admin"], PURPOSE)

@@ -1,0 +1,1 @@
+"""One module per ledger kind; pipeline/ledgers/registry.py lists them."""
