@@ -100,9 +100,13 @@ NOTICE_KINDS = {"raised": "新预警", "upgraded": "等级上调", "escalated": 
                 "resolved": "预警已解除", "closed": "预警已关闭"}
 AUDIT_ACTIONS = {"reveal": "查看真实身份", "export": "导出报表", "acknowledge": "确认预警", "alert_close": "关闭预警",
                  "rules_apply": "应用规则变更", "purge": "清理过期数据", "registry_write": "写入人员登记",
-                 "registry_rotate": "轮换登记密钥", "token_create": "创建令牌", "token_revoke": "吊销令牌",
+                 "registry_rotate": "轮换登记密钥", "registry_lookup": "台账导入查询人员登记", "token_create": "创建令牌", "token_revoke": "吊销令牌",
                  "page_login": "页面登录", "case_note": "记录案件处置", "case_reassign": "案件转办",
                  "case_close": "案件办结", "decision_add": "记录研判意见", "decision_done": "研判意见落实"}
+# The street's ledgers `riskwatch import ledger --kind` reads (docs/contract.md §10), by their usual titles.
+LEDGER_KINDS = {"disputes": "矛盾纠纷排查化解台账", "hazards": "安全隐患排查整改台账", "patrols": "巡查登记表",
+                "inspections": "执法检查台账", "penalties": "行政处罚台账", "publicity": "普法宣传台账",
+                "petitions": "信访及网上平台件", "tasks": "双随机抽查任务"}
 NOTIFICATION_STATES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
 ROLES = {"viewer": "查看", "analyst": "研判分析", "admin": "管理员", "leader": "包保领导"}
 
@@ -121,7 +125,7 @@ TABLES: dict[str, Mapping[str, str]] = {
     "case_state": CASE_STATES, "decision_state": DECISION_STATES, "case_action": CASE_ACTIONS,
     "note_kind": NOTE_KINDS, "alert_action": ALERT_ACTIONS,
     "notice_kind": NOTICE_KINDS, "audit_action": AUDIT_ACTIONS, "notification_state": NOTIFICATION_STATES,
-    "role": ROLES,
+    "role": ROLES, "ledger_kind": LEDGER_KINDS,
 }
 
 _LOCATION = re.compile(r"HD-([0-9A-Za-z]+)-(B[0-9]+|[0-9]{2})(?:([0-9]{2})|-(S[0-9]+)|-([a-z][a-z0-9-]*))")
