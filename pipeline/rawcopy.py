@@ -15,6 +15,8 @@ from dataclasses import dataclass
 # Bytes of the original kept: every message the contract can accept (64 KiB, docs/contract.md §1)
 # is kept whole; a larger one is too_large anyway, and its first 64 KiB show what it was.
 KEEP_BYTES = 64 * 1024
+# Characters of a rejection's detail kept: a detail may quote a field name, which can be any size.
+DETAIL_KEEP = 1000
 
 
 @dataclass(frozen=True)
@@ -31,3 +33,8 @@ class RawCopy:
 def bounded_copy(raw: bytes, keep: int = KEEP_BYTES) -> RawCopy:
     """The first `keep` bytes of `raw`, its length and its SHA-256."""
     return RawCopy(bytes(raw[:keep]), len(raw), hashlib.sha256(raw).hexdigest())
+
+
+def bounded_detail(detail: str | None) -> str | None:
+    """A rejection's detail cut to DETAIL_KEEP characters (None for none)."""
+    return detail[:DETAIL_KEEP] if detail else None

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -58,6 +60,22 @@ TAKE_WITHIN = 0.05             # seconds an agent waits to fill a batch
 COMMIT_EVERY = 1.0             # seconds between two commits of the finished offsets
 ALERT_POLL_EVERY = 5.0         # seconds between two reads of the alerts the workflow ended
 STATE_EVERY = 0.5              # seconds between two writes of the scorers' changed table values
+# After a failed batch the process ends within this many seconds, exit code 1, even when stopping
+# Faust hangs (a send the broker keeps refusing, a stuck thread): a supervisor then restarts it.
+FATAL_EXIT_WITHIN = 15.0
+
+
+def exit_soon(within: float) -> None:
+    """End the process with exit code 1 after `within` seconds unless it has ended by then. A daemon
+    thread: it fires even when the event loop is blocked, and does not keep a clean exit waiting."""
+    def end() -> None:
+        log.critical("the worker did not stop in time after a failure: exiting", extra={"within_s": within})
+        logging.shutdown()
+        os._exit(1)
+
+    timer = threading.Timer(within, end)
+    timer.daemon = True
+    timer.start()
 
 
 class StreamApp:
@@ -109,6 +127,9 @@ class StreamApp:
         raw_table = dict(key_type=bytes, value_type=bytes)   # raw serializers: values are our orjson bytes
         self.entity_table = app.Table(ENTITY_TABLE, partitions=counts.by_entity,
                                       help="per-entity engine state and applied positions", **raw_table)
+        # Faust names the changelog <app_id>-<table>-changelog; the deployment's prefix goes in front
+        self.entity_table.changelog_topic = self.entity_table.changelog_topic.derive(
+            topics=[names.changelog(ENTITY_TABLE)])
 
         self.partition_of = EntityPartitioner(counts.by_entity)
         self.scorers: dict[int, PartitionScorer] = {}
@@ -121,6 +142,7 @@ class StreamApp:
         self._last_state_write = time.monotonic()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskwatch-sink")
         self.sink_backlog = 0
+        self.failed = False
 
         batch = settings.stream_batch
         app.task(self.ingest.run)
@@ -178,6 +200,8 @@ class StreamApp:
             raise
         except Exception as exc:
             log.critical("batch failed: stopping the worker", exc_info=True, extra={"agent": agent})
+            self.failed = True
+            exit_soon(FATAL_EXIT_WITHIN)
             await self.app.crash(exc)
             raise
 

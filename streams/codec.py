@@ -7,7 +7,10 @@ events.by-entity (batched per partition by the ingest):
 events.ingested (batched per source partition):
     {"p": source_partition, "e": [[t, offset, event_doc], ...], "d": [[event_id, offset, first_partition, first_offset], ...]}
 events.dlq (one rejection per message; docs/contract.md §1):
-    {"reason", "detail", "event_id", "topic", "partition", "offset", "raw" | "raw_base64"}
+    {"reason", "detail", "event_id", "topic", "partition", "offset", "raw" | "raw_base64",
+     "raw_length", "raw_sha256", "raw_truncated"}
+    `raw` is a bounded copy of the original bytes (pipeline/rawcopy.py), and so is `detail`: a dead
+    letter always fits on the broker, whatever was refused.
 risk.updates (key = entity ref):
     {"type": "contribution", "entity", "rule", "category", "points", "at", "events", "half_life", "building",
      "score", "level"}  |  {"type": "entity", "ref", "building", "criticality"}
@@ -27,6 +30,7 @@ import orjson
 from pipeline.contract import Event
 from pipeline.engine.alerts import AlertChange
 from pipeline.engine.engine import Contribution
+from pipeline.rawcopy import bounded_copy, bounded_detail
 from pipeline.storage.rows import EntityRecord, RejectedMessage
 
 dumps = orjson.dumps
@@ -44,12 +48,14 @@ def event_of(t: float, doc: dict) -> Event:
 
 def dlq_value(raw: bytes, reason: str, detail: str, event_id: str | None, topic: str, partition: int,
               offset: int) -> bytes:
-    doc = {"reason": reason, "detail": detail or None, "event_id": event_id, "topic": topic,
-           "partition": partition, "offset": offset}
+    copy = bounded_copy(raw)
+    doc: dict = {"reason": reason, "detail": bounded_detail(detail), "event_id": event_id,
+                 "topic": topic, "partition": partition, "offset": offset,
+                 "raw_length": copy.length, "raw_sha256": copy.sha256, "raw_truncated": copy.truncated}
     try:
-        doc["raw"] = raw.decode("utf-8")
+        doc["raw"] = copy.prefix.decode("utf-8")
     except UnicodeDecodeError:
-        doc["raw_base64"] = base64.b64encode(raw).decode("ascii")
+        doc["raw_base64"] = base64.b64encode(copy.prefix).decode("ascii")
     return dumps(doc)
 
 

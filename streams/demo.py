@@ -7,41 +7,19 @@
 from __future__ import annotations
 
 import sys
-import time
 
 import sqlalchemy as sa
 
 from pipeline.commands.replay_report import level_zh
 from pipeline.settings import load_settings
-from streams.topics import TopicNames, delete_topics
+from streams.topics import TopicNames, delete_deployment
 
 
 def reset() -> None:
-    from kafka import KafkaAdminClient
-    from kafka import errors as kerrors
-
-    from streams.kafka_io import _connect
-
     settings = load_settings()
     names = TopicNames.make(settings.topic_prefix, settings.app_id)
-    delete_topics(settings.kafka_bootstrap, names)
-    admin = _connect(KafkaAdminClient, settings.kafka_bootstrap, None)
-    try:
-        for group in (settings.app_id, names.ingest_group):
-            try:
-                admin.delete_groups([group])
-            except (kerrors.GroupIdNotFoundError, kerrors.KafkaError):
-                pass
-    finally:
-        admin.close()
-    # topic deletion is asynchronous on the broker: wait until the names are free again
-    from streams.kafka_io import topic_partitions
-
-    for _ in range(100):
-        if all(topic_partitions(settings.kafka_bootstrap, t) is None for t in names.consumed):
-            break
-        time.sleep(0.1)
-    print(f"reset: topics {settings.topic_prefix}* and consumer group {settings.app_id} removed")
+    topics, groups = delete_deployment(settings.kafka_bootstrap, names)
+    print(f"reset: {len(topics)} topics and consumer groups {', '.join(groups) or '-'} removed")
 
 
 def report(top: int = 10) -> None:

@@ -7,10 +7,13 @@
                       the ingest's progress ticks (streams/watermark.py), batched per partition
     risk.updates      contributions (with the entity's score and level) and entity records
     alerts            alert changes (raised, upgraded, attached), keyed by entity
-    <app_id>-ingest-state-changelog, <app_id>-entity-state-changelog   compacted Faust table changelogs
+    <prefix><app_id>-ingest-state-changelog, <prefix><app_id>-entity-state-changelog
+                      compacted table changelogs (the prefix keeps deployments on one broker apart)
 
 Every topic is created here with kafka-python's admin client before the Faust app starts, with the
-configured replication: the keyed topics and the changelogs cannot change their partition count
+configured replication and an explicit `max.message.bytes` (MAX_MESSAGE_BYTES, above every
+message the worker sends and every event a producer may send, so the limit never depends on the
+broker's default): the keyed topics and the changelogs cannot change their partition count
 later without moving state (docs/stream.md says how to size them). `events.raw` keeps the count it
 was created with (by `riskwatch produce` or an operator); events.dlq and events.ingested follow it,
 so a source partition maps to the same partition number there.
@@ -24,7 +27,7 @@ from kafka import KafkaAdminClient
 from kafka import errors as kerrors
 from kafka.admin import NewTopic
 
-from pipeline.errors import TopicLayoutError
+from pipeline.errors import Conflict, TopicLayoutError
 
 INGEST_TABLE = "ingest-state"
 ENTITY_TABLE = "entity-state"
@@ -36,6 +39,13 @@ CHANGELOG_CONFIG = {
     "min.cleanable.dirty.ratio": "0.2",
 }
 
+# Largest message on any of a deployment's topics. The worker's own messages stay below
+# streams/ingest_side.MAX_MESSAGE (batches are split) and a dead letter below ~400 KiB (a bounded copy,
+# pipeline/rawcopy.py); events.raw takes producers' messages up to this size, so an oversized event
+# reaches the worker and is rejected `too_large` instead of failing at the producer unseen.
+MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+TOPIC_CONFIG = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+
 
 @dataclass(frozen=True)
 class TopicNames:
@@ -46,6 +56,7 @@ class TopicNames:
     updates: str
     alerts: str
     app_id: str
+    prefix: str = ""
 
     @classmethod
     def make(cls, prefix: str = "", app_id: str = "riskwatch") -> TopicNames:
@@ -57,11 +68,12 @@ class TopicNames:
             updates=f"{prefix}risk.updates",
             alerts=f"{prefix}alerts",
             app_id=app_id,
+            prefix=prefix,
         )
 
     def changelog(self, table: str) -> str:
-        """Faust's name for a table's changelog topic."""
-        return f"{self.app_id}-{table}-changelog"
+        """A table's changelog topic: Faust's name for it, with the deployment's prefix."""
+        return f"{self.prefix}{self.app_id}-{table}-changelog"
 
     @property
     def ingest_group(self) -> str:
@@ -70,6 +82,16 @@ class TopicNames:
 
     def group_of(self, topic: str) -> str:
         return self.ingest_group if topic == self.raw else self.app_id
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Every consumer group of the deployment."""
+        return (self.ingest_group, self.app_id)
+
+    @property
+    def all_topics(self) -> tuple[str, ...]:
+        """Every topic of the deployment, events.raw and the changelogs included."""
+        return (*self.consumed, self.changelog(INGEST_TABLE), self.changelog(ENTITY_TABLE))
 
     @property
     def consumed(self) -> tuple[str, ...]:
@@ -106,14 +128,14 @@ def ensure_topics(
         raw = existing.get(names.raw) or partitions
         by_entity = existing.get(names.by_entity) or partitions
         wanted = {
-            names.raw: (raw, {}),
-            names.dlq: (raw, {}),
-            names.ingested: (raw, {}),
-            names.by_entity: (by_entity, {}),
-            names.updates: (partitions, {}),
-            names.alerts: (partitions, {}),
-            names.changelog(INGEST_TABLE): (raw, CHANGELOG_CONFIG),
-            names.changelog(ENTITY_TABLE): (by_entity, CHANGELOG_CONFIG),
+            names.raw: (raw, TOPIC_CONFIG),
+            names.dlq: (raw, TOPIC_CONFIG),
+            names.ingested: (raw, TOPIC_CONFIG),
+            names.by_entity: (by_entity, TOPIC_CONFIG),
+            names.updates: (partitions, TOPIC_CONFIG),
+            names.alerts: (partitions, TOPIC_CONFIG),
+            names.changelog(INGEST_TABLE): (raw, {**TOPIC_CONFIG, **CHANGELOG_CONFIG}),
+            names.changelog(ENTITY_TABLE): (by_entity, {**TOPIC_CONFIG, **CHANGELOG_CONFIG}),
         }
         present = set(admin.list_topics())
         new = [
@@ -148,15 +170,60 @@ def _partition_counts(admin: KafkaAdminClient, topics: list[str]) -> dict[str, i
     return out
 
 
+class DeploymentBusy(Conflict):
+    """A deployment's consumer group still has members: its workers are running."""
+
+
+def delete_deployment(bootstrap: str, names: TopicNames, *, timeout: float = 30.0) -> tuple[list[str], list[str]]:
+    """Delete every topic and consumer group of this deployment; return (topics, groups) deleted.
+
+    Workers must be stopped first: the broker refuses to delete a group with members (the error says
+    which). Returns once the broker no longer lists the topics (deletion is asynchronous there), so a
+    new deployment with the same names can start at once.
+    """
+    import time
+
+    from streams.kafka_io import _connect
+
+    admin = _connect(KafkaAdminClient, bootstrap, None, request_timeout_ms=int(timeout * 1000))
+    try:
+        present = set(admin.list_topics())
+        topics = [t for t in names.all_topics if t in present]
+        if topics:
+            admin.delete_topics(topics, timeout_ms=int(timeout * 1000))
+        groups = [g for g in names.groups if _delete_group(admin, g)]
+        deadline = time.monotonic() + timeout
+        while set(topics) & set(admin.list_topics()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        admin.close()
+    return topics, groups
+
+
+def _delete_group(admin: KafkaAdminClient, group: str) -> bool:
+    """Delete one consumer group; False when it does not exist."""
+    try:
+        ((_, error),) = admin.delete_groups([group])
+    except (kerrors.GroupIdNotFoundError, kerrors.CoordinatorNotAvailableError):
+        return False        # never created, or already gone: the broker has no coordinator for it
+    kind = error if isinstance(error, type) else type(error)
+    if error is None or kind is kerrors.NoError:
+        return True
+    if kind is kerrors.GroupIdNotFoundError:
+        return False
+    if kind is kerrors.NonEmptyGroupError:
+        raise DeploymentBusy(f"consumer group {group!r} still has members: stop its workers first")
+    raise kerrors.KafkaError(f"consumer group {group!r} not deleted: {error}")
+
+
 def delete_topics(bootstrap: str, names: TopicNames) -> None:
-    """Delete every topic of this deployment (tests)."""
+    """Delete every topic of this deployment, without waiting (tests)."""
     from streams.kafka_io import _connect
 
     admin = _connect(KafkaAdminClient, bootstrap, None)
     try:
         present = set(admin.list_topics())
-        mine = [t for t in (*names.consumed, names.changelog(INGEST_TABLE), names.changelog(ENTITY_TABLE))
-                if t in present]
+        mine = [t for t in names.all_topics if t in present]
         if mine:
             admin.delete_topics(mine)
     finally:

@@ -54,8 +54,8 @@ def run_worker(settings: Settings, cfg: ConfigSet, *, clock: str, until_drained:
         try:
             worker.execute_from_commandline()
         except SystemExit as exc:
-            return int(exc.code or 0)
-        return 0
+            return 1 if stream.failed else int(exc.code or 0)
+        return 1 if stream.failed else 0
     finally:
         writer.close()
         engine.dispose()
