@@ -87,7 +87,7 @@ def import_ledger(
     parsed = parse_ledger(read_sheets(data, filename, sheet), ledger_kind, cfg.area)
     _validate(parsed, cfg, time.time() if now is None else now, max_skew)
     report = ImportReport(kind, parsed.sheet, rows=len(parsed.rows), dry_run=dry_run, header=parsed.header,
-                          errors=sorted(parsed.errors, key=lambda e: (e.row, e.column)))
+                          errors=_in_order(parsed))
     bad = parsed.bad_rows
     report.skipped = len(bad)
     report.bad_rows = [(r.number, r.cells) for r in parsed.rows if r.number in bad]
@@ -125,6 +125,12 @@ def _validate(parsed: ParsedLedger, cfg: ConfigSet, now: float, max_skew: float)
             column = next((c for c, v in row.identity.items() if v == doc["occurred_at"]), "")
             reason = _REASONS.get(verdict.reason, f"生成的事件未通过校验（{verdict.reason}）")
             parsed.errors.append(RowError(row.sheet, number, column, reason))
+
+
+def _in_order(parsed: ParsedLedger) -> list[RowError]:
+    """Errors by row, then in the ledger's column order."""
+    position = {c.name: i for i, c in enumerate(parsed.kind.columns)}
+    return sorted(parsed.errors, key=lambda e: (e.row, position.get(e.column, len(position))))
 
 
 def _provisional() -> Callable[[Party], str]:
