@@ -34,7 +34,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from pipeline.assignments import Assignments
-from pipeline.cases.store import configured_assignments, refresh_cases, touched_refs
 from pipeline.contract import Event
 from pipeline.engine.alerts import AlertChange
 from pipeline.engine.engine import Contribution
@@ -240,10 +239,17 @@ class Writer:
             rows = tables.get(name)
             if rows:
                 self._upsert(conn, name, rows)
+        self._refresh_cases(conn, tables)
+        return {name: len(rows) for name, rows in tables.items()}
+
+    def _refresh_cases(self, conn: sa.Connection, tables: dict[str, list[tuple]]) -> None:
+        # Imported here: pipeline.cases reads through pipeline.storage, so importing it at load time
+        # would make the storage package import itself half-initialised.
+        from pipeline.cases.store import configured_assignments, refresh_cases, touched_refs
+
         refs = touched_refs(tables.get("events", ()), tables.get("alerts", ()))
         if refs:
             refresh_cases(conn, self._assignments or configured_assignments(), refs)
-        return {name: len(rows) for name, rows in tables.items()}
 
     def _upsert(self, conn: sa.Connection, name: str, rows: list[tuple]) -> None:
         spec, columns = SPECS[name], COLUMNS[name]
