@@ -93,7 +93,8 @@ class Monitoring:
             for _ in range(5):
                 if rng.random() < 0.7:
                     place = rng.choice(self.units)
-                    attrs = {"device_id": f"MTR-{place.building}-{place.unit}", "method": "smart_meter"}
+                    attrs: dict[str, str | int] = {"device_id": f"MTR-{place.building}-{place.unit}",
+                                                   "method": "smart_meter"}
                 else:
                     place = rng.choice(self.corridors)
                     attrs = {"device_id": rng.choice(self.elevator_cams[place.building]), "method": "elevator_camera"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -48,7 +48,9 @@ class Ctx:
         self.days = days
         self.end = self.start + days * DAY
         # Asia/Shanghai has had no DST since 1991; the offset at the start holds for the run.
-        self.offset = int(start.astimezone(self.tz).utcoffset().total_seconds())
+        offset = start.astimezone(self.tz).utcoffset()
+        assert offset is not None      # an aware datetime in a ZoneInfo zone always has one
+        self.offset = int(offset.total_seconds())
         self._heap: list = []
         self._seq = 0
         self._counters: dict[tuple[str, int], int] = {}
@@ -87,7 +89,7 @@ class Ctx:
         """The time in [chunk_start, chunk_start + 1 day) whose local time of day is `secs_of_day`."""
         return chunk_start + (secs_of_day - self.local_secs(chunk_start)) % DAY
 
-    def hours(self, chunk_start: int, weights: list[float], k: int) -> list[int]:
+    def hours(self, chunk_start: int, weights: Sequence[float], k: int) -> list[int]:
         """k times in the chunk drawn from an hour-of-day profile (24 weights), sorted."""
         hours = self.rng.choices(range(24), weights=weights, k=k)
         rnd = self.rng.randrange

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pipeline.simulate.area_model import RESERVED_LOCATIONS
+from pipeline.simulate.area_model import RESERVED_LOCATIONS, Checkpoint, Place
 from pipeline.simulate.core import DAY, HOUR, MINUTE, PROTECTED, Ctx
 
 SOURCE = "patrol-app"
@@ -43,6 +43,16 @@ ISSUE_WEIGHTS = (30, 20, 15, 10, 10, 5, 10)
 class _Team:
     __slots__ = ("building", "route", "guard", "next_round", "rounds", "shift_start", "shift_end", "patrol_id",
                  "night", "visits")
+    building: str
+    route: list[tuple[Checkpoint, Place]]
+    guard: bool
+    next_round: int
+    rounds: int
+    shift_start: int
+    shift_end: int
+    patrol_id: str
+    night: bool
+    visits: dict[int, int]      # shift start -> checkpoint visits in that shift
 
 
 class Patrol:

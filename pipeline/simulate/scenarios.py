@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipeline.errors import UsageError
 from pipeline.simulate.background import Monitoring
 from pipeline.simulate.casework import petition
 from pipeline.simulate.core import DAY, HOUR, MINUTE, PROTECTED, QUIET, Ctx, business, person
@@ -42,12 +43,12 @@ class Scenarios:
         w = ctx.world
         for b in ("1", "2"):
             if b not in w.buildings:
-                raise ValueError(f"the simulator's scenarios need building {b!r} in the area")
+                raise UsageError(f"the simulator's scenarios need building {b!r} in the area")
         self.exits = _pick(w.sensors.get("fire_exit", []), "2", S3_EXITS)
         self.doors = _pick(w.sensors.get("door", []), "1", S6_DOORS)
         cps = [cp.id for cp, _ in w.routes["2"]]
         if not cps:
-            raise ValueError("the simulator's scenarios need a patrol checkpoint in building 2")
+            raise UsageError("the simulator's scenarios need a patrol checkpoint in building 2")
         self.checkpoint = S4_CHECKPOINT if S4_CHECKPOINT in cps else cps[-1]
         gas = [p.id for s, p in w.sensors.get("gas", []) if s.building == "2"]
         self.gas_shop = S7_SHOP if S7_SHOP in gas else (gas[0] if gas else S7_SHOP)
@@ -100,6 +101,7 @@ class Scenarios:
         if meta == GAP_CANDIDATE:
             # S4: the last visit of the checkpoint before the gap and the first one after it
             sc = self.by_id["S4"]
+            assert self.ctx.patrol_gap is not None      # set whenever S4 runs
             gap_from, length = self.ctx.patrol_gap[1:]
             if t < gap_from:
                 self._before_gap = event_id
@@ -154,7 +156,7 @@ class Scenarios:
     def _s3(self) -> None:
         ctx, s = self.ctx, self.at
         times = (s(1, "10:20"), s(1, "16:05"), s(2, "09:40"))
-        for t, (device, place) in zip(times, self.exits):
+        for t, (device, place) in zip(times, self.exits, strict=False):
             ctx.push(t, "monitoring", "fire_exit_blocked", "sensor-gw", reported_after=9, location=place.loc(),
                      severity=3, attributes={"device_id": device}, text="安全出口被杂物堵塞。", meta="S3")
         self.by_id["S3"].complete_at = times[-1]
@@ -175,7 +177,7 @@ class Scenarios:
     def _s6(self) -> None:
         ctx, s = self.ctx, self.at
         times = (s(1, "01:10"), s(1, "02:35"), s(1, "04:05"))
-        for t, (device, place) in zip(times, self.doors):
+        for t, (device, place) in zip(times, self.doors, strict=False):
             ctx.push(t, "monitoring", "access_forced", "sensor-gw", reported_after=3, location=place.loc(),
                      severity=3, attributes={"device_id": device}, text="门禁被强行开启。", meta="S6")
         self.by_id["S6"].complete_at = times[-1]
@@ -246,5 +248,5 @@ def _pick(sensors: list, building: str, preferred: tuple[str, ...]) -> list:
         if item not in chosen:
             chosen.append(item)
     if len(chosen) < 3:
-        raise ValueError(f"the simulator's scenarios need 3 sensors of one type in building {building}")
+        raise UsageError(f"the simulator's scenarios need 3 sensors of one type in building {building}")
     return chosen[:3]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.area import Area, load_area
+from pipeline.errors import UsageError
 from pipeline.simulate.background import Monitoring
 from pipeline.simulate.casework import Casework
 from pipeline.simulate.core import DAY, HOUR, PROTECTED, Ctx, dumps, parse_start
@@ -99,6 +100,7 @@ class Simulation:
         if self._truth is None:
             for _ in self._generate():
                 pass
+        assert self._truth is not None      # _generate() sets it when it ends
         return self._truth
 
 
@@ -115,9 +117,9 @@ def simulate(
     time zone. The scenarios start on the first day and are complete within 72 hours.
     """
     if days < 1:
-        raise ValueError("days must be at least 1")
+        raise UsageError("days must be at least 1")
     if not 0.0 <= malformed_rate <= 1.0:
-        raise ValueError("malformed_rate must be between 0 and 1")
+        raise UsageError("malformed_rate must be between 0 and 1")
     area = area if area is not None else load_area()
     return Simulation(area, seed, days, parse_start(start, area.tz), malformed_rate)
 
