@@ -1,6 +1,8 @@
 """What `riskwatch status` reports about a stream deployment.
 
-- lag: per topic partition the worker group reads, its committed offset, the end, and the lag;
+- lag: per topic partition the deployment reads, the consumer group reading it (events.raw: the
+  ingest's `<app_id>-ingest`; the others: the Faust app's `<app_id>`), its committed offset, the end,
+  and the lag;
 - events/s: events.raw offsets committed per second over a short interval (two samples);
 - DLQ: messages in events.dlq, and rejections stored in the database;
 - last processed position: processed_positions of events.raw (written by the sink with its data).
@@ -20,7 +22,8 @@ from streams.topics import TopicNames
 
 @dataclass
 class Status:
-    group: str
+    group: str                  # the Faust app's group; events.raw's rows name the ingest group
+    groups: list[str] = field(default_factory=list)
     lag: list[dict] = field(default_factory=list)
     events_per_s: float | None = None
     dlq_messages: int | None = None
@@ -33,7 +36,7 @@ class Status:
 
 
 def collect(bootstrap: str, names: TopicNames, db_url: str | None, interval: float = 2.0) -> Status:
-    status = Status(group=names.app_id)
+    status = Status(group=names.app_id, groups=list(names.groups))
     try:
         reader = LagReader(bootstrap, names.group_of)
     except Exception as exc:  # noqa: BLE001 - reported, the database part still runs
@@ -41,7 +44,7 @@ def collect(bootstrap: str, names: TopicNames, db_url: str | None, interval: flo
     else:
         try:
             first = reader.read(names.consumed)
-            status.lag = [_lag_row(x) for x in first]
+            status.lag = [_lag_row(x, names.group_of(x.topic)) for x in first]
             status.dlq_messages = sum(x.end - x.begin for x in first if x.topic == names.dlq)
             if interval > 0:
                 start = time.monotonic()
@@ -57,8 +60,9 @@ def collect(bootstrap: str, names: TopicNames, db_url: str | None, interval: flo
     return status
 
 
-def _lag_row(x: PartitionLag) -> dict:
-    return {"topic": x.topic, "partition": x.partition, "committed": x.committed, "end": x.end, "lag": x.lag}
+def _lag_row(x: PartitionLag, group: str) -> dict:
+    return {"topic": x.topic, "partition": x.partition, "group": group, "committed": x.committed, "end": x.end,
+            "lag": x.lag}
 
 
 def _database(status: Status, url: str, names: TopicNames) -> None:
