@@ -14,6 +14,9 @@ from pipeline.rules.conditions import MISSING, compile_condition, field_getter, 
 from pipeline.rules.durations import duration_field, positive_int_field
 
 DEFAULT_MAX_REPEATS = 30
+# `max_repeats: unlimited`: repeat until the expect event cancels the deadline. What "overdue while
+# open" needs (an unrectified hazard keeps counting); see docs/semantics.md.
+UNLIMITED = "unlimited"
 
 
 class AbsenceRule(RuleLogic):
@@ -27,7 +30,13 @@ class AbsenceRule(RuleLogic):
         self._role_free = not (reads_role(self.start_spec) or reads_role(self.expect_spec))
         self.within = duration_field(spec, "within", problems)
         self.repeat_every = duration_field(spec, "repeat_every", problems, required=False)
-        self.max_repeats = positive_int_field(spec, "max_repeats", problems, default=DEFAULT_MAX_REPEATS, minimum=0)
+        self.max_repeats: int | None = None
+        if isinstance(spec.get("max_repeats"), str):
+            if spec["max_repeats"] != UNLIMITED:
+                problems.add("max_repeats", f"must be an integer >= 0 or {UNLIMITED}")
+        else:
+            self.max_repeats = positive_int_field(spec, "max_repeats", problems, default=DEFAULT_MAX_REPEATS,
+                                                  minimum=0)
         if "max_repeats" in spec and "repeat_every" not in spec:
             problems.add("max_repeats", "only meaningful with repeat_every")
         self.correlate = None
@@ -79,7 +88,7 @@ class AbsenceRule(RuleLogic):
         if entry is None or entry[0] != due:
             return None, None
         trigger = Trigger(due, tuple(entry[2]))
-        if self.repeat_every is not None and entry[1] < self.max_repeats:
+        if self.repeat_every is not None and (self.max_repeats is None or entry[1] < self.max_repeats):
             entry[0] = due + self.repeat_every
             entry[1] += 1
             return trigger, entry[0]

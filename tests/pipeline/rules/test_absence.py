@@ -94,6 +94,23 @@ def test_max_repeats_defaults_to_30(tmp_path):
     assert at_offsets(got) == [h * H for h in range(1, 32)]
 
 
+def test_max_repeats_unlimited_repeats_until_the_expect_event(tmp_path):
+    cfg = absence(tmp_path, within="1h", repeat_every="1h", max_repeats="unlimited")
+    assert at_offsets(firings(cfg, [found("f", 0)], until=100 * H)) == [h * H for h in range(1, 101)]
+    got = firings(cfg, [found("f", 0), rectified("r", 50.5 * H)], until=100 * H)
+    assert at_offsets(got) == [h * H for h in range(1, 51)]
+
+
+def test_max_repeats_refuses_any_other_word(tmp_path):
+    import pytest
+
+    from pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="max_repeats.*unlimited"):
+        ek.ruleset(tmp_path, [ek.rule("a", "absence", start=START, expect=EXPECT, within="1h", repeat_every="1h",
+                                      max_repeats="forever")])
+
+
 def test_repeats_fire_in_step_1_of_a_later_event(tmp_path):
     cfg = absence(tmp_path, within="1h", repeat_every="1h", max_repeats=5)
     got = firings(cfg, [found("f", 0), other("x", 3.5 * H)])
