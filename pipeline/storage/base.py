@@ -7,7 +7,7 @@ nothing from each other; pipeline/storage/schema.py imports them all, so no modu
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -19,3 +19,6 @@ TZDateTime = sa.DateTime(timezone=True)
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: TZDateTime, dict[str, Any]: JSONType, list[Any]: JSONType}
+    # Every model here maps one declared Table (never a join or a select), so code may call
+    # Model.__table__.insert()/.delete(); SQLAlchemy types the attribute as the wider FromClause.
+    __table__: ClassVar[sa.Table]
