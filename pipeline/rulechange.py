@@ -43,8 +43,8 @@ class RulesDiff:
 def rules_diff(old: dict, new: dict) -> RulesDiff:
     """Differences between two parsed rules files (the YAML mappings)."""
     diff = RulesDiff()
-    old_rules = {r.get("id"): r for r in old.get("rules") or [] if isinstance(r, dict)}
-    new_rules = {r.get("id"): r for r in new.get("rules") or [] if isinstance(r, dict)}
+    old_rules = {str(r.get("id")): r for r in old.get("rules") or [] if isinstance(r, dict)}
+    new_rules = {str(r.get("id")): r for r in new.get("rules") or [] if isinstance(r, dict)}
     diff.added = [rid for rid in new_rules if rid not in old_rules]
     diff.removed = [rid for rid in old_rules if rid not in new_rules]
     for rid in new_rules:

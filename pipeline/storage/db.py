@@ -23,7 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Engine
 
-from pipeline.errors import SchemaOutdated, StorageUnavailable
+from pipeline.errors import DatabaseMissing, SchemaOutdated, StorageUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 CONNECT_TIMEOUT_S = 5
@@ -103,6 +103,27 @@ def make_engine(url: str | URL, **kwargs) -> Engine:
     return engine
 
 
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names, or None (another backend, in-memory, or a `file:` URI)."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def require_database(url: str | URL) -> None:
+    """DatabaseMissing when `url` names a SQLite file that does not exist (make_engine would create it)."""
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        raise DatabaseMissing(
+            f"no SQLite database at {path}: check the path, or create it with `riskwatch db upgrade --db {mask_url(url)}`"
+        )
+
+
 def ping(engine: Engine) -> None:
     """Connect once; StorageUnavailable with one line when the database does not answer."""
     try:
@@ -124,7 +145,9 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the shipped migrations have one head"
+    return head
 
 
 def known_revisions() -> set[str]:

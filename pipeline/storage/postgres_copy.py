@@ -12,6 +12,8 @@ here; bench/sink.py measures the whole path against a plain COPY of the same row
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Iterable, Sequence
 
 import orjson
@@ -43,6 +45,13 @@ def pg_copy_type(column: sa.Column) -> str:
     raise TypeError(f"no COPY type for {column.table.name}.{column.name} ({t!r})")
 
 
+def _psycopg(conn: sa.Connection) -> Any:
+    """The psycopg connection under a SQLAlchemy one (COPY is not part of the DBAPI)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None, "a checked-out connection always has its driver connection"
+    return raw
+
+
 def copy_rows(
     conn: sa.Connection,
     table_name: str,
@@ -53,14 +62,13 @@ def copy_rows(
     """COPY tuples into `table_name` (no conflict handling): the staging step, and the benchmark's
     baseline. With `types` (PostgreSQL type names, one per column) the COPY is binary and JSON
     columns take Python objects; without, it is text and JSON columns take JSON text."""
-    raw = conn.connection.driver_connection
+    raw = _psycopg(conn)
     cols = ", ".join(f'"{c}"' for c in columns)
     with raw.cursor() as cur:
-        binary = types is not None
-        if binary:
+        if types is not None:
             set_json_dumps(orjson.dumps, context=cur)
-        with cur.copy(f'COPY "{table_name}" ({cols}) FROM STDIN' + (" (FORMAT BINARY)" if binary else "")) as copy:
-            if binary:
+        with cur.copy(f'COPY "{table_name}" ({cols}) FROM STDIN' + (" (FORMAT BINARY)" if types is not None else "")) as copy:
+            if types is not None:
                 copy.set_types(list(types))
             write_row = copy.write_row
             for row in rows:
@@ -82,7 +90,7 @@ def copy_upsert(
         return
     stage = _stage_name(table)
     quoted = ", ".join(f'"{c}"' for c in columns)
-    raw = conn.connection.driver_connection
+    raw = _psycopg(conn)
     with raw.cursor() as cur:
         cur.execute(
             f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '

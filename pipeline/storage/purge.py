@@ -41,7 +41,7 @@ def _orphan_persons(contributions_gone: sa.Select | None = None):
     return sa.and_(e.c.type == "person", ~sa.exists(has_contribution), ~sa.exists(has_open_alert))
 
 
-def _old(before: datetime):
+def _old(before: datetime) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool], sa.ColumnElement[bool]]:
     if before.tzinfo is None:
         raise ValueError("purge cutoff must be timezone-aware")
     before = before.astimezone(UTC)  # SQLite compares stored UTC text
@@ -92,7 +92,6 @@ class _unavailable_as_error:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None and issubclass(exc_type, sa.exc.OperationalError):
             raise StorageUnavailable(f"database not reachable at {mask_url(self.bind.url)}: {one_line(exc)}") from None
-        return False

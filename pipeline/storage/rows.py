@@ -79,14 +79,18 @@ def contribution_row(c: Contribution) -> tuple:
 
 
 def rejection_row(r: RejectedMessage, now: datetime) -> tuple:
-    raw, raw_bytes = r.raw, None
-    if isinstance(raw, (bytes, bytearray, memoryview)):
+    raw: str | None
+    raw_bytes: bytes | None = None
+    if isinstance(r.raw, (bytes, bytearray, memoryview)):
         try:
-            raw = bytes(raw).decode("utf-8")
+            raw = bytes(r.raw).decode("utf-8")
         except UnicodeDecodeError:
             raw, raw_bytes = None, bytes(r.raw)
+    else:
+        raw = r.raw
     if raw is not None and "\x00" in raw:  # PostgreSQL text cannot hold NUL: keep the bytes instead
-        raw, raw_bytes = None, raw.encode("utf-8")
+        raw_bytes = raw.encode("utf-8")
+        raw = None
     return (r.source, r.partition, r.position, r.reason, r.detail or None, r.event_id, raw, raw_bytes,
             r.received_at or now)
 

@@ -163,9 +163,13 @@ class Writer:
     ) -> list[BatchResult]:
         """Write any amount in transactions of at most `batch_size` rows per table (replay)."""
         n = self.batch_size
-        parts = [list(events), list(rejections), list(contributions), list(alert_changes), list(entities)]
-        rounds = max((len(p) + n - 1) // n for p in parts) if any(parts) else 0
-        return [self.write_batch(*(p[i * n:(i + 1) * n] for p in parts)) for i in range(rounds)]
+        longest = max(len(events), len(rejections), len(contributions), len(alert_changes), len(entities))
+        return [
+            self.write_batch(events=events[i:i + n], rejections=rejections[i:i + n],
+                             contributions=contributions[i:i + n], alert_changes=alert_changes[i:i + n],
+                             entities=entities[i:i + n])
+            for i in range(0, longest, n)
+        ]
 
     def write_levels(self, levels: Iterable[tuple[str, float]]) -> None:
         """Make the levels table exactly the rules' levels (name, threshold), for SQL scoring."""

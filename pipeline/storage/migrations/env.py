@@ -16,7 +16,9 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = sa.create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "alembic run without a connection or a sqlalchemy.url"
+    engine = sa.create_engine(url)
     with engine.begin() as conn:
         _run(conn)
     engine.dispose()
