@@ -112,7 +112,7 @@ def what_if(lines: Iterable[bytes], old_cfg: ConfigSet, new_cfg: ConfigSet, star
     lines = list(lines)
     end = until.timestamp()
     results = [replay(lines, cfg, until=end) for cfg in (old_cfg, new_cfg)]
-    rows = [{r["entity"]: r for r in entity_rows(res, cfg)} for res, cfg in zip(results, (old_cfg, new_cfg))]
+    rows = [{r["entity"]: r for r in entity_rows(res, cfg)} for res, cfg in zip(results, (old_cfg, new_cfg), strict=False)]
     changes = []
     for entity in sorted(set(rows[0]) | set(rows[1])):
         a, b = rows[0].get(entity), rows[1].get(entity)

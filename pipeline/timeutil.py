@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from typing import overload
 
-from pipeline.errors import NaiveTimestamp
+from pipeline.errors import NaiveTimestamp, UsageError
 
 _DURATION = re.compile(r"([0-9]+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -20,7 +21,7 @@ _RFC3339 = re.compile(
 def parse_duration(text: str) -> timedelta:
     m = _DURATION.fullmatch(text) if isinstance(text, str) else None
     if not m or int(m.group(1)) <= 0:
-        raise ValueError(f"not a duration (use <positive integer><s|m|h|d|w>, e.g. 14d): {text!r}")
+        raise UsageError(f"not a duration (use <positive integer><s|m|h|d|w>, e.g. 14d): {text!r}")
     return timedelta(seconds=int(m.group(1)) * _UNIT_SECONDS[m.group(2)])
 
 
@@ -32,7 +33,7 @@ def parse_time(text: str) -> datetime:
     """Parse an RFC 3339 time with offset; raise NaiveTimestamp without one, ValueError when malformed."""
     m = _RFC3339.fullmatch(text) if isinstance(text, str) else None
     if not m:
-        raise ValueError(f"not an RFC 3339 time: {text!r}")
+        raise UsageError(f"not an RFC 3339 time: {text!r}")
     if m.group(2) is None:
         raise NaiveTimestamp(f"timestamp without offset: {text!r}")
     frac = m.group(1)
@@ -46,7 +47,7 @@ def parse_time(text: str) -> datetime:
             dt.astimezone(timezone.utc)
         except OverflowError:
             # e.g. 0001-01-01T00:00:00+01:00 lies before year 1 in UTC: format_utc could not write it
-            raise ValueError(f"time out of range in UTC: {text!r}") from None
+            raise UsageError(f"time out of range in UTC: {text!r}") from None
     return dt
 
 
@@ -68,3 +69,15 @@ def format_duration(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
+
+
+@overload
+def aware(at: datetime) -> datetime: ...
+@overload
+def aware(at: None) -> None: ...
+def aware(at: datetime | None) -> datetime | None:
+    """A time read back from the database as an aware datetime: SQLite returns the stored UTC
+    without its zone, PostgreSQL an aware value (returned as it is)."""
+    if at is None:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from pipeline import audit
 from pipeline.alerting.records import ALERTS, HISTORY, AlertRecord, get_alert
-from pipeline.errors import AlertNotFound, InvalidTransition
+from pipeline.errors import AlertNotFound, InvalidTransition, UsageError
 
 NOTIFIER_ACTOR = "notifier"
 AUDIT_CLOSE = "alert_close"
@@ -67,7 +67,9 @@ def _change(
                                              actor=actor[:64], at=now, detail=detail))
         if audit_action is not None:
             audit.record(conn, actor, audit_action, {"alert_id": alert_id}, at=now)
-        return get_alert(conn, alert_id)
+        changed = get_alert(conn, alert_id)
+        assert changed is not None      # the row was read and updated in this transaction
+        return changed
 
     if isinstance(bind, sa.Connection):
         return work(bind)
@@ -88,7 +90,7 @@ def close(bind, alert_id: str, actor: str, reason: str, now: datetime | None = N
     """open/acknowledged → closed by hand, with a reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValueError("closing an alert needs a reason")
+        raise UsageError("closing an alert needs a reason")
     return _change(bind, alert_id, ("open", "acknowledged"), "closed", "closed", actor, _now(now),
                    {"reason": reason[:MAX_TEXT], "actor": actor[:64]}, authorize, AUDIT_CLOSE)
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from pipeline.storage import models as m
 from pipeline.storage.alert_tables import Notification
+from pipeline.timeutil import aware
 
 ALERTS = m.Alert.__table__
 HISTORY = m.AlertHistory.__table__
@@ -23,12 +24,6 @@ ENTITIES = m.Entity.__table__
 # Contributions older than this before a notice cannot be among its top reasons in practice
 # (default half-lives are days to weeks); the bound keeps the query small for busy entities.
 REASON_HORIZON = timedelta(days=120)
-
-
-def aware(at: datetime | None) -> datetime | None:
-    if at is None:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,8 @@ here; bench/sink.py measures the whole path against a plain COPY of the same row
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
