@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from pipeline.api.guard import bad_str
 
 Status = Literal["open", "acknowledged", "resolved", "closed"]
 
 
+def _clean_text(value: str) -> str:
+    # NUL and lone surrogates would reach the database (a 500 there): a 422 here instead
+    if bad_str(value):
+        raise ValueError("text holds NUL or characters that are not valid Unicode")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+
+
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: str | None = Field(None, max_length=500, description="Optional note, kept in the alert history")
+    note: Text | None = Field(None, max_length=500, description="Optional note, kept in the alert history")
 
 
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(..., min_length=1, max_length=500, description="Why the alert is closed (required)")
+    reason: Text = Field(..., min_length=1, max_length=500, description="Why the alert is closed (required)")
 
     @field_validator("reason")
     @classmethod

@@ -1,5 +1,5 @@
-"""Signed, expiring, revocable per-leader per-alert links to the alert page (issue 9; the phone
-flow of issue 14, hardened by issue 17).
+"""Signed, expiring, revocable per-leader per-alert links to the alert page (the phone
+flow).
 
 A notification to leader L about alert A carries `{public_url}/a/{A}?t=<token>`:
 
@@ -40,20 +40,38 @@ from urllib.parse import quote
 from pipeline.errors import LinkRefused, LinkSecretMissing
 
 MIN_SECRET_CHARS = 32
-VERSION = "1"
-_DOMAIN = b"riskwatch-alert-link/1"
-_TOKEN = re.compile(r"^1\.([A-Za-z0-9_-]{1,100})\.([0-9]{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$")
-MAX_TOKEN_CHARS = 200
+MIN_SECRET_BITS = 96
+VERSION = "2"
+_DOMAIN = b"riskwatch-alert-link/2"
+_TOKEN = re.compile(r"^2\.([A-Za-z0-9_-]{1,100})\.([0-9]{1,12})\.([0-9]{1,12})\.([A-Za-z0-9_-]{22})"
+                    r"\.([A-Za-z0-9_-]{43})$")
+MAX_TOKEN_CHARS = 240
+
+__all__ = ["Keys", "LinkClaim", "LinkRefused", "LinkSecretMissing", "LinkSigner", "alert_link_hook", "weak_secret"]
 
 
 @dataclass(frozen=True)
 class LinkClaim:
-    """What a valid token grants: acting on `alert_id` as `leader_id` until `expires_at`, once."""
+    """What a valid token grants: acting on `alert_id` as `leader_id` until `expires_at`, unless the
+    leader's links were revoked after `issued_at` (the caller asks the database)."""
 
     alert_id: str
     leader_id: str
+    issued_at: datetime
     expires_at: datetime
     nonce: str
+
+
+def weak_secret(secret: str) -> bool:
+    """True for a secret an attacker could guess: a short pattern repeated ('0123456789' × 4), or its
+    characters' empirical entropy times its length under MIN_SECRET_BITS (32 × 'a' is 0 bits,
+    'abcd' × 8 is 64; 32 random hex digits about 115)."""
+    n = len(secret)
+    if any(secret == (secret[:p] * (n // p + 1))[:n] for p in range(1, n // 2 + 1)):
+        return True
+    counts = [secret.count(c) for c in set(secret)]
+    per_char = -sum(k / n * math.log2(k / n) for k in counts) if n else 0.0
+    return per_char * n < MIN_SECRET_BITS
 
 
 def b64e(raw: bytes) -> str:

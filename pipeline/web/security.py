@@ -1,4 +1,4 @@
-"""Security pieces of the alert pages (issue 9): CSRF tokens, login sessions, response headers, and
+"""Security pieces of the alert pages: CSRF tokens, login sessions, response headers, and
 keeping link tokens out of the logs.
 
 CSRF. Every form carries a hidden `csrf` value = issue time + HMAC(csrf key, binding, scope, time).
@@ -10,10 +10,11 @@ cross-site/same-site, or an Origin that is not ours) is refused before anything 
 SameSite=Strict and HttpOnly. All comparisons of secrets use hmac.compare_digest.
 
 Sessions. `/login` takes a personal token (`riskwatch tokens create ACTOR --role leader --leader
-L01`) and sets `rw_session` = id + expiry + the token's sha256 (never the token), signed. Each
-request looks the hash up in `api_tokens`, so a revoked token logs its sessions out at once.
+L01`) and starts a server-side session (sessions.py): the cookie `rw_session` is a random value,
+the database keeps its hash; `POST /logout` ends it on the server.
 
-Headers. Every page: a Content-Security-Policy allowing only our own stylesheet and forms posting
+Headers. Every response (pipeline/api/guard.py adds them to the JSON API's too): Cache-Control
+no-store, nosniff. Every page: a Content-Security-Policy allowing only our own stylesheet and forms posting
 to ourselves (no script at all), Referrer-Policy no-referrer (the link token never leaves in a
 Referer), Cache-Control no-store (alert pages are not kept by browsers or proxies), nosniff, no
 framing.
@@ -30,7 +31,6 @@ import logging
 import re
 import secrets
 import time
-from dataclasses import dataclass
 
 from pipeline.web.links import b64e
 
@@ -97,43 +97,7 @@ def cross_site(headers, own_origin: str) -> bool:
     return origin is not None and origin != "null" and origin.rstrip("/") != own_origin.rstrip("/")
 
 
-# -- sessions -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Session:
-    sid: str
-    expires: int
-    token_hash: str
-
-
-_SESSION = re.compile(r"^1\.([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([0-9a-f]{64})\.([A-Za-z0-9_-]{43})$")
-
-
-def _session_mac(key: bytes, sid: str, expires: int, token_hash: str) -> str:
-    message = b"\x00".join((b"session/1", sid.encode(), str(expires).encode(), token_hash.encode()))
-    return b64e(hmac.new(key, message, hashlib.sha256).digest())
-
-
-def session_cookie(key: bytes, token_hash: str, ttl_s: float, now: float | None = None) -> str:
-    sid = b64e(secrets.token_bytes(16))
-    expires = int((time.time() if now is None else now) + ttl_s)
-    return f"1.{sid}.{expires}.{token_hash}.{_session_mac(key, sid, expires, token_hash)}"
-
-
-def read_session(key: bytes, value: str | None, now: float | None = None) -> Session | None:
-    if not value or len(value) > 200:
-        return None
-    match = _SESSION.match(value)
-    if match is None:
-        return None
-    sid, expires_text, token_hash, mac = match.groups()
-    expires = int(expires_text)
-    if not equal(_session_mac(key, sid, expires, token_hash), mac):
-        return None
-    if (time.time() if now is None else now) >= expires:
-        return None
-    return Session(sid, expires, token_hash)
+# -- login form -----------------------------------------------------------------------------------
 
 
 def new_login_nonce() -> str:

@@ -23,7 +23,6 @@ from pipeline.alerting.records import (
     CONTRIBUTIONS,
     REASON_HORIZON,
     AlertRecord,
-    aware,
     history_of,
 )
 from pipeline.configset import ConfigSet
@@ -98,19 +97,23 @@ class AlertView:
     history: list[HistoryView] = field(default_factory=list)
 
 
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 class Clocktext:
     def __init__(self, timezone: str):
         self.tz = ZoneInfo(timezone)
         self.suffix = "（北京时间）" if timezone == "Asia/Shanghai" else f"（{timezone}）"
 
     def full(self, at: datetime) -> str:
-        return aware(at).astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+        return _utc(at).astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
     def short(self, at: datetime) -> str:
-        return aware(at).astimezone(self.tz).strftime("%m-%d %H:%M")
+        return _utc(at).astimezone(self.tz).strftime("%m-%d %H:%M")
 
     def day(self, at: datetime) -> str:
-        return aware(at).astimezone(self.tz).strftime("%m-%d")
+        return _utc(at).astimezone(self.tz).strftime("%m-%d")
 
 
 def leader_label(config: ConfigSet, leader_id: str | None) -> str:
@@ -150,7 +153,7 @@ def _contributions(conn: sa.Connection, entity: str, until: datetime) -> list[_C
          .where(CONTRIBUTIONS.c.entity == entity, CONTRIBUTIONS.c.fired_at <= until.astimezone(UTC),
                 CONTRIBUTIONS.c.fired_at >= (until - REASON_HORIZON).astimezone(UTC))
          .order_by(CONTRIBUTIONS.c.fired_at))
-    return [_Contribution(r.rule, r.category, float(r.points), aware(r.fired_at), float(r.half_life_s),
+    return [_Contribution(r.rule, r.category, float(r.points), _utc(r.fired_at), float(r.half_life_s),
                           tuple(r.events or ())) for r in conn.execute(q)]
 
 
@@ -160,7 +163,7 @@ def score_at(contributions: list[_Contribution], at: datetime) -> float:
 
 def build(conn: sa.Connection, config: ConfigSet, alert: AlertRecord, now: datetime, timezone: str) -> AlertView:
     clock = Clocktext(timezone)
-    now = aware(now)
+    now = _utc(now)
     contributions = _contributions(conn, alert.entity, now)
     # top reasons: worth most now (the notices' rule), then the latest
     ranked = sorted(contributions, key=lambda c: (-c.worth(now), -c.fired.timestamp(), c.rule))[:TOP_REASONS]
@@ -306,9 +309,9 @@ def score_chart(contributions: list[_Contribution], alert: AlertRecord, now: dat
     area = f"{path} L{x(points[-1][0]):.1f},{y(0):.1f} L{x(points[0][0]):.1f},{y(0):.1f} Z"
     parts.append(f'<path d="{area}" fill="#1677ff" fill-opacity="0.12" stroke="none"/>')
     parts.append(f'<path d="{path}" fill="none" stroke="#1677ff" stroke-width="1.8"/>')
-    for t, anchor in ((start, "start"), (end, "end")):
-        parts.append(f'<text x="{x(t):.1f}" y="{H - 7}" text-anchor="{anchor}" fill="#595959">'
-                     f'{escape(clock.short(t))}</text>')
+    for edge, anchor in ((start, "start"), (end, "end")):
+        parts.append(f'<text x="{x(edge):.1f}" y="{H - 7}" text-anchor="{anchor}" fill="#595959">'
+                     f'{escape(clock.short(edge))}</text>')
     parts.append("</svg>")
     caption = (f"风险分值变化（{clock.full(start)} 至 {clock.full(end)}{clock.suffix}，最高 {peak:.1f}）；"
                "虚线为等级阈值，竖线为预警时间。")

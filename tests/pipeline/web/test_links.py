@@ -1,5 +1,6 @@
-"""Link tokens: HMAC over (alert id, leader id, expiry, nonce); refused when forged, altered, for
-another alert, expired or malformed; the secret is required; purpose keys differ; CSRF tokens."""
+"""Link tokens: HMAC over (alert id, leader id, issued, expiry, nonce); refused when forged, altered,
+for another alert, expired or malformed; the secret is required and must not be guessable; purpose
+keys differ; CSRF tokens."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from pipeline.web import security
 from pipeline.web.links import Keys, LinkRefused, LinkSecretMissing, LinkSigner, b64d, b64e
 
-SECRET = "k" * 40
+SECRET = "k3y-for-link-tests-0123456789abcdefXYZ"
+OTHER = "another-secret-9876543210-zyxwvutsrqpo"
 T = datetime(2024, 11, 5, 1, 30, tzinfo=UTC)
 
 
@@ -29,30 +31,31 @@ def test_issue_and_verify(signer):
     token = signer.issue("a1", "L01")
     claim = signer.verify("a1", token, T + timedelta(hours=71))
     assert (claim.alert_id, claim.leader_id) == ("a1", "L01")
-    assert claim.expires_at == T + timedelta(hours=72)
-    assert len(token) < 120 and token.startswith("1.")
+    assert claim.expires_at == T + timedelta(hours=72) and claim.issued_at == T
+    assert len(token) < 130 and token.startswith("2.")
     assert signer.issue("a1", "L01") != token            # a fresh nonce every time
     url = signer.url("a1", "L01")
-    assert url.startswith("https://rw.example.invalid/a/a1?t=1.")
+    assert url.startswith("https://rw.example.invalid/a/a1?t=2.")
 
 
 def test_expired_and_forged_tokens_are_refused(signer):
     token = signer.issue("a1", "L01")
     assert refused(signer, "a1", token, T + timedelta(hours=72)) == "expired"
-    version, leader, expiry, nonce, sig = token.split(".")
-    # another alert, another leader, a later expiry, another nonce, a changed signature: all invalid
+    version, leader, issued, expiry, nonce, sig = token.split(".")
+    # another alert, another leader, a later issue time or expiry, another nonce, a changed signature
     assert refused(signer, "a2", token) == "invalid"
-    assert refused(signer, "a1", ".".join([version, b64e(b"L10"), expiry, nonce, sig])) == "invalid"
-    assert refused(signer, "a1", ".".join([version, leader, str(int(expiry) + 3600), nonce, sig])) == "invalid"
-    assert refused(signer, "a1", ".".join([version, leader, expiry, b64e(b"x" * 16), sig])) == "invalid"
+    assert refused(signer, "a1", ".".join([version, b64e(b"L10"), issued, expiry, nonce, sig])) == "invalid"
+    assert refused(signer, "a1", ".".join([version, leader, str(int(issued) + 60), expiry, nonce, sig])) == "invalid"
+    assert refused(signer, "a1", ".".join([version, leader, issued, str(int(expiry) + 3600), nonce, sig])) == "invalid"
+    assert refused(signer, "a1", ".".join([version, leader, issued, expiry, b64e(b"x" * 16), sig])) == "invalid"
     flipped = sig[:-2] + ("A" if sig[-2] != "A" else "B") + sig[-1]
-    assert refused(signer, "a1", ".".join([version, leader, expiry, nonce, flipped])) == "invalid"
+    assert refused(signer, "a1", ".".join([version, leader, issued, expiry, nonce, flipped])) == "invalid"
     # a forged token with a past expiry is "invalid", not "expired": nothing is believed before the signature
-    assert refused(signer, "a1", ".".join([version, leader, "1", nonce, sig])) == "invalid"
+    assert refused(signer, "a1", ".".join([version, leader, issued, "1", nonce, sig])) == "invalid"
     # signed with another secret
-    other = LinkSigner(Keys.from_secret("z" * 40), "https://x", 3600, clock=lambda: T)
+    other = LinkSigner(Keys.from_secret(OTHER), "https://x", 3600, clock=lambda: T)
     assert refused(signer, "a1", other.issue("a1", "L01")) == "invalid"
-    for junk in ("", "1", "1.....", "2." + token[2:], token + "x", "x" * 500, token.replace(".", "|")):
+    for junk in ("", "1", "2......", "1." + token[2:], token + "x", "x" * 500, token.replace(".", "|")):
         assert refused(signer, "a1", junk) == "invalid"
     assert b64d(leader) == b"L01"
 
@@ -65,7 +68,19 @@ def test_secret_is_required_and_long_enough():
         Keys.from_secret("short-secret")
     assert "short-secret" not in str(exc.value) and "\n" not in str(exc.value)
     keys = Keys.from_secret(SECRET)
-    assert len({keys.link, keys.csrf, keys.session, SECRET.encode()}) == 4
+    assert len({keys.link, keys.csrf, SECRET.encode()}) == 3
+
+
+def test_guessable_secrets_are_refused():
+    for secret in ("a" * 32, "a" * 64, "abcd" * 8, "0123456789" * 4):
+        with pytest.raises(LinkSecretMissing, match="too easy to guess") as exc:
+            Keys.from_secret(secret)
+        assert secret not in str(exc.value)
+    import secrets
+
+    for _ in range(50):
+        Keys.from_secret(secrets.token_hex(16))      # what `openssl rand -hex 16` gives is accepted
+        Keys.from_secret(secrets.token_urlsafe(32))
 
 
 def test_settings_hold_the_secret_masked(monkeypatch):
@@ -90,19 +105,9 @@ def test_csrf_tokens_are_bound_to_binding_scope_and_age():
     assert not security.csrf_ok(key, token, "link:n2", "a1", now)            # another link / session
     assert not security.csrf_ok(key, token, "link:n1", "a2", now)            # another alert's form
     assert not security.csrf_ok(key, token, "link:n1", "a1", now + 13 * 3600)  # too old
-    assert not security.csrf_ok(Keys.from_secret("q" * 40).csrf, token, "link:n1", "a1", now)
+    assert not security.csrf_ok(Keys.from_secret(OTHER).csrf, token, "link:n1", "a1", now)
     for junk in (None, "", "x", "1.", "abc.def", token + "x"):
         assert not security.csrf_ok(key, junk, "link:n1", "a1", now)
-
-
-def test_sessions_are_signed_and_expire():
-    key = Keys.from_secret(SECRET).session
-    value = security.session_cookie(key, "ab" * 32, 3600, now=1000.0)
-    session = security.read_session(key, value, now=2000.0)
-    assert session is not None and session.token_hash == "ab" * 32
-    assert security.read_session(key, value, now=4601.0) is None
-    assert security.read_session(key, value.replace("ab" * 32, "cd" * 32), now=2000.0) is None
-    assert security.read_session(Keys.from_secret("q" * 40).session, value, now=2000.0) is None
 
 
 def test_cross_site_requests_are_recognised():

@@ -1,0 +1,142 @@
+"""The API's guards before FastAPI reads anything (hardening issue 17 #6, #8, #10): bodies over the
+limit refused before they are read (Content-Length or streamed), credentials checked before the body
+is read or parsed, NUL / non-UTF-8 / lone surrogates in path, query and JSON give 422, one 401
+message for unknown and revoked tokens, a 422 never echoes the input, JSON carries no-store, and
+/docs loads nothing from elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tracemalloc
+import warnings
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from pipeline.auth import create_token, revoke
+from tests.pipeline.notify import alertkit as kit
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def api(engine, config):
+    from pipeline.api.app import create_app
+
+    kit.raise_alert(engine, "a1", "location:HD-1-1203", "L01", kit.T0)
+    app = create_app(engine, config.assignments, lambda: kit.T0)
+    admin = create_token(engine, "admin-1", "admin")
+    return app, TestClient(app), admin
+
+
+def call(app, method: str, path: str, headers: dict[str, str], chunks: int, chunk: bytes = b"x" * MiB) -> dict:
+    """Drive the ASGI app with a body of `chunks` chunks; report status, body and chunks read."""
+    sent = {"read": 0}
+    out: dict = {"status": None, "body": b""}
+
+    async def receive():
+        if sent["read"] < chunks:
+            sent["read"] += 1
+            return {"type": "http.request", "body": chunk, "more_body": sent["read"] < chunks}
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            out["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            out["body"] += message.get("body", b"")
+
+    path_only, _, query = path.partition("?")
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": path_only, "raw_path": path_only.encode(), "query_string": query.encode(),
+             "root_path": "", "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+             "client": ("127.0.0.1", 5), "server": ("testserver", 80)}
+    asyncio.run(app(scope, receive, send))
+    return {**out, "read": sent["read"]}
+
+
+def test_an_unauthenticated_64_mib_body_is_never_read(api):
+    app, _, admin = api
+    tracemalloc.start()
+    try:
+        declared = call(app, "POST", "/alerts/a1/ack", {"content-length": str(64 * MiB)}, 64)
+        streamed = call(app, "POST", "/alerts/a1/ack", {"content-type": "application/json"}, 64)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (declared["status"], declared["read"]) == (413, 0)        # over the limit: refused before reading
+    assert (streamed["status"], streamed["read"]) == (401, 0)        # no Content-Length: no token, no reading
+    assert json.loads(streamed["body"]) == {"detail": "missing, unknown or revoked credentials"}
+    assert peak < 8 * MiB
+    # with a valid token, a streamed body stops being read just past the limit (64 KiB by default)
+    authed = call(app, "POST", "/alerts/a1/ack", {"authorization": f"Bearer {admin}",
+                                                  "content-type": "application/json"}, 64, b"x" * 16384)
+    assert authed["status"] == 413 and authed["read"] <= 64 * 1024 // 16384 + 1
+
+
+def test_body_limits_per_path_are_reusable(api):
+    app, client, admin = api
+    app.state.guards.limit("/v1/events", 5 * MiB)
+    assert app.state.guards.auth and app.state.guards.limits == {"/v1/events": 5 * MiB}
+    big = client.post("/v1/events", content=b"x" * (1 * MiB))              # under its own limit: reaches routing
+    assert big.status_code == 404
+    assert client.post("/v1/events", content=b"x" * (5 * MiB + 1)).status_code == 413
+    assert client.post("/alerts/a1/ack", content=b"{}" + b" " * (64 * 1024),
+                       headers={"Authorization": f"Bearer {admin}"}).status_code == 413
+
+
+def test_nul_and_surrogates_give_422_not_500(api):
+    _, client, admin = api
+    bearer = {"Authorization": f"Bearer {admin}"}
+    for path in ("/alerts?building=%00", "/alerts?building=%ED%A0%80", "/alerts?building=%FF", "/alerts/a%00b",
+                 "/alerts/%ED%A0%80"):
+        response = client.get(path, headers=bearer)
+        assert response.status_code == 422, path
+        assert "Traceback" not in response.text
+    for body in ('{"note": "\\u0000"}', '{"note": "\\ud800"}', '{"note": "ok\\udfff"}'):
+        response = client.post("/alerts/a1/ack", content=body, headers={**bearer, "Content-Type": "application/json"})
+        assert response.status_code == 422, body
+    for body in ('{"reason": "\\u0000"}', '{"reason": "\\ud800 closed"}'):
+        response = client.post("/alerts/a1/close", content=body, headers={**bearer, "Content-Type": "application/json"})
+        assert response.status_code == 422, body
+    assert client.get("/alerts/a1", headers=bearer).json()["status"] == "open"      # nothing changed
+
+
+def test_one_401_message_for_unknown_and_revoked_tokens(api, engine):
+    _, client, _ = api
+    token = create_token(engine, "viewer-1", "viewer")
+    revoke(engine, token)
+    unknown = client.get("/alerts", headers={"Authorization": "Bearer rw_nope"})
+    revoked = client.get("/alerts", headers={"Authorization": f"Bearer {token}"})
+    missing = client.get("/alerts")
+    assert unknown.status_code == revoked.status_code == missing.status_code == 401
+    assert unknown.json() == revoked.json() == missing.json() == {"detail": "missing, unknown or revoked token"}
+
+
+def test_422_does_not_echo_the_input_and_json_is_not_stored(api):
+    _, client, admin = api
+    secret_text = "P-0007 住在 1203 " * 40
+    response = client.post("/alerts/a1/close", json={"reason": secret_text},
+                           headers={"Authorization": f"Bearer {admin}"})
+    assert response.status_code == 422
+    assert "P-0007" not in response.text and response.json()["detail"][0]["loc"] == ["body", "reason"]
+    extra = client.post("/alerts/a1/ack", json={"note": "x", "leak": secret_text},
+                        headers={"Authorization": f"Bearer {admin}"})
+    assert extra.status_code == 422 and "P-0007" not in extra.text
+    for r in (response, client.get("/alerts", headers={"Authorization": f"Bearer {admin}"}), client.get("/healthz"),
+              client.get("/openapi.json"), client.get("/alerts")):
+        assert r.headers["cache-control"] == "no-store" and r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_docs_load_nothing_from_elsewhere(api):
+    _, client, _ = api
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/alerts/{alert_id}/ack" in page.text
+    assert "<script" not in page.text.lower() and "cdn" not in page.text.lower()
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "set-cookie" not in page.headers
+    assert client.get("/redoc").status_code == 404
