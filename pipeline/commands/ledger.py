@@ -80,12 +80,14 @@ def ledger_command(
 def _print(report, errors_file: Path | None) -> None:
     from pipeline.labels import LEDGER_KINDS
 
-    verb = "检查" if report.dry_run else "导入"
+    verb = "检查" if report.dry_run or report.refused else "导入"
     typer.echo(f"{LEDGER_KINDS.get(report.kind, report.kind)}（工作表“{report.sheet}”）{verb}结果：")
     typer.echo(f"  数据行 {report.rows} 行，生成事件 {report.events} 条（新增 {report.new} 条，"
                f"已存在 {report.existing} 条），有误未导入 {report.skipped} 行")
     if report.dry_run:
         typer.echo("  试运行：未写入任何数据")
+    elif report.refused:
+        typer.echo("  文件有误：未导入任何数据")
     for error in report.errors:
         typer.echo(f"  {error}")
     if errors_file is not None:
