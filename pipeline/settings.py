@@ -28,6 +28,8 @@ class Settings(BaseSettings):
 
     config_dir: Path = Field(DEFAULT_CONFIG_DIR, description="Directory with vocabulary/area/rules/assignments YAML")
     db_url: str = Field("sqlite:///var/riskwatch.db", description="SQLAlchemy URL of the database (SQLite or PostgreSQL)")
+    db_owner_url: str | None = Field(None, description="SQLAlchemy URL `riskwatch db upgrade` migrates with: the schema "
+                                     "owner's role, which the services never hold (unset: db_url)")
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated")
     clock: Literal["wall", "event"] = Field("wall", description="Engine clock in the stream: wall clock or greatest occurred_at")
     clock_skew: str = Field("5m", description="How far ahead of the wall clock an event may be before future_timestamp")
@@ -59,6 +61,19 @@ class Settings(BaseSettings):
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
+        return value
+
+    @field_validator("db_url", "db_owner_url")
+    @classmethod
+    def _anchored(cls, value: str | None) -> str | None:
+        # A relative SQLite path in settings.yaml or RISKWATCH_DB_URL is the project's var/, wherever the
+        # command runs: a different working directory must not mean a different (empty) database.
+        prefix = "sqlite:///"
+        if value is None:
+            return value
+        path, sep, query = value[len(prefix):].partition("?")
+        if value.startswith(prefix) and path and path != ":memory:" and not path.startswith(("/", "file:", "~")):
+            return f"{prefix}{PROJECT_ROOT / path}{sep}{query}"
         return value
 
     @property

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Start the machine's Debian PostgreSQL (15+) and make sure role and database `riskwatch` exist, so that
+# Start the machine's Debian PostgreSQL (15+) and make sure the roles and database `riskwatch` exist, so that
 #   postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch
-# works with password (scram) auth over TCP, as the tests and dashboards expect.
-# Also the read-only role riskwatch_grafana (password riskwatch_grafana) that Grafana's data source uses.
-# Idempotent: when both roles already log in, nothing else is done.
+# works with password (scram) auth over TCP, as the tests and dashboards expect. The roles (password = name,
+# a local development credential only):
+#   riskwatch_owner    owns the database and its schema; `riskwatch db upgrade` runs as it
+#                      (RISKWATCH_DB_OWNER_URL=postgresql+psycopg://riskwatch_owner:riskwatch_owner@127.0.0.1:5432/riskwatch)
+#   riskwatch          the runtime role every service uses; member of the group role riskwatch_app, to which
+#                      migration 0011 grants the tables (audit_log: INSERT and SELECT only)
+#   riskwatch_grafana  Grafana's read-only role (migration 0007); no TEMP tables, no large objects
+# riskwatch and riskwatch_owner may create databases (the tests' scratch databases).
+# Idempotent: when every role logs in and the database is locked down, nothing else is done. A database
+# created by an older version of this script stays owned by `riskwatch`: docs/exports-and-privacy.md (Database roles) says how to move it.
 # var/postgres/started records the cluster this script started, so pg-stop.sh stops only that one.
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
@@ -24,12 +31,21 @@ logs_in() {   # role password
 }
 riskwatch_logs_in() { logs_in "$DB" "$DB"; }
 reader_logs_in() { logs_in riskwatch_grafana riskwatch_grafana; }
+owner_logs_in() { logs_in riskwatch_owner riskwatch_owner; }
+locked_down() {   # the runtime role is in riskwatch_app; Grafana's role can make neither large objects nor TEMP tables
+    [ "$(PGPASSWORD=riskwatch_grafana PGCONNECT_TIMEOUT=3 psql -h "$HOST" -p "$PORT" -U riskwatch_grafana -d "$DB" -Atqc \
+        "select pg_has_role('$DB', 'riskwatch_app', 'member')
+                and not has_function_privilege('lo_from_bytea(oid, bytea)', 'execute')
+                and not has_function_privilege('lo_create(oid)', 'execute')
+                and not has_database_privilege(current_database(), 'temporary')" 2>/dev/null)" = t ]
+}
 
 hint="postgresql not installed: install it (apt-get install postgresql-15) or use docker-compose"
 need pg_lsclusters postgresql "$hint"
 need psql postgresql-client "$hint"
 
-if command -v pg_isready >/dev/null && pg_isready -q -h "$HOST" -p "$PORT" && riskwatch_logs_in && reader_logs_in; then
+if command -v pg_isready >/dev/null && pg_isready -q -h "$HOST" -p "$PORT" && riskwatch_logs_in && reader_logs_in \
+        && owner_logs_in && locked_down; then
     say "PostgreSQL already running at $HOST:$PORT, database $DB ready"
     exit 0
 fi
@@ -68,27 +84,40 @@ until pg_isready -q -h "$HOST" -p "$PORT"; do
     sleep 0.5
 done
 
-# Role first (the database's owner), then the database; \gexec runs the CREATE only when missing.
+# Roles first, then the database (owned by riskwatch_owner); \gexec runs the CREATE only when missing.
+# Then, inside the database, what only a superuser may do: the large-object functions and TEMP are
+# taken from PUBLIC (TEMP stays for riskwatch_app: the COPY staging tables).
 as_postgres psql -p "$PORT" -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
 DO \$\$
+DECLARE
+    r text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB') THEN
-        CREATE ROLE $DB LOGIN CREATEDB PASSWORD '$DB';
-    ELSE
-        ALTER ROLE $DB LOGIN CREATEDB PASSWORD '$DB';
+    FOREACH r IN ARRAY ARRAY['riskwatch_owner', '$DB'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+            EXECUTE format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', r, r);
+        ELSE
+            EXECUTE format('ALTER ROLE %I LOGIN CREATEDB PASSWORD %L', r, r);
+        END IF;
+    END LOOP;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'riskwatch_app') THEN
+        CREATE ROLE riskwatch_app NOLOGIN;
     END IF;
-END
-\$\$;
-SELECT 'CREATE DATABASE $DB OWNER $DB' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB')\gexec
--- Grafana's read-only role (migration 0007 grants it SELECT on the dashboards' tables)
-DO \$\$
-BEGIN
+    -- Grafana's read-only role (migration 0007 grants it SELECT on the dashboards' tables)
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'riskwatch_grafana') THEN
         CREATE ROLE riskwatch_grafana LOGIN PASSWORD 'riskwatch_grafana';
     END IF;
 END
 \$\$;
+GRANT riskwatch_app TO $DB;
+ALTER ROLE riskwatch_grafana SET default_transaction_read_only = on;
+SELECT 'CREATE DATABASE $DB OWNER riskwatch_owner' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB')\gexec
+\\connect $DB
+REVOKE TEMPORARY ON DATABASE $DB FROM PUBLIC;
+GRANT TEMPORARY ON DATABASE $DB TO riskwatch_app;
+REVOKE EXECUTE ON FUNCTION lo_creat(integer), lo_create(oid), lo_from_bytea(oid, bytea), lo_import(text),
+    lo_import(text, oid) FROM PUBLIC;
 SQL
 
 riskwatch_logs_in || die "role $DB cannot log in to database $DB over TCP at $HOST:$PORT (check /etc/postgresql/$ver/$name/pg_hba.conf)"
+locked_down || die "database $DB is not locked down for riskwatch_grafana (TEMP or large objects still allowed)"
 say "PostgreSQL $ver ready at $HOST:$PORT, database $DB"
