@@ -13,9 +13,18 @@ from __future__ import annotations
 
 from dashboards import variables as var
 from dashboards.common import (
-    ALERT_ACTION_ZH, ALERT_STATUS_ZH, UID_ALERTS, in_building, label_case, leader_names, level_labels, values_table,
+    REF_COLUMN,
+    UID_ALERTS,
+    entity_label,
+    in_building,
+    label_case,
+    leader_names,
+    level_labels,
+    rule_titles,
+    values_table,
 )
 from dashboards.panels import Dashboard, Panel
+from pipeline import labels
 from pipeline.configset import ConfigSet
 
 # Alerts raised in the time range that pass the building, level and category filters.
@@ -28,6 +37,12 @@ SELECTED = f"""selected AS (
 
 def _ack_timeouts(cfg: ConfigSet) -> str:
     return values_table("ato", ("level", "seconds"), ((k, v) for k, v in cfg.assignments.ack_timeout.items()))
+
+
+def _ack_description(cfg: ConfigSet) -> str:
+    timeouts = sorted(cfg.assignments.ack_timeout.items(), key=lambda kv: kv[1])
+    limits = "、".join(f"{labels.level_label(level)}{labels.duration_text(s)}" for level, s in timeouts)
+    return f"超时：确认晚于该等级的确认时限（{limits}），或至今未确认。"
 
 
 def dashboard(cfg: ConfigSet) -> Dashboard:
@@ -54,7 +69,8 @@ SELECT count(*) AS "次数" FROM notifications n JOIN selected s ON s.alert_id =
 SELECT lv.label AS "等级", count(s.alert_id) AS "预警数"
 FROM {level_labels(cfg)} LEFT JOIN selected s ON s.level = lv.id
 WHERE lv.id <> 'low'
-GROUP BY lv.label, lv.rank ORDER BY lv.rank""", ("等级", "预警数"), w=8, h=9, nonempty=True, x_field="等级"),
+GROUP BY lv.label, lv.rank ORDER BY lv.rank""", ("等级", "预警数"), w=8, h=9, nonempty=True, x_field="等级",
+              description="颜色：重大红、较大橙、一般黄。"),
         Panel("包保领导确认用时", "table", f"""WITH {acks}
 SELECT COALESCE(ld.name, a.assignee, '未分配') AS "包保领导", count(*) AS "预警数",
        count(a.ack_at) AS "已确认", count(*) - count(a.ack_at) AS "未确认",
@@ -65,19 +81,23 @@ FROM acks a
 LEFT JOIN {leader_names(cfg)} ON ld.id = a.assignee
 LEFT JOIN {_ack_timeouts(cfg)} ON ato.level = a.level
 GROUP BY 1 ORDER BY 1""", ("包保领导", "预警数", "已确认", "未确认", "平均确认用时（分钟）", "超时"), w=16, h=9,
-              nonempty=True, description="超时：确认晚于该等级的确认时限（极高30分钟、高4小时、中24小时），或至今未确认。"),
+              nonempty=True, description=_ack_description(cfg)),
         Panel("预警明细", "table", f"""WITH {SELECTED}
-SELECT s.raised_at AS "触发时间", s.entity AS "风险对象", lv.label AS "等级",
-       {label_case("s.status", ALERT_STATUS_ZH)} AS "状态", COALESCE(ld.name, s.assignee) AS "包保领导",
-       (SELECT string_agg(r, ', ') FROM jsonb_array_elements_text(s.rules) AS r) AS "触发规则",
-       round(s.score::numeric, 1) AS "分值"
+SELECT s.raised_at AS "触发时间", s.entity AS {REF_COLUMN}, {entity_label("s.entity", cfg)} AS "风险对象",
+       lv.label AS "等级", {label_case("s.status", labels.ALERT_STATES)} AS "状态",
+       COALESCE(ld.name, s.assignee) AS "包保领导",
+       (SELECT string_agg(COALESCE(rt.title, r), '、') FROM jsonb_array_elements_text(s.rules) AS r
+          LEFT JOIN {rule_titles(cfg)} ON rt.id = r) AS "触发规则",
+       round(s.score::numeric) AS "风险分值"
 FROM selected s
 LEFT JOIN {level_labels(cfg)} ON lv.id = s.level
 LEFT JOIN {leader_names(cfg)} ON ld.id = s.assignee
-ORDER BY s.raised_at DESC""", ("触发时间", "风险对象", "等级", "状态", "包保领导", "触发规则", "分值"), w=24, h=8,
+ORDER BY s.raised_at DESC""", ("触发时间", REF_COLUMN, "风险对象", "等级", "状态", "包保领导", "触发规则", "风险分值"),
+              w=24, h=8,
               nonempty=True, entity_column="风险对象"),
         Panel("逐级上报记录", "table", f"""WITH {SELECTED}
-SELECT h.at AS "上报时间", s.entity AS "风险对象", COALESCE(lv.label, h.level) AS "等级",
+SELECT h.at AS "上报时间", s.entity AS {REF_COLUMN}, {entity_label("s.entity", cfg)} AS "风险对象",
+       COALESCE(lv.label, h.level) AS "等级",
        COALESCE(ld.name, s.assignee) AS "原包保领导",
        COALESCE(ld2.name, h.detail->>'to', '') AS "上报至"
 FROM alert_history h
@@ -86,16 +106,19 @@ LEFT JOIN {level_labels(cfg)} ON lv.id = h.level
 LEFT JOIN {leader_names(cfg)} ON ld.id = s.assignee
 LEFT JOIN {leader_names(cfg, "ld2")} ON ld2.id = h.detail->>'to'
 WHERE h.action = 'escalated'
-ORDER BY h.at DESC""", ("上报时间", "风险对象", "等级", "原包保领导", "上报至"), w=12, h=8, entity_column="风险对象"),
+ORDER BY h.at DESC""", ("上报时间", REF_COLUMN, "风险对象", "等级", "原包保领导", "上报至"), w=12, h=8,
+              entity_column="风险对象"),
         Panel("通知失败记录", "table", f"""WITH {SELECTED}
-SELECT n.created_at AS "通知时间", s.entity AS "风险对象", {label_case("n.kind", ALERT_ACTION_ZH)} AS "通知类型",
+SELECT n.created_at AS "通知时间", s.entity AS {REF_COLUMN}, {entity_label("s.entity", cfg)} AS "风险对象",
+       {label_case("n.kind", labels.NOTICE_KINDS)} AS "通知类型",
        COALESCE(ld.name, n.leader_id) AS "接收人", n.channel AS "渠道", n.attempts AS "尝试次数",
        COALESCE(n.last_error, '') AS "原因"
 FROM notifications n
 JOIN selected s ON s.alert_id = n.alert_id
 LEFT JOIN {leader_names(cfg)} ON ld.id = n.leader_id
 WHERE n.status = 'failed'
-ORDER BY n.created_at DESC""", ("通知时间", "风险对象", "通知类型", "接收人", "渠道", "尝试次数", "原因"), w=12, h=8,
+ORDER BY n.created_at DESC""", ("通知时间", REF_COLUMN, "风险对象", "通知类型", "接收人", "渠道", "尝试次数", "原因"),
+              w=12, h=8,
               entity_column="风险对象"),
     ]
     return Dashboard(

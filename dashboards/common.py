@@ -7,13 +7,13 @@ the database having to store them; rebuild the dashboards after changing config/
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from grafana_foundation_sdk.models import dashboard
 
 from dashboards.sqlquery import PLUGIN_ID
+from pipeline import labels
 from pipeline.configset import ConfigSet
-from pipeline.explain import LEVEL_ZH
 from pipeline.notify.notices import DRILLDOWN_UID
 
 DATASOURCE_UID = "riskwatch-pg"
@@ -36,20 +36,8 @@ UID_ALERTS = "riskwatch-alerts"
 NO_BUILDING = "-"
 NO_BUILDING_TEXT = "未关联楼栋"
 
-CATEGORY_ZH = {
-    "fire": "消防安全",
-    "safety": "安全隐患",
-    "equipment": "监测设备",
-    "public_order": "治安秩序",
-    "patrol": "巡查覆盖",
-    "dispute": "矛盾纠纷",
-    "enforcement": "执法监管",
-}
-HAZARD_CATEGORY_ZH = {"fire": "消防", "structure": "房屋结构", "electrical": "用电", "sundries": "杂物堆放", "gas": "燃气"}
-TARGET_ZH = {"person": "人员", "business": "经营主体", "location": "地点", "building": "楼栋", "checkpoint": "巡查点位"}
-
-# Grafana's classic palette (dark theme), also used by the screenshots.
-LEVEL_COLORS = {"low": "#73BF69", "medium": "#FADE2A", "high": "#FF9830", "critical": "#F2495C"}
+# The levels' colours (红/橙/黄/蓝, pipeline/labels.py) on every panel and in the screenshots.
+LEVEL_COLORS = labels.LEVEL_COLOURS
 
 
 def q(value: object) -> str:
@@ -74,7 +62,7 @@ def categories(cfg: ConfigSet) -> list[str]:
 
 
 def category_labels(cfg: ConfigSet, alias: str = "cat") -> str:
-    return values_table(alias, ("id", "label"), ((c, CATEGORY_ZH.get(c, c)) for c in categories(cfg)))
+    return values_table(alias, ("id", "label"), ((c, labels.label(labels.CATEGORIES, c)) for c in categories(cfg)))
 
 
 def level_names(cfg: ConfigSet) -> list[str]:
@@ -84,7 +72,7 @@ def level_names(cfg: ConfigSet) -> list[str]:
 
 def level_labels(cfg: ConfigSet, alias: str = "lv") -> str:
     return values_table(alias, ("id", "label", "rank"),
-                        ((n, LEVEL_ZH.get(n, n), i) for i, n in enumerate(level_names(cfg))))
+                        ((n, labels.level_label(n), i) for i, n in enumerate(level_names(cfg))))
 
 
 def rule_titles(cfg: ConfigSet, alias: str = "rt") -> str:
@@ -109,27 +97,79 @@ def in_building(column: str) -> str:
     return f"COALESCE({column}, '{NO_BUILDING}') IN ($building)"
 
 
+# The hidden column beside an entity's Chinese name that holds its ref for the drill-down link.
+REF_COLUMN = "ref"
+
+
 def link_to_entity(title: str = "查看风险对象详情") -> dict:
-    """A data link from a cell holding an entity ref to the drill-down, keeping the time range."""
+    """A data link from a cell showing an entity's name to the drill-down (the row's hidden ref column),
+    keeping the time range."""
     return {
         "title": title,
-        "url": f"/d/{UID_ENTITY}?var-entity=${{__value.raw}}&${{__url_time_range}}",
+        "url": f"/d/{UID_ENTITY}?var-entity=${{__data.fields.{REF_COLUMN}}}&${{__url_time_range}}",
         "targetBlank": False,
     }
 
 
 def hazard_category_label(column: str) -> str:
     """Chinese label of a hazard's `attributes.category` (its own vocabulary, not the rule categories)."""
-    cases = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in HAZARD_CATEGORY_ZH.items())
-    return f"CASE {column} {cases} ELSE COALESCE({column}, '其他') END"
+    return f"COALESCE({label_case(column, labels.HAZARD_CATEGORIES)}, '其他')"
 
 
-ALERT_ACTION_ZH = {"raised": "触发预警", "upgraded": "等级上调", "notified": "已通知", "acknowledged": "已确认",
-                   "escalated": "逐级上报", "resolved": "已解除", "closed": "已关闭"}
-ALERT_STATUS_ZH = {"open": "待确认", "acknowledged": "已确认", "resolved": "已解除", "closed": "已关闭"}
-
-
-def label_case(column: str, labels: dict[str, str]) -> str:
-    """`CASE col WHEN 'a' THEN '甲' ... ELSE col END`: a fixed vocabulary shown in Chinese."""
-    cases = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in labels.items())
+def label_case(column: str, table: Mapping[str, str]) -> str:
+    """`CASE col WHEN 'a' THEN '甲' ... ELSE col END`: a code shown by its word from pipeline/labels.py."""
+    cases = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in table.items())
     return f"CASE {column} {cases} ELSE {column} END"
+
+
+def event_type_label(kind: str, type_: str) -> str:
+    """The Chinese name of an event's kind and type columns (烟感报警)."""
+    cases = " ".join(f"WHEN {q(k + '.' + t)} THEN {q(v)}" for k, types in labels.EVENT_TYPES.items()
+                     for t, v in types.items())
+    return f"CASE {kind} || '.' || {type_} {cases} ELSE {kind} || '.' || {type_} END"
+
+
+def _floor_sql(code: str) -> str:
+    """labels.floor_label in SQL: '09' -> 9层, '01' -> 首层, 'B1' -> 地下1层."""
+    return (f"CASE WHEN {code} LIKE 'B%' THEN '地下' || substr({code}, 2) || '层' WHEN {code} = '01' THEN '首层' "
+            f"ELSE ltrim({code}, '0') || '层' END")
+
+
+def place_label(column: str, cfg: ConfigSet) -> str:
+    """labels.place_name in SQL for a location id column (HD-2-09-corridor -> 2号楼9层走廊; the id when the
+    id follows no known scheme). Named places (area.yaml) come first."""
+    named = {}
+    for sensor in cfg.area.sensors:
+        if sensor.type == "fire_exit":
+            named[sensor.location] = sensor.name
+    named.update({cp.location: cp.name for cp in cfg.area.checkpoints if cp.location})
+    c = column
+    head = f"substring({c} from '^HD-([^-]+)-') || '号楼'"
+    floor = f"substring({c} from '^HD-[^-]+-([0-9]{{2}}|B[0-9]+)')"
+    whens = [f"WHEN {c} = {q(k)} THEN {q(v)}" for k, v in named.items()]
+    whens.append(f"WHEN {c} ~ '^HD-[^-]+-[0-9]{{4}}\\Z' THEN {head} || ltrim(substring({c} from '^HD-[^-]+-([0-9]{{2}})'), '0')"
+                 f" || '层' || substring({c} from '([0-9]{{4}})\\Z') || '室'")
+    whens.append(f"WHEN {c} ~ '^HD-[^-]+-01-S[0-9]+\\Z' THEN {head} || '底商' || substring({c} from '(S[0-9]+)\\Z')")
+    for place, word in labels.PLACES.items():
+        tail = f"-{place}\\Z'"
+        if place.startswith(("exit", "lobby", "door", "elevator")):
+            first = "首层" if place.startswith("exit") else ""
+            whens.append(f"WHEN {c} ~ '^HD-[^-]+-01{tail} THEN {head} || {q(first + word)}")
+        if place in ("garage", "ebike", "pump"):
+            whens.append(f"WHEN {c} ~ '^HD-[^-]+-B[0-9]+{tail} THEN {head} || {q(word)}")
+        whens.append(f"WHEN {c} ~ '^HD-[^-]+-([0-9]{{2}}|B[0-9]+){tail} THEN {head} || {_floor_sql(floor)} || {q(word)}")
+    return f"CASE {' '.join(whens)} ELSE {c} END"
+
+
+def entity_label(column: str, cfg: ConfigSet) -> str:
+    """labels.entity_label in SQL for an entity ref column: 重点人员 P-0101, 2号楼9层走廊, 1号楼6层走廊, 2号楼."""
+    c = column
+    ident = f"substr({c}, strpos({c}, ':') + 1)"
+    checkpoints = " ".join(f"WHEN {q(cp.id)} THEN {q(cp.name)}" for cp in cfg.area.checkpoints)
+    kinds = " ".join(f"WHEN {q(k)} THEN {q(v + ' ')} || {ident}" for k, v in labels.ENTITY_KINDS.items()
+                     if k not in ("location", "building"))
+    return (f"CASE split_part({c}, ':', 1) "
+            f"WHEN 'location' THEN {place_label(ident, cfg)} "
+            f"WHEN 'building' THEN {ident} || '号楼' "
+            f"WHEN 'checkpoint' THEN CASE {ident} {checkpoints} ELSE {q(labels.ENTITY_KINDS['checkpoint'] + ' ')} || {ident} END "
+            f"{kinds} ELSE {c} END")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dashboards import variables as var
-from dashboards.common import UID_HAZARDS, hazard_category_label
+from dashboards.common import UID_HAZARDS, hazard_category_label, place_label
 from dashboards.cte import HAZARDS
 from dashboards.panels import Dashboard, Panel
 from pipeline.configset import ConfigSet
@@ -25,11 +25,13 @@ SELECT count(*) AS "隐患数" FROM hz WHERE {FOUND_IN_RANGE} AND NOT is_open"""
         Panel("逾期未整改", "stat", f"""WITH {HAZARDS}
 SELECT count(*) AS "隐患数" FROM hz WHERE is_overdue""", ("隐患数",), w=5, h=4, nonempty=True, color="#F2495C"),
         Panel("按期整改率", "stat", f"""WITH {HAZARDS}
-SELECT round(100.0 * count(*) FILTER (WHERE rectified_at IS NOT NULL AND rectified_at <= due_at)
-             / NULLIF(count(*) FILTER (WHERE due_at <= $__timeTo()::timestamptz OR rectified_at IS NOT NULL), 0), 1)
+SELECT round(100.0 * count(*) FILTER (WHERE NOT is_open AND rectified_at <= due_at) / NULLIF(count(*), 0), 1)
        AS "按期整改率"
-FROM hz WHERE {FOUND_IN_RANGE}""", ("按期整改率",), w=5, h=4, nonempty=True, unit="percent", color="#5794F2",
-              description="已到期或已整改的隐患中，在整改期限内完成整改的比例。"),
+FROM hz
+WHERE ({FOUND_IN_RANGE} AND (due_at <= $__timeTo()::timestamptz OR rectified_at IS NOT NULL)) OR is_overdue""",
+              ("按期整改率",), w=5, h=4, nonempty=True, unit="percent", color="#5794F2",
+              description="本期发现且已到期或已整改的隐患，连同“逾期未整改”中的每一项（计为未按期），"
+                          "在整改期限内完成整改的比例。"),
         Panel("平均整改用时", "stat", f"""WITH {HAZARDS}
 SELECT round((avg(extract(epoch FROM rectified_at - found_at)) / 86400)::numeric, 2) AS "天数"
 FROM hz WHERE {FOUND_IN_RANGE} AND rectified_at IS NOT NULL""", ("天数",), w=4, h=4, nonempty=True, unit="d",
@@ -49,7 +51,7 @@ FROM hz WHERE {FOUND_IN_RANGE} AND rectified_at IS NOT NULL
 GROUP BY category ORDER BY category""", ("类别", "平均整改用时"), w=8, h=10, nonempty=True, x_field="类别",
               unit="d"),
         Panel("隐患整改台账", "table", f"""WITH {HAZARDS}
-SELECT hazard_id AS "隐患编号", building || '号楼' AS "楼栋", location_id AS "位置",
+SELECT hazard_id AS "隐患编号", building || '号楼' AS "楼栋", {place_label("location_id", cfg)} AS "位置",
        {hazard_category_label("category")} AS "类别", found_at AS "发现时间", due_at AS "整改期限",
        rectified_at AS "整改时间",
        round((extract(epoch FROM rectified_at - found_at) / 86400)::numeric, 2) AS "整改用时（天）",

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 from dashboards import variables as var
 from dashboards.common import (
-    CATEGORY_ZH, UID_OVERVIEW, building_names, categories, category_labels, hazard_category_label, in_building,
-    level_labels, q,
+    LEVEL_COLORS,
+    REF_COLUMN,
+    UID_OVERVIEW,
+    building_names,
+    categories,
+    category_labels,
+    entity_label,
+    hazard_category_label,
+    in_building,
+    label_case,
+    level_labels,
+    place_label,
+    q,
 )
 from dashboards.cte import CASES, HAZARDS, SCORED
 from dashboards.panels import Dashboard, Panel
+from pipeline import labels
 from pipeline.configset import ConfigSet
-
 
 IN_CATEGORY = "EXISTS (SELECT 1 FROM contributions c WHERE c.entity = a.entity AND c.category IN ($category))"
 
@@ -23,7 +34,7 @@ def _count_level(level: str) -> str:
 def _by_building_category(cfg: ConfigSet) -> tuple[str, tuple[str, ...]]:
     cats = categories(cfg)
     cols = ",\n       ".join(
-        f"count(*) FILTER (WHERE category = {q(c)}) AS \"{CATEGORY_ZH.get(c, c)}\"" for c in cats)
+        f"count(*) FILTER (WHERE category = {q(c)}) AS \"{labels.label(labels.CATEGORIES, c)}\"" for c in cats)
     sql = f"""WITH {SCORED}
 SELECT CASE WHEN building IS NULL THEN '未关联楼栋' ELSE building || '号楼' END AS "楼栋",
        {cols}
@@ -31,18 +42,20 @@ FROM scored
 WHERE level IN ('high', 'critical')
 GROUP BY building
 ORDER BY building NULLS LAST"""
-    return sql, ("楼栋", *(CATEGORY_ZH.get(c, c) for c in cats))
+    return sql, ("楼栋", *(labels.label(labels.CATEGORIES, c) for c in cats))
 
 
 def _heatmap(cfg: ConfigSet) -> tuple[str, tuple[str, ...]]:
-    """Floors (rows) × buildings (columns): summed current scores of places on that floor."""
+    """Floors (rows) × buildings (columns): the highest current score of a place on that floor, so a cell's
+    colour is that of the level thresholds, which hold for one object (a sum of several low places is not a
+    higher level)."""
     area = cfg.area
     low = -max(b.basement_floors for b in area.buildings.values())
     high = max(b.floors for b in area.buildings.values())
     names = building_names(cfg)
     cols = ",\n       ".join(
         f"CASE WHEN f.floor BETWEEN {-b.basement_floors} AND {b.floors} "
-        f"THEN round(COALESCE(sum(p.score) FILTER (WHERE p.building = {q(bid)}), 0)::numeric, 1) END AS \"{names[bid]}\""
+        f"THEN round(COALESCE(max(p.score) FILTER (WHERE p.building = {q(bid)}), 0)::numeric) END AS \"{names[bid]}\""
         for bid, b in area.buildings.items())
     sql = f"""WITH {SCORED}, placed AS (
   SELECT sc.building, fl.floor, sc.score
@@ -69,9 +82,8 @@ def dashboard(cfg: ConfigSet) -> Dashboard:
     by_bc_sql, by_bc_cols = _by_building_category(cfg)
     heat_sql, heat_cols = _heatmap(cfg)
     panels = [
-        Panel("极高风险对象", "stat", _count_level("critical"), ("对象数",), w=4, h=4, nonempty=True, color="#F2495C"),
-        Panel("高风险对象", "stat", _count_level("high"), ("对象数",), w=4, h=4, nonempty=True, color="#FF9830"),
-        Panel("中风险对象", "stat", _count_level("medium"), ("对象数",), w=4, h=4, nonempty=True, color="#FADE2A"),
+        *(Panel(f"{labels.level_label(level)}风险对象", "stat", _count_level(level), ("对象数",), w=4, h=4,
+                nonempty=True, color=LEVEL_COLORS[level]) for level in ("critical", "high", "medium")),
         Panel("新增预警", "stat", f"""SELECT count(*) AS "预警数"
 FROM alerts a LEFT JOIN entities e ON e.ref = a.entity
 WHERE $__timeFilter(a.raised_at) AND {in_building('e.building')} AND a.level IN ($level)
@@ -82,39 +94,41 @@ SELECT count(*) FILTER (WHERE is_overdue) AS "隐患数" FROM hz""", ("隐患数
         Panel("未化解纠纷", "stat", f"""WITH {CASES}
 SELECT count(*) FILTER (WHERE status <> '已化解') AS "纠纷数" FROM cs""", ("纠纷数",), w=4, h=4, nonempty=True,
               color="#B877D9"),
-        Panel("高风险及以上对象", "table", f"""WITH {SCORED}
-SELECT sc.entity AS "风险对象", sc.type AS "类型",
+        Panel("较大及以上风险对象", "table", f"""WITH {SCORED}
+SELECT sc.entity AS {REF_COLUMN}, {entity_label("sc.entity", cfg)} AS "风险对象",
+       {label_case("sc.type", labels.ENTITY_KINDS)} AS "类型",
        COALESCE(sc.building || '号楼', '—') AS "楼栋", COALESCE(cat.label, sc.category) AS "主要类别",
-       round(sc.score::numeric, 1) AS "分值", lv.label AS "等级"
+       round(sc.score::numeric) AS "风险分值", lv.label AS "等级"
 FROM scored sc
 LEFT JOIN {level_labels(cfg)} ON lv.id = sc.level
 LEFT JOIN {category_labels(cfg)} ON cat.id = sc.category
 WHERE sc.level IN ('high', 'critical')
-ORDER BY sc.score DESC""", ("风险对象", "类型", "楼栋", "主要类别", "分值", "等级"), w=12, h=9, nonempty=True,
-              entity_column="风险对象", score_colors=True,
-              description="当前分值（时间范围末）达到高或极高等级的对象；点击对象查看详情。人员仅以化名编号显示。"),
-        Panel("高风险对象分布（楼栋 × 类别）", "barchart", by_bc_sql, by_bc_cols, w=12, h=9, nonempty=True,
+ORDER BY sc.score DESC""", (REF_COLUMN, "风险对象", "类型", "楼栋", "主要类别", "风险分值", "等级"), w=12, h=9,
+              nonempty=True, entity_column="风险对象", score_colors=True,
+              description="风险分值（时间范围末）达到较大或重大等级的对象；点击对象查看详情。人员仅以化名编号显示。"),
+        Panel("较大及以上风险对象分布（楼栋 × 类别）", "barchart", by_bc_sql, by_bc_cols, w=12, h=9, nonempty=True,
               x_field="楼栋", stacked=True),
         Panel("风险分值走势（前5名）", "timeseries", f"""WITH {SCORED}, top AS (
   SELECT entity FROM scored ORDER BY score DESC LIMIT 5
 )
-SELECT t AS "time", s.entity AS metric, s.score::float8 AS value
+SELECT t AS "time", {entity_label("s.entity", cfg)} AS metric, s.score::float8 AS value
 FROM generate_series(date_trunc('hour', $__timeFrom()::timestamptz), $__timeTo()::timestamptz, interval '6 hours') AS t
 CROSS JOIN LATERAL entity_scores_at(t) s
 WHERE s.entity IN (SELECT entity FROM top)
 ORDER BY 1, 2""", ("time", "metric", "value"), w=12, h=8, nonempty=True, score_colors=False),
-        Panel("新增预警（每6小时，按等级）", "timeseries", f"""SELECT $__timeGroupAlias(a.raised_at, '6h'), lv.label AS metric, count(*) AS value
+        Panel("新增预警（每6小时，按等级）", "timeseries", f"""SELECT $__timeGroupAlias(a.raised_at, '6h'),
+       lv.label AS metric, count(*) AS value
 FROM alerts a
 LEFT JOIN entities e ON e.ref = a.entity
 JOIN {level_labels(cfg)} ON lv.id = a.level
 WHERE $__timeFilter(a.raised_at) AND {in_building('e.building')} AND a.level IN ($level)
   AND {IN_CATEGORY}
 GROUP BY 1, 2
-ORDER BY 1""", ("time", "metric", "value"), w=12, h=8, nonempty=True),
+ORDER BY 1""", ("time", "metric", "value"), w=12, h=8, nonempty=True, level_series=True),
         Panel("楼栋楼层风险热力", "heatmap", heat_sql, heat_cols, w=8, h=16, nonempty=True, score_colors=True,
-              description="各楼层地点与巡查点位当前分值之和（时间范围末）。"),
+              description="各楼层地点与巡查点位中最高的风险分值（时间范围末），颜色即该对象的风险等级。"),
         Panel("逾期未整改隐患清单", "table", f"""WITH {HAZARDS}
-SELECT hazard_id AS "隐患编号", building || '号楼' AS "楼栋", location_id AS "位置",
+SELECT hazard_id AS "隐患编号", building || '号楼' AS "楼栋", {place_label("location_id", cfg)} AS "位置",
        {hazard_category_label("category")} AS "类别",
        found_at AS "发现时间", due_at AS "整改期限",
        round((extract(epoch FROM $__timeTo()::timestamptz - due_at) / 86400)::numeric, 1) AS "逾期天数"

@@ -11,12 +11,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
-from grafana_foundation_sdk.builders import barchart, common as cb, dashboard as db, piechart, stat, table, timeseries
+from grafana_foundation_sdk.builders import barchart, piechart, stat, table, timeseries
+from grafana_foundation_sdk.builders import common as cb
+from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models import common as cm, dashboard as dm, piechart as pm
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+from grafana_foundation_sdk.models import piechart as pm
 
-from dashboards.common import DS, LEVEL_COLORS, TAG, link_to_entity
+from dashboards.common import DS, LEVEL_COLORS, REF_COLUMN, TAG, link_to_entity
 from dashboards.sqlquery import RawSql
+from pipeline import labels
 
 GRID_WIDTH = 24
 Kind = Literal["stat", "table", "timeseries", "barchart", "piechart", "heatmap"]
@@ -37,7 +42,8 @@ class Panel:
     nonempty: bool = False            # the simulated week guarantees at least one row
     unit: str | None = None
     description: str = ""
-    entity_column: str | None = None  # cells of this column link to the entity drill-down
+    entity_column: str | None = None  # cells of this column link to the entity drill-down (its row's hidden `ref`)
+    level_series: bool = False        # series or columns named by level (重大, 较大, ...) get the level's colour
     x_field: str | None = None        # bar chart category column
     stacked: bool = False
     color: str | None = None          # fixed colour (stat)
@@ -123,6 +129,11 @@ def _sdk_panel(p: Panel):
         b = b.color_scheme(db.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS))
     if p.entity_column:
         b = b.override_by_name(p.entity_column, [dm.DynamicConfigValue(id_val="links", value=[link_to_entity()])])
+        b = b.override_by_name(REF_COLUMN, [dm.DynamicConfigValue(id_val="custom.hidden", value=True)])
+    if p.level_series:
+        for level in labels.LEVEL_ORDER:
+            b = b.override_by_name(labels.level_label(level), [dm.DynamicConfigValue(
+                id_val="color", value={"mode": "fixed", "fixedColor": labels.level_colour(level)})])
     return b
 
 
@@ -147,6 +158,6 @@ def build_dashboard(d: Dashboard, links: list[tuple[str, str]] | None = None) ->
                    .include_vars(True).keep_time(True))
     for v in d.variables:
         b = b.with_variable(v)
-    for i, (p, pos) in enumerate(zip(d.panels, layout(d.panels)), start=1):
+    for i, (p, pos) in enumerate(zip(d.panels, layout(d.panels), strict=True), start=1):
         b = b.with_panel(_sdk_panel(p).id(i).grid_pos(pos))
     return json.loads(JSONEncoder(sort_keys=True, ensure_ascii=False).encode(b.build()))

@@ -8,12 +8,12 @@ uses the machine's CJK font (pipeline.fonts; `make install` installs fonts-wqy-z
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import logging
 
 import matplotlib
 
@@ -79,6 +79,9 @@ def _table(ax, panel: dict, res: PanelResult, tz: ZoneInfo, height_in: float) ->
         return
     row_in = 0.25
     max_rows = max(1, int(height_in / row_in) - 2)
+    hidden = _override(panel, "custom.hidden")
+    keep = [i for i, name in enumerate(res.columns) if not hidden.get(name)]
+    res = dataclasses.replace(res, columns=[res.columns[i] for i in keep], rows=[tuple(r[i] for i in keep) for r in res.rows])
     rows = res.rows[:max_rows]
     n_cols = len(res.columns)
     widths = [max(len(_cell(r[i], tz)) for r in rows + [tuple(res.columns)]) + 2 for i in range(n_cols)]
@@ -100,6 +103,21 @@ def _table(ax, panel: dict, res: PanelResult, tz: ZoneInfo, height_in: float) ->
             ax.text(xs[i] + 0.005, y, _cell(v, tz), color=color, fontsize=7.5, va="center", transform=ax.transAxes)
     if len(res.rows) > len(rows):
         ax.text(0.995, 0.01, f"共 {len(res.rows)} 行", color=MUTED, fontsize=7, ha="right", transform=ax.transAxes)
+
+
+def _override(panel: dict, prop: str) -> dict[str, object]:
+    """{field name: value} of one override property (links, custom.hidden, color)."""
+    out: dict[str, object] = {}
+    for o in ((panel.get("fieldConfig") or {}).get("overrides") or []):
+        for p in o.get("properties") or []:
+            if p.get("id") == prop:
+                out[(o.get("matcher") or {}).get("options")] = p.get("value")
+    return out
+
+
+def _series_colour(panel: dict, name: str, i: int) -> str:
+    colour = _override(panel, "color").get(name)
+    return colour["fixedColor"] if isinstance(colour, dict) else PALETTE[i % len(PALETTE)]
 
 
 def _link_column(panel: dict) -> str | None:
@@ -148,7 +166,7 @@ def _timeseries(ax, panel: dict, res: PanelResult, tz: ZoneInfo) -> None:
         xs.append(when.astimezone(tz))
         ys.append(_num(value))
     for i, (name, (xs, ys)) in enumerate(sorted(series.items())):
-        ax.plot(xs, ys, color=PALETTE[i % len(PALETTE)], linewidth=1.6, label=name,
+        ax.plot(xs, ys, color=_series_colour(panel, name, i), linewidth=1.6, label=name,
                 marker="o" if len(xs) < 30 else None, markersize=3)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d", tz=tz))
     if series:
@@ -166,10 +184,10 @@ def _barchart(ax, panel: dict, res: PanelResult, tz: ZoneInfo) -> None:
     for i, name in enumerate(names):
         values = [_num(r[i + 1]) or 0 for r in res.rows]
         xs = list(range(len(labels))) if stacked else [x - 0.4 + width * (i + 0.5) for x in range(len(labels))]
-        ax.bar(xs, values, width=width, bottom=bottoms if stacked else None, color=PALETTE[i % len(PALETTE)],
+        ax.bar(xs, values, width=width, bottom=bottoms if stacked else None, color=_series_colour(panel, name, i),
                label=name)
         if stacked:
-            bottoms = [b + v for b, v in zip(bottoms, values)]
+            bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=0 if len(labels) < 6 else 30)
     if len(names) > 1:
         ax.legend(loc="upper right", fontsize=7, frameon=False, labelcolor=TEXT, ncol=min(4, len(names)))

@@ -9,9 +9,9 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.models import dashboard as dm
 
-from dashboards.common import DS, NO_BUILDING, NO_BUILDING_TEXT, category_labels, level_names
+from dashboards.common import DS, NO_BUILDING, NO_BUILDING_TEXT, category_labels, entity_label, level_names
 from pipeline.configset import ConfigSet
-from pipeline.explain import LEVEL_ZH
+from pipeline.labels import level_label
 
 ALL = dm.VariableOption(selected=True, text=["All"], value=["$__all"])
 
@@ -21,8 +21,12 @@ FROM (SELECT COALESCE(building, '{NO_BUILDING}') AS b FROM entities
       UNION SELECT building FROM events WHERE building IS NOT NULL) AS s
 ORDER BY b"""
 
-# Entities by their score at the end of the time range, highest first: the default is the top one.
-ENTITY_SQL = """SELECT e.ref AS __value
+
+
+def entity_sql(cfg: ConfigSet) -> str:
+    """Entities by their score at the end of the time range, highest first (the default is the top one),
+    shown by their Chinese names."""
+    return f"""SELECT e.ref AS __value, {entity_label("e.ref", cfg)} AS __text
 FROM entities e
 LEFT JOIN entity_scores_at($__timeTo()::timestamptz) s ON s.entity = e.ref
 ORDER BY s.score DESC NULLS LAST, e.ref"""
@@ -62,11 +66,11 @@ def category(cfg: ConfigSet) -> db.QueryVariable:
 
 def level(cfg: ConfigSet) -> db.CustomVariable:
     names = level_names(cfg)
-    options = [dm.VariableOption(selected=False, text=LEVEL_ZH.get(n, n), value=n) for n in names]
+    options = [dm.VariableOption(selected=False, text=level_label(n), value=n) for n in names]
     return (
         db.CustomVariable("level")
         .label("风险等级")
-        .values(",".join(f"{LEVEL_ZH.get(n, n)} : {n}" for n in names))
+        .values(",".join(f"{level_label(n)} : {n}" for n in names))
         .options([dm.VariableOption(selected=True, text="All", value="$__all"), *options])
         .multi(True)
         .include_all(True)
@@ -74,12 +78,12 @@ def level(cfg: ConfigSet) -> db.CustomVariable:
     )
 
 
-def entity() -> db.QueryVariable:
+def entity(cfg: ConfigSet) -> db.QueryVariable:
     return (
         db.QueryVariable("entity")
         .label("风险对象")
         .datasource(DS)
-        .query(ENTITY_SQL)
+        .query(entity_sql(cfg))
         .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(dm.VariableSort.DISABLED)
     )

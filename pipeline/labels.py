@@ -100,7 +100,8 @@ NOTICE_KINDS = {"raised": "新预警", "upgraded": "等级上调", "escalated": 
                 "resolved": "预警已解除", "closed": "预警已关闭"}
 AUDIT_ACTIONS = {"reveal": "查看真实身份", "export": "导出报表", "acknowledge": "确认预警", "alert_close": "关闭预警",
                  "rules_apply": "应用规则变更", "purge": "清理过期数据", "registry_write": "写入人员登记",
-                 "registry_rotate": "轮换登记密钥", "registry_lookup": "台账导入查询人员登记", "token_create": "创建令牌", "token_revoke": "吊销令牌",
+                 "registry_rotate": "轮换登记密钥", "registry_lookup": "台账导入查询人员登记", "token_create": "创建令牌",
+                 "token_revoke": "吊销令牌",
                  "page_login": "页面登录", "case_note": "记录案件处置", "case_reassign": "案件转办",
                  "case_close": "案件办结", "decision_add": "记录研判意见", "decision_done": "研判意见落实"}
 # The street's ledgers `riskwatch import ledger --kind` reads (docs/contract.md §10), by their usual titles.
@@ -236,6 +237,17 @@ def percent_text(part: float, whole: float) -> str:
     if not whole:
         return "—"
     return f"{100 * part / whole:.1f}".removesuffix(".0") + "%"
+
+
+def duration_text(seconds: float) -> str:
+    """The largest whole unit: 1800 -> 30分钟, 14400 -> 4小时, 86400 -> 1天, 5400 -> 1.5小时."""
+    for size, unit in ((86400, "天"), (3600, "小时"), (60, "分钟")):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    for size, unit in ((3600, "小时"), (60, "分钟")):
+        if seconds >= size:
+            return f"{seconds / size:.1f}".removesuffix(".0") + unit
+    return f"{seconds:g}秒"
 
 
 def local(dt: datetime, tz: ZoneInfo = BEIJING) -> datetime:

@@ -14,7 +14,7 @@ from grafana_foundation_sdk.models.dashboard import Dashboard as SdkDashboard
 from typer.testing import CliRunner
 
 from dashboards import catalog, provisioning
-from dashboards.common import DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID, UID_ENTITY
+from dashboards.common import DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID, REF_COLUMN, UID_ENTITY
 from dashboards.lint import lint, used_variables
 from dashboards.queryrun import panels_of
 from dashboards.sqlquery import SqlQuery, register
@@ -99,8 +99,14 @@ def test_overview_entities_link_to_the_drill_down(built):
              if o["properties"][0]["id"] == "links"]
     assert links, "no drill-down link on the overview"
     for title, url in links:
-        assert url.startswith(f"/d/{UID_ENTITY}?var-entity=${{__value.raw}}"), (title, url)
+        # the cell shows the entity's Chinese name; the link takes the ref from the row's hidden column
+        assert url.startswith(f"/d/{UID_ENTITY}?var-entity=${{__data.fields.{REF_COLUMN}}}"), (title, url)
         assert "${__url_time_range}" in url
+    for p in panels_of(overview):
+        overrides = p.get("fieldConfig", {}).get("overrides", [])
+        if any(o["properties"][0]["id"] == "links" for o in overrides):
+            assert {"matcher": {"id": "byName", "options": REF_COLUMN},
+                    "properties": [{"id": "custom.hidden", "value": True}]} in overrides, p["title"]
 
 
 def test_drill_down_uid_is_the_one_notifications_link_to(built):

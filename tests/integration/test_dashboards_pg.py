@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from dashboards import catalog
 from dashboards.macros import TimeRange
 from dashboards.queryrun import run_dashboard
+from pipeline import labels
 from pipeline.cli import app
 from pipeline.configset import load_config
 from pipeline.replay import output_records, read_lines, replay
@@ -121,16 +122,17 @@ def test_drill_down_agrees_with_replay(week):
     entities = [r for r in records if r["type"] == "entity"]
     top = entities[0]                                      # replay lists entities by score, highest first
     res = _run(week, "riskwatch-entity")
-    assert res["当前分值"].rows[0][0] == pytest.approx(top["score"], abs=0.011)
-    worth = sorted(round(float(r[5]), 2) for r in res["风险来源（规则贡献）"].rows)
-    assert worth == pytest.approx(sorted(c["value"] for c in top["contributions"]), abs=0.011)
+    assert res["当前风险分值"].rows[0][0] == pytest.approx(top["score"], abs=0.011)
+    worth = sorted(float(r[4]) for r in res["风险来源（规则贡献）"].rows)
+    assert worth == pytest.approx(sorted(c["value"] for c in top["contributions"]), abs=0.051)
+    titles = {r.id: r.title for r in cfg.rules.rules}
     rules = {r[1] for r in res["风险来源（规则贡献）"].rows}
-    assert rules == {c["rule"] for c in top["contributions"]}
+    assert rules == {titles[c["rule"]] for c in top["contributions"]}
     # another entity chosen like a link from the overview would
     person = next(e for e in entities if e["entity"].startswith("person:"))
     res = _run(week, "riskwatch-entity", entity=person["entity"])
-    assert res["当前分值"].rows[0][0] == pytest.approx(person["score"], abs=0.011)
-    assert res["对象信息"].rows[0][0] == person["entity"]
+    assert res["当前风险分值"].rows[0][0] == pytest.approx(person["score"], abs=0.011)
+    assert res["对象信息"].rows[0][0] == labels.entity_label(person["entity"], cfg.area)
     assert all(r[4].startswith("sim-") for r in res["事件时间线"].rows)
 
 
@@ -138,9 +140,9 @@ def test_overview_counts_agree_with_replay_levels(week):
     _, _, records, _ = week
     levels = [e["level"] for e in records if e["type"] == "entity"]
     res = _run(week, "riskwatch-overview")
-    assert res["极高风险对象"].rows[0][0] == levels.count("critical")
-    assert res["高风险对象"].rows[0][0] == levels.count("high")
-    table = res["高风险及以上对象"].rows
+    assert res["重大风险对象"].rows[0][0] == levels.count("critical")
+    assert res["较大风险对象"].rows[0][0] == levels.count("high")
+    table = res["较大及以上风险对象"].rows
     assert [r[0] for r in table] == [e["entity"] for e in records
                                      if e["type"] == "entity" and e["level"] in ("high", "critical")]
     summary = next(r for r in records if r["type"] == "summary")
@@ -148,16 +150,17 @@ def test_overview_counts_agree_with_replay_levels(week):
 
 
 def test_multi_value_filters_narrow_the_rows(week):
-    full = _run(week, "riskwatch-overview")["高风险及以上对象"].rows
-    only_2 = _run(week, "riskwatch-overview", building=["2"])["高风险及以上对象"].rows
-    assert only_2 and set(r[2] for r in only_2) == {"2号楼"}
+    table = "较大及以上风险对象"
+    full = _run(week, "riskwatch-overview")[table].rows
+    only_2 = _run(week, "riskwatch-overview", building=["2"])[table].rows
+    assert only_2 and set(r[3] for r in only_2) == {"2号楼"}
     assert len(only_2) < len(full)
-    critical = _run(week, "riskwatch-overview", level=["critical"])["高风险及以上对象"].rows
-    assert critical and {r[5] for r in critical} == {"极高"}
-    fire = _run(week, "riskwatch-overview", category=["fire"])["高风险及以上对象"].rows
-    assert fire and all(r[3] == "消防安全" for r in fire)
+    critical = _run(week, "riskwatch-overview", level=["critical"])[table].rows
+    assert critical and {r[6] for r in critical} == {"重大"}
+    fire = _run(week, "riskwatch-overview", category=["fire"])[table].rows
+    assert fire and all(r[4] == "消防安全" for r in fire)
     nothing = _run(week, "riskwatch-overview", building=["no-such-building"])
-    assert nothing["高风险及以上对象"].rows == []
+    assert nothing[table].rows == []
 
 
 def test_scenarios_show_up_where_the_meeting_looks(week):
@@ -165,12 +168,19 @@ def test_scenarios_show_up_where_the_meeting_looks(week):
     found, rectified = hazards["发现隐患"].rows[0][0], hazards["已整改"].rows[0][0]
     ledger = hazards["隐患整改台账"].rows
     assert found == len({r[0] for r in ledger}) and rectified <= found
-    assert S5_PLACE in {r[2] for r in ledger if r[8] == "逾期未整改"}
+    place = labels.place_name(S5_PLACE, load_config().area)
+    assert place in {r[2] for r in ledger if r[8] == "逾期未整改"}
     overview = _run(week, "riskwatch-overview")
-    assert S5_PLACE in {r[2] for r in overview["逾期未整改隐患清单"].rows}
+    assert place in {r[2] for r in overview["逾期未整改隐患清单"].rows}
     patrol = _run(week, "riskwatch-patrol")
-    gaps = {r[0]: float(r[4]) for r in patrol["巡查空档（超过4小时）"].rows}
-    assert gaps.get(S4_CHECKPOINT, 0) >= 14.0
+    checkpoint = next(cp.name for cp in load_config().area.checkpoints if cp.id == S4_CHECKPOINT)
+    gaps = {r[0]: float(r[3]) for r in patrol["巡查空档（超过4小时）"].rows}
+    assert gaps.get(checkpoint, 0) >= 14.0
+    # the 14-hour gap keeps that checkpoint (and so the rate) from being up to standard
+    coverage = {r[0]: r for r in patrol["各点位巡查情况"].rows}
+    assert coverage[checkpoint][7] == "未达标"
+    assert float(patrol["点位达标率"].rows[0][0]) < 100
+    assert all(float(r[5]) <= 100 for r in coverage.values())
     disputes = _run(week, "riskwatch-disputes")
     statuses = {r[3] for r in disputes["纠纷案件台账"].rows}
     assert {"已化解", "已升级"} <= statuses
@@ -188,9 +198,9 @@ def test_alert_response_reports_the_recorded_workflow(week):
     assert float(res["平均确认用时"].rows[0][0]) == pytest.approx(ACK_AFTER.total_seconds() / 60)
     assert res["逐级上报"].rows[0][0] == 1
     esc = res["逐级上报记录"].rows
-    assert [(r[1], r[4]) for r in esc] == [(facts["escalated"].entity, leaders["L05"])]
+    assert [(r[1], r[5]) for r in esc] == [(facts["escalated"].entity, leaders["L05"])]
     failed = res["通知失败记录"].rows
-    assert [(r[1], r[4], r[6]) for r in failed] == [(facts["failed"].entity, "wecom", "HTTP 500 from robot")]
+    assert [(r[1], r[5], r[7]) for r in failed] == [(facts["failed"].entity, "wecom", "HTTP 500 from robot")]
     assert res["通知失败"].rows[0][0] == 1
     assert res["待确认"].rows[0][0] == res["预警总数"].rows[0][0] - 1
 
