@@ -3,6 +3,7 @@
     GET  /a/{alert_id}?t=<link token>   the alert page from a notification (links.py)
     GET  /a/{alert_id}                  the same page for a logged-in person (session from /login)
     POST /a/{alert_id}/ack              form: csrf, t (link) or the session, note (optional)
+    POST /a/{alert_id}/note             form: csrf, t or the session, kind (progress|measure), text
     POST /a/{alert_id}/close            form: csrf, t or the session, reason (required)
     GET  /alerts                        (browsers: Accept text/html, no Authorization header) the
                                         logged-in leader's open alerts; API clients get the JSON API
@@ -28,7 +29,10 @@ from starlette.routing import Match
 from pipeline import labels
 from pipeline.alerting import actions, records
 from pipeline.alerting.access import Forbidden, Principal, check_act, check_see, visible_assignees
+from pipeline.cases import actions as case_actions
+from pipeline.cases.derive import derive_case
 from pipeline.configset import ConfigSet
+from pipeline.errors import Conflict, NotFound
 from pipeline.web import casenotes, security, view
 from pipeline.web.deadline import ack_deadline
 from pipeline.web.links import Keys, LinkClaim, LinkRefused, LinkSigner
@@ -119,17 +123,20 @@ class Pages:
     def alert_page(self, alert: records.AlertRecord, who: Access, token: str | None, status: int = 200,
                    done: str | None = None, error: str | None = None, **fields: str) -> HTMLResponse:
         now = self.site.clock()
+        ref = f"alert:{alert.alert_id}"
         with self.engine.connect() as conn:
             page = view.build(conn, self.config, alert, now, self.site.timezone)
             deadline = ack_deadline(conn, self.assignments, alert)
-            notes = casenotes.notes_of(conn, f"alert:{alert.alert_id}")
+            notes = case_actions.case_actions(conn, ref)
+            case = derive_case(conn, self.assignments, ref)
         can_act = self.may_act(who, alert)
+        can_note = case is not None and case.is_open and case_actions.may_act(who.principal, case)
         open_now = alert.status in OPEN_STATUSES
         clock = view.Clocktext(self.site.timezone)
         return self.site.render(
             "alert.html", status, v=page, who=who, token=token, csrf=self.site.csrf(who.binding, alert.alert_id),
             can_ack=can_act and alert.status == "open", can_close=can_act and open_now,
-            can_note=False, done=done, error=error,
+            can_note=can_note, done=done, error=error,
             note=fields.get("note", ""), reason=fields.get("reason", ""), text=fields.get("text", ""),
             deadline=deadline, due=clock.full(deadline.due) if deadline and deadline.due else None,
             notes=[casenotes.shown(n, clock, self.config) for n in notes],
@@ -137,7 +144,7 @@ class Pages:
         )
 
     def act(self, request: Request, alert_id: str, action: str, token: str | None, csrf: str | None,
-            text: str) -> HTMLResponse:
+            text: str, note_kind: str = "progress") -> HTMLResponse:
         who = self.access(request, alert_id, token)
         self.site.check_form(request, who.binding, alert_id, csrf)
         alert = self.load(alert_id, who)
@@ -157,13 +164,17 @@ class Pages:
             if action == "ack":
                 changed = actions.acknowledge(self.engine, alert_id, who.principal.actor, text or None, now,
                                               authorize=authorize)
-            else:
+            elif action == "close":
                 changed = actions.close(self.engine, alert_id, who.principal.actor, text, now, authorize=authorize)
+            else:
+                case_actions.add_note(self.engine, self.assignments, f"alert:{alert_id}", who.principal, text,
+                                      note_kind, now)
+                changed = alert
         except Forbidden:
             raise Refusal("not_answerable" if who.via == "link" else "forbidden", 403, alert_id) from None
-        except actions.AlertNotFound:
+        except NotFound:
             raise Refusal("not_found", 404, alert_id) from None
-        except actions.InvalidTransition:
+        except Conflict:
             with self.engine.connect() as conn:
                 current = records.get_alert(conn, alert_id) or alert
             state = labels.label(labels.ALERT_STATES, current.status)
@@ -236,6 +247,12 @@ def mount(app: FastAPI, config: ConfigSet, keys: Keys, *, public_url: str, link_
     def ack(request: Request, alert_id: str, t: str | None = token_field(), csrf: str | None = csrf_field(),
             note: str = text_field()) -> Response:
         return site.guarded(lambda: pages.act(request, alert_id, "ack", t, csrf, note))
+
+    @router.post("/a/{alert_id}/note", response_class=HTMLResponse)
+    def note(request: Request, alert_id: str, t: str | None = token_field(), csrf: str | None = csrf_field(),
+             text: str = text_field(), kind: str = Form("progress", max_length=16)) -> Response:
+        kind = kind if kind in ("progress", "measure") else "progress"
+        return site.guarded(lambda: pages.act(request, alert_id, "note", t, csrf, text, kind))
 
     @router.post("/a/{alert_id}/close", response_class=HTMLResponse)
     def close(request: Request, alert_id: str, t: str | None = token_field(), csrf: str | None = csrf_field(),

@@ -72,13 +72,27 @@ def test_one_link_acknowledges_then_closes_while_the_alert_is_theirs(site, world
     assert [(h.actor, h.detail, h.at) for h in ack] == [("link:L01", {"note": "已安排物业核查"}, clock.now)]
     assert [(r.actor, r.detail) for r in audit.list_records(world, action=audit.ACKNOWLEDGE)] == [
         ("link:L01", {"alert_id": "a1"})]
+    # progress notes through the same link, shown on the page, kept on the case with who and when
+    blank = client.post("/a/a1/note", data={"t": token, "csrf": csrf, "text": "  "})
+    assert blank.status_code == 422 and "请填写处置进展" in blank.text
+    noted = client.post("/a/a1/note", data={"t": token, "csrf": csrf, "kind": "measure", "text": "物业已清理楼道杂物"})
+    assert noted.status_code == 200 and "处置进展已记录" in noted.text
+    assert "物业已清理楼道杂物" in noted.text and "1号楼包保领导（L01，通知链接）" in noted.text
+    from pipeline.cases.actions import case_actions
+
+    with world.connect() as conn:
+        recorded = case_actions(conn, "alert:a1")
+    assert [(r.action, r.note_kind, r.actor, r.text, r.at) for r in recorded] == [
+        ("note", "measure", "link:L01", "物业已清理楼道杂物", clock.now)]
+    assert [r.detail for r in audit.list_records(world, action="case_note")] == [{"case": "alert:a1"}]
     # the same link later: the page again, and closing needs a reason, then closes
     again = client.get(path(url))
-    assert again.status_code == 200 and "已处置 / 关闭" in again.text or "关闭" in again.text
+    assert again.status_code == 200 and 'id="close"' in again.text and 'id="addnote"' in again.text
     assert client.post("/a/a1/close", data={"t": token, "csrf": csrf, "reason": " "}).status_code == 422
     closing = client.post("/a/a1/close", data={"t": token, "csrf": csrf, "reason": "已清理，物业复查无隐患"})
     assert closing.status_code == 200, closing.text[:3000]
     assert get_alert(world.connect(), "a1").status == "closed"
+    assert 'id="addnote"' not in closing.text and 'id="close"' not in closing.text     # nothing left to do
     # escalation no longer fires for it (docs/contract.md §5: unacknowledged alerts escalate)
     from pipeline.alerting.escalation import due_escalations
     from pipeline.configset import load_config
@@ -174,6 +188,7 @@ def test_acknowledging_an_acknowledged_alert_keeps_the_link(site, world):
     closing = client.post("/a/a1/close", data={"t": token, "csrf": csrf, "reason": "误报"})
     assert closing.status_code == 200, closing.text[:3000]
     assert get_alert(world.connect(), "a1").status == "closed"
+    assert 'id="addnote"' not in closing.text and 'id="close"' not in closing.text     # nothing left to do
 
 
 def login(client, token: str):
