@@ -2,7 +2,7 @@
 processes, and the comparison of two databases' rows.
 
 Not a conftest (plain functions and classes); test modules import it with
-    sys.path.insert(0, str(Path(__file__).resolve().parent)); import streamkit as sk
+    from tests.integration import streamkit as sk
 """
 
 from __future__ import annotations
@@ -169,8 +169,9 @@ class Deployment:
     def start(self, *args: str, **env) -> Worker:
         n = len(self.workers)
         log = self.tmp / f"worker-{n}.log"
-        proc = subprocess.Popen([*RISKWATCH, "worker", *args], cwd=ROOT, env=self.env(**env),
-                                stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
+        with open(log, "wb") as err:        # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen([*RISKWATCH, "worker", *args], cwd=ROOT, env=self.env(**env),
+                                    stdout=subprocess.DEVNULL, stderr=err)
         worker = Worker(proc, log)
         self.workers.append(worker)
         return worker

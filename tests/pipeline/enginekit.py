@@ -2,8 +2,7 @@
 
 Test files import it with
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[N]))   # the tests/pipeline directory
-    import enginekit as ek
+    from tests.pipeline import enginekit as ek
 
 Events and rulesets are written as Python dicts; rules go to a tmp YAML file loaded by the real
 loader (`load_rules`) or the real config loader (`load_config(dir, rules_file)`), so every test goes

@@ -109,7 +109,7 @@ def test_every_registry_read_is_audited(engine, registry_key, tokens, statements
     shown = CliRunner().invoke(app, ["persons", "show", "P-0007", "--token", tokens["admin"],
                                      "--purpose", PURPOSE, "--db", url])
     assert shown.exit_code == 0 and "王建国" in shown.stdout, shown.output
-    from export_reveal_paths import exercise_export_reveals  # every export that can reveal
+    from tests.pipeline.privacy.export_reveal_paths import exercise_export_reveals  # every export that can reveal
 
     exercise_export_reveals(url, tokens["analyst"], tmp_path)
     assert statements.reads >= 4
