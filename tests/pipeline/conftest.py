@@ -1,5 +1,5 @@
-"""Fixtures shared by the core's unit tests. (Not in tests/conftest.py: pytest would then put tests/
-on sys.path, where tests/pipeline would shadow the `pipeline` package.)"""
+"""Fixtures shared by the core's unit tests (tests/pipeline/): a migrated SQLite database and the
+project's configuration."""
 
 from __future__ import annotations
 
