@@ -41,15 +41,10 @@ def brief_cmd(
             typer.echo(json.dumps(brief, ensure_ascii=False))
             return
         from pipeline.exports.review import build_review
-        from pipeline.exports.writers import EXPORTERS, weekly_file_name
+        from pipeline.exports.writers import EXPORTERS, write_export
 
         review = build_review(engine, cfg, week)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for exporter in EXPORTERS.values():
-            path = out / weekly_file_name(review, exporter)
-            exporter.write(review, path)
-            paths.append(path)
+        paths = [write_export(review, exporter, out) for exporter in EXPORTERS.values()]
         audit.record(engine, audit.cli_actor(), audit.EXPORT, {"export": "weekly", "week": week,
                                                                "files": [p.name for p in paths]})
     finally:

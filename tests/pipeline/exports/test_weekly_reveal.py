@@ -3,7 +3,9 @@ a refusal writes no file and no audit record; a reveal is audited with who, why 
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 
 import openpyxl
 import pytest
@@ -58,7 +60,7 @@ def test_refused_reveal_writes_nothing(db, tmp_path, monkeypatch, who, purpose):
         args += ["--purpose", purpose]
     before = _audit_count(url)
     res = CliRunner().invoke(app, args)
-    assert res.exit_code == 2, res.output
+    assert res.exit_code == 4, res.output  # NotPermitted
     assert not (tmp_path / "out").exists()
     assert _audit_count(url) == before
 
@@ -97,3 +99,20 @@ def test_default_export_shows_no_names(month_db, tmp_path):
     wb = openpyxl.load_workbook(tmp_path / f"weekly-review-{WEEK}.xlsx")
     assert "姓名" not in [c.value for c in wb["重点风险对象"][2]]
     assert any(str(r[1]).startswith("person:P-") for r in wb["重点风险对象"].iter_rows(min_row=3, values_only=True))
+
+
+def test_revealed_export_is_readable_by_its_owner_only(db, tmp_path):
+    url, tokens = db
+    old = os.umask(0o022)
+    try:
+        res = CliRunner().invoke(app, ["export", "weekly", "--week", WEEK, "--db", url, "--out", str(tmp_path),
+                                       "--format", "xlsx", "--reveal", "--token", tokens["analyst"],
+                                       "--purpose", PURPOSE])
+        plain = CliRunner().invoke(app, ["export", "weekly", "--week", WEEK, "--db", url,
+                                         "--out", str(tmp_path), "--format", "xlsx"])
+    finally:
+        os.umask(old)
+    assert res.exit_code == 0 and plain.exit_code == 0, res.output + plain.output
+    assert stat.S_IMODE((tmp_path / f"weekly-review-{WEEK}-revealed.xlsx").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / f"weekly-review-{WEEK}.xlsx").stat().st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary left
