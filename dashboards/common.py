@@ -135,9 +135,9 @@ def _floor_sql(code: str) -> str:
             f"ELSE ltrim({code}, '0') || '层' END")
 
 
-def place_label(column: str, cfg: ConfigSet) -> str:
+def place_label(column: str, cfg: ConfigSet, otherwise: str | None = None) -> str:
     """labels.place_name in SQL for a location id column (HD-2-09-corridor -> 2号楼9层走廊; the id when the
-    id follows no known scheme). Named places (area.yaml) come first."""
+    id follows no known scheme, or `otherwise`). Named places (area.yaml) come first."""
     named = {}
     for sensor in cfg.area.sensors:
         if sensor.type == "fire_exit":
@@ -158,7 +158,7 @@ def place_label(column: str, cfg: ConfigSet) -> str:
         if place in ("garage", "ebike", "pump"):
             whens.append(f"WHEN {c} ~ '^HD-[^-]+-B[0-9]+{tail} THEN {head} || {q(word)}")
         whens.append(f"WHEN {c} ~ '^HD-[^-]+-([0-9]{{2}}|B[0-9]+){tail} THEN {head} || {_floor_sql(floor)} || {q(word)}")
-    return f"CASE {' '.join(whens)} ELSE {c} END"
+    return f"CASE {' '.join(whens)} ELSE {otherwise or c} END"
 
 
 def entity_label(column: str, cfg: ConfigSet) -> str:
@@ -169,7 +169,7 @@ def entity_label(column: str, cfg: ConfigSet) -> str:
     kinds = " ".join(f"WHEN {q(k)} THEN {q(v + ' ')} || {ident}" for k, v in labels.ENTITY_KINDS.items()
                      if k not in ("location", "building"))
     return (f"CASE split_part({c}, ':', 1) "
-            f"WHEN 'location' THEN {place_label(ident, cfg)} "
+            f"WHEN 'location' THEN {place_label(ident, cfg, q(labels.ENTITY_KINDS['location'] + ' ') + ' || ' + ident)} "
             f"WHEN 'building' THEN {ident} || '号楼' "
             f"WHEN 'checkpoint' THEN CASE {ident} {checkpoints} ELSE {q(labels.ENTITY_KINDS['checkpoint'] + ' ')} || {ident} END "
             f"{kinds} ELSE {c} END")

@@ -123,7 +123,9 @@ def checkpoint_coverage(conn: sa.Connection, cur: Period) -> pd.DataFrame:
     gaps = sa.select(visits.c.cp, visits.c.t,
                      (visits.c.t - sa.func.lag(visits.c.t).over(partition_by=visits.c.cp, order_by=visits.c.t))
                      .label("gap")).where(visits.c.cp.is_not(None)).subquery("g")
-    day = sa.cast((gaps.c.t - start_s) / DAY, sa.Integer)
+    # PostgreSQL's integer cast rounds (6.9 days -> 7: an eighth "day" in a 7-day week); floor is what is meant.
+    since = (gaps.c.t - start_s) / DAY
+    day = sa.func.floor(since) if dialect == "postgresql" else sa.cast(since, sa.Integer)
     query = sa.select(gaps.c.cp, sa.func.count().label("visits"), sa.func.min(gaps.c.t).label("first"),
                       sa.func.max(gaps.c.t).label("last"), sa.func.max(gaps.c.gap).label("max_gap"),
                       sa.func.count(sa.distinct(day)).label("days")).group_by(gaps.c.cp)
