@@ -21,6 +21,7 @@ from grafana_client.client import GrafanaClientError
 
 from dashboards.common import DATASOURCE_NAME, DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID
 from dashboards.sqlquery import PLUGIN_ID
+from pipeline.errors import UsageError
 
 MESSAGE = "riskwatch dashboards push"
 IGNORED_DASHBOARD_KEYS = ("id", "version")
@@ -52,7 +53,7 @@ class DatabaseAccess:
 
         u = sa.engine.make_url(url)
         if u.get_backend_name() != "postgresql":
-            raise ValueError("Grafana reads PostgreSQL: give a postgresql:// database URL")
+            raise UsageError("Grafana reads PostgreSQL: give a postgresql:// database URL")
         return cls(host=host or f"{u.host or 'localhost'}:{u.port or 5432}", database=u.database or "",
                    user=u.username or "", password=u.password or "")
 
@@ -94,7 +95,7 @@ class Pusher:
     def connect(cls, url: str, token: str, timeout: float = 10.0) -> "Pusher":
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not a Grafana URL: {url!r} (expected http(s)://host[:port][/path])")
+            raise UsageError(f"not a Grafana URL: {url!r} (expected http(s)://host[:port][/path])")
         return cls(GrafanaApi.from_url(url, credential=token, timeout=timeout))
 
     def folder(self) -> Change:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from pipeline import audit
-from pipeline.errors import AccessDenied
+from pipeline.errors import AccessDenied, UsageError
 from pipeline.storage.models import ROLES, ApiToken
 
 TOKENS = ApiToken.__table__
@@ -44,11 +44,11 @@ def create_token(bind: sa.Engine, actor: str, role: str, leader_id: str | None =
                  created_by: str | None = None) -> str:
     """A new token for `actor` with `role`; returns the token (shown once), stores its hash, audits."""
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
+        raise UsageError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
     if not actor or len(actor) > 64:
-        raise ValueError("actor must be 1-64 characters")
+        raise UsageError("actor must be 1-64 characters")
     if role == "leader" and not leader_id:
-        raise ValueError("a leader token needs --leader (the leader id of config/assignments.yaml)")
+        raise UsageError("a leader token needs --leader (the leader id of config/assignments.yaml)")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     digest = hash_token(token)
     with bind.begin() as conn:
@@ -74,7 +74,7 @@ def revoke(bind: sa.Engine, prefix_or_token: str, revoked_by: str | None = None)
     elif len(prefix_or_token) >= 8 and all(c in "0123456789abcdef" for c in prefix_or_token):
         condition = TOKENS.c.token_hash.startswith(prefix_or_token, autoescape=True)
     else:
-        raise ValueError("give the token itself or at least 8 hex digits of its hash (`riskwatch tokens list`)")
+        raise UsageError("give the token itself or at least 8 hex digits of its hash (`riskwatch tokens list`)")
     with bind.begin() as conn:
         hashes = conn.execute(sa.select(TOKENS.c.token_hash).where(condition, TOKENS.c.revoked_at.is_(None))).scalars().all()
         if hashes:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline.area import Area, load_area
 from pipeline.assignments import Assignments, load_assignments
-from pipeline.config_errors import ConfigError
+from pipeline.config_errors import ConfigError, ConfigIssue
 from pipeline.contract import Vocabulary, load_vocabulary
 from pipeline.rules.loader import BOTTOM_LEVEL, RuleSet, load_rules
 from pipeline.settings import DEFAULT_CONFIG_DIR
@@ -32,6 +32,9 @@ def config_file(name: str, config_dir: Path | None) -> Path:
 
 
 def load_config(config_dir: Path | None = None, rules_file: Path | None = None) -> ConfigSet:
+    if config_dir is not None and not Path(config_dir).is_dir():
+        # a mistyped --config must not silently become the project's defaults
+        raise ConfigError([ConfigIssue(str(config_dir), "(directory)", "no such directory")])
     issues = []
     vocab = area = rules = assignments = None
     try:

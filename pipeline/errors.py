@@ -15,6 +15,7 @@ error only has to pick its place here.
     │   └── KafkaUnavailable                      the broker
     ├── SetupError                  exit 2  503   something the operator must provide or prepare first
     │   ├── SchemaOutdated                        the database is not at the migration head
+    │   ├── DatabaseMissing                       a SQLite file `riskwatch db upgrade` has not created
     │   ├── UnknownTopic                          a Kafka topic that was never created
     │   ├── TopicLayoutError                      existing topics whose partition counts do not fit
     │   ├── RegistryKeyError                      no usable persons-registry key in the environment
@@ -38,8 +39,8 @@ unreachable service; the operator's setup (keys, secrets, schema, topics, fonts)
 because the remedy is the same: fix the environment and run again. 3, 4 and 5 let scripts tell
 "nothing there", "not allowed" and "not now" apart. `label` is the Chinese word an officer reads.
 
-Several classes keep a built-in base (ValueError, LookupError) they had before the tree existed, so
-callers that catch the built-in keep working.
+UsageError, NotFound and InvalidTransition keep a built-in base (ValueError, LookupError), so the
+core can raise them where callers have always caught the built-in.
 """
 
 from __future__ import annotations
@@ -58,15 +59,16 @@ class RiskwatchError(Exception):
     label: ClassVar[str] = "运行出错"
 
 
-class UsageError(RiskwatchError):
-    """A bad command-line option or input value; the message names the option or field."""
+class UsageError(RiskwatchError, ValueError):
+    """A bad command-line option or input value; the message names the option or field. A ValueError
+    too, so the core can raise it where callers have always caught ValueError for bad input."""
 
     exit_code = 2
     http_status = 422
     label = "输入有误"
 
 
-class NaiveTimestamp(UsageError, ValueError):
+class NaiveTimestamp(UsageError):
     """A timestamp without a UTC offset."""
 
 
@@ -74,7 +76,7 @@ class InvalidPersonId(UsageError, ValueError):
     """A person id that is not a pseudonymous key (a name or phone number given as an id)."""
 
 
-class MacroError(UsageError, ValueError):
+class MacroError(UsageError):
     """A macro Grafana would refuse (unknown name, missing argument, bad interval)."""
 
 
@@ -120,6 +122,10 @@ class SetupError(RiskwatchError):
 
 class SchemaOutdated(SetupError):
     """The database is not at the migration head; the message says how to upgrade."""
+
+
+class DatabaseMissing(SetupError):
+    """A SQLite database file that does not exist: only `riskwatch db upgrade` creates one."""
 
 
 class UnknownTopic(SetupError):

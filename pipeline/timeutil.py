@@ -30,7 +30,7 @@ def duration_seconds(text: str) -> float:
 
 
 def parse_time(text: str) -> datetime:
-    """Parse an RFC 3339 time with offset; raise NaiveTimestamp without one, ValueError when malformed."""
+    """Parse an RFC 3339 time with offset; raise NaiveTimestamp without one, UsageError when malformed."""
     m = _RFC3339.fullmatch(text) if isinstance(text, str) else None
     if not m:
         raise UsageError(f"not an RFC 3339 time: {text!r}")
@@ -41,7 +41,10 @@ def parse_time(text: str) -> datetime:
         # Python keeps microseconds; nanosecond inputs are truncated rather than refused.
         text = text[: m.start(1) + 7] + text[m.end(1):]
     # RFC 3339 allows lower-case t and z; datetime.fromisoformat (3.11) refuses a lower-case z.
-    dt = datetime.fromisoformat(text.upper())
+    try:
+        dt = datetime.fromisoformat(text.upper())
+    except ValueError as exc:  # e.g. February 30th, or an offset of 24 hours
+        raise UsageError(f"not an RFC 3339 time: {text!r} ({exc})") from None
     if dt.year == 1 or dt.year == 9999:
         try:
             dt.astimezone(timezone.utc)

@@ -1,6 +1,6 @@
 """Plain kafka-python helpers around the broker: create topics, produce lines, read a topic to its end.
 
-Used by the CLI (`riskwatch produce`, `riskwatch consume-count`, see streams/cli_kafka.py), by the
+Used by the CLI (`riskwatch produce`, `riskwatch consume-count`, see pipeline/commands/kafka.py), by the
 simulator's `--to kafka`, by scripts/kafka-start.sh (`python -m streams.kafka_io ping`) and by the
 integration tests. The Faust app does its own I/O through aiokafka; nothing here is on its path.
 
@@ -21,7 +21,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka import errors as kerrors
 from kafka.consumer.fetcher import ConsumerRecord
 
-from pipeline.errors import KafkaUnavailable, UnknownTopic
+from pipeline.errors import KafkaUnavailable, ServiceUnavailable, UnknownTopic
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 # How long a client waits for its first connection before the broker counts as unreachable.
@@ -169,7 +169,7 @@ def iter_messages(
 
     Partitions are assigned by hand (no consumer group, no commits), so reading leaves no trace on
     the broker and never competes with the Faust workers. Messages produced after the start are not
-    read. Raises TimeoutError when the end is not reached within `timeout` seconds.
+    read. Raises ServiceUnavailable when the end is not reached within `timeout` seconds.
     """
     consumer = _connect(
         KafkaConsumer,
@@ -194,7 +194,7 @@ def iter_messages(
         while remaining:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"topic {topic!r}: end not reached within {timeout:g}s")
+                raise ServiceUnavailable(f"topic {topic!r}: end not reached within {timeout:g}s")
             batch = consumer.poll(timeout_ms=int(min(left, 1.0) * 1000))
             for tp, records in batch.items():
                 for record in records:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from pipeline.commands.common import fail, refuse_config
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 TOKEN_ENV = "RISKWATCH_TOKEN"
 
 DbOpt = Annotated[
     Optional[str],
-    typer.Option("--db", help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db (default: settings db_url)"),
+    typer.Option("--db", help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db (default: settings db_url); "
+                 "a SQLite file must exist (`riskwatch db upgrade` creates it)"),
 ]
 TokenOpt = Annotated[
     Optional[str],
@@ -29,22 +31,23 @@ def token_or_env(token: str | None) -> str | None:
 
 
 def db_url(db: str | None) -> str:
-    if db:
-        return db
-    from pipeline.config_errors import ConfigError
+    """The database URL a command works on: --db, else the settings'. A SQLite file that does not
+    exist is refused (DatabaseMissing): only `riskwatch db upgrade` creates one, so a mistyped path
+    never becomes an empty database that answers "0 alerts"."""
     from pipeline.settings import load_settings
+    from pipeline.storage.db import require_database, sqlite_file
 
-    try:
-        return load_settings().db_url
-    except ConfigError as exc:
-        raise refuse_config(exc) from None
+    url = db or load_settings().db_url
+    path = sqlite_file(url)
+    if db and path is not None and not path.is_absolute():
+        # settings anchor relative SQLite paths at the project; on the command line they mean the current directory
+        url = f"sqlite:///{path.resolve()}"
+    require_database(url)
+    return url
 
 
-def open_db_or_exit(db: str | None):
-    """An Engine at the schema head, or one line on stderr and exit code 2."""
-    from pipeline.storage.db import SchemaOutdated, StorageUnavailable, open_database
+def open_db(db: str | None) -> Engine:
+    """An Engine at the schema head (StorageUnavailable, DatabaseMissing or SchemaOutdated otherwise)."""
+    from pipeline.storage.db import open_database
 
-    try:
-        return open_database(db_url(db))
-    except (StorageUnavailable, SchemaOutdated) as exc:
-        raise fail(str(exc)) from None
+    return open_database(db_url(db))

@@ -1,8 +1,8 @@
 """`riskwatch alerts list|show|ack|close`: the alert workflow from the command line.
 
 Someone with the database in hand acts as admin; the actor recorded in the alert history and the
-audit log is `--actor`, by default `cli:<login name>`. Exit code 2 for an unknown alert, an action
-the alert's state does not allow, or an unreachable database.
+audit log is `--actor`, by default `cli:<login name>`. Exit code 3 for an unknown alert, 5 for an action
+the alert's state does not allow, 2 for an unreachable database (pipeline/errors.py).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.commands.access import DbOpt, open_db_or_exit
-from pipeline.commands.common import fail
+from pipeline.commands.access import DbOpt, open_db
+from pipeline.errors import AlertNotFound
 
 alerts_app = typer.Typer(help="Alerts: list, show, acknowledge, close (docs/contract.md §5).", no_args_is_help=True)
 
@@ -39,7 +39,7 @@ def list_cmd(
     """Alerts, newest first."""
     from pipeline.alerting.records import list_alerts
 
-    engine = open_db_or_exit(db)
+    engine = open_db(db)
     try:
         with engine.connect() as conn:
             found = list_alerts(conn, statuses=status or None, levels=level or None,
@@ -62,12 +62,12 @@ def show_cmd(alert_id: str, as_json: JsonOpt = False, db: DbOpt = None) -> None:
     """One alert with its history and notification deliveries."""
     from pipeline.alerting.records import deliveries_of, get_alert, history_of
 
-    engine = open_db_or_exit(db)
+    engine = open_db(db)
     try:
         with engine.connect() as conn:
             alert = get_alert(conn, alert_id)
             if alert is None:
-                raise fail(f"no alert {alert_id}")
+                raise AlertNotFound(f"没有编号为 {alert_id} 的预警")
             history = [h.as_dict() for h in history_of(conn, alert_id)]
             deliveries = deliveries_of(conn, alert_id)
     finally:
@@ -90,13 +90,9 @@ def show_cmd(alert_id: str, as_json: JsonOpt = False, db: DbOpt = None) -> None:
 
 
 def _act(action, alert_id: str, db: str | None, **kwargs) -> None:
-    from pipeline.alerting.actions import AlertNotFound, InvalidTransition
-
-    engine = open_db_or_exit(db)
+    engine = open_db(db)
     try:
         alert = action(engine, alert_id, **kwargs)
-    except (AlertNotFound, InvalidTransition, ValueError) as exc:
-        raise fail(str(exc)) from None
     finally:
         engine.dispose()
     typer.echo(f"{alert.alert_id}: {alert.status}")

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from pipeline.commands.access import DbOpt, open_db_or_exit
-from pipeline.commands.common import ConfigDirOpt, fail, load_config_or_exit, refuse_config
+from pipeline.commands.access import DbOpt, open_db
+from pipeline.commands.common import ConfigDirOpt, read_config
+from pipeline.errors import UsageError
 
 api_app = typer.Typer(help="The alert HTTP API (OpenAPI at /openapi.json) and the leaders' alert pages.",
                       invoke_without_command=True)
@@ -28,23 +29,19 @@ def api_cmd(
     import uvicorn
 
     from pipeline.api.app import create_app
-    from pipeline.config_errors import ConfigError
     from pipeline.settings import load_settings
     from pipeline.web.links import Keys, LinkSecretMissing
 
-    cfg = load_config_or_exit(config)
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise refuse_config(exc) from None
+    cfg = read_config(config)
+    settings = load_settings()
     if not no_pages:
         try:
             Keys.from_settings(settings)
         except LinkSecretMissing as exc:
-            raise fail(f"{exc}; or pass --no-pages to serve only the JSON API") from None
-    engine = open_db_or_exit(db)
+            raise UsageError(f"{exc}; or pass --no-pages to serve only the JSON API") from None
+    engine = open_db(db)
     try:
-        app = create_app(engine, cfg.assignments)
+        app = create_app(engine, cfg.assignments, body_limit=settings.body_limit)
         if not no_pages:
             from pipeline.web.pages import mount_from_settings
 

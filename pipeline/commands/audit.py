@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.commands.access import DbOpt, open_db_or_exit
-from pipeline.commands.common import fail
+from pipeline.commands.access import DbOpt, open_db
+from pipeline.errors import UsageError
 
 audit_app = typer.Typer(help="The append-only audit log: reveals, exports, acknowledgements, rule changes, purges.",
                         no_args_is_help=True)
@@ -47,8 +47,8 @@ def list_cmd(
     try:
         start = parse_since(since) if since else None
     except ValueError as exc:
-        raise fail(f"--since: {exc}") from None
-    engine = open_db_or_exit(db)
+        raise UsageError(f"--since: {exc}") from None
+    engine = open_db(db)
     try:
         records = list_records(engine, since=start, action=action)
     finally:

@@ -1,50 +1,45 @@
-"""What every command shares: options, config loading and the one-line failure with exit code 2."""
+"""What every command shares: the --config and --rules options, reading the configuration, time options.
+
+Errors are not handled here: a command raises a pipeline.errors class and pipeline/cli.py reports it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from pipeline.config_errors import ConfigError
+from pipeline.errors import UsageError
 
-EXIT_USAGE = 2
+if TYPE_CHECKING:
+    from pipeline.configset import ConfigSet
 
 ConfigDirOpt = Annotated[
     Optional[Path],
     typer.Option(
         "--config",
         help="Directory with vocabulary.yaml, area.yaml, rules.yaml, assignments.yaml; "
-        "files missing there come from the project's config/",
+        "files missing there come from the project's config/ (the directory itself must exist)",
+        exists=True,
         file_okay=False,
     ),
 ]
-RulesOpt = Annotated[Optional[Path], typer.Option("--rules", help="Rules file to use instead of the config's rules.yaml")]
+RulesOpt = Annotated[
+    Optional[Path],
+    typer.Option("--rules", help="Rules file to use instead of the config's rules.yaml", exists=True, dir_okay=False),
+]
 
 
-def fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_USAGE)
-
-
-def refuse_config(exc: ConfigError) -> typer.Exit:
-    typer.echo(f"error: configuration refused ({len(exc.issues)} problem(s)):", err=True)
-    for issue in exc.issues:
-        typer.echo(f"  {issue}", err=True)
-    return typer.Exit(EXIT_USAGE)
-
-
-def load_config_or_exit(config_dir: Path | None, rules_file: Path | None = None):
+def read_config(config_dir: Path | None, rules_file: Path | None = None) -> ConfigSet:
+    """The four config files (ConfigError listing every problem when refused)."""
     from pipeline.configset import load_config
 
-    try:
-        return load_config(config_dir, rules_file)
-    except ConfigError as exc:
-        raise refuse_config(exc) from None
+    return load_config(config_dir, rules_file)
 
 
-def parse_time_or_exit(text: str | None, option: str) -> float | None:
+def time_option(text: str | None, option: str) -> float | None:
+    """An RFC 3339 option value as epoch seconds; UsageError naming the option when it is not one."""
     from pipeline.timeutil import parse_time
 
     if text is None:
@@ -52,4 +47,4 @@ def parse_time_or_exit(text: str | None, option: str) -> float | None:
     try:
         return parse_time(text).timestamp()
     except ValueError as exc:
-        raise fail(f"{option}: {exc}") from None
+        raise UsageError(f"{option}: {exc}") from None

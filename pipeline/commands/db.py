@@ -1,7 +1,7 @@
 """`riskwatch db upgrade|status|purge [--db URL]`: the database's migrations, state and retention.
 
 Registered by pipeline/cli.py as `app.add_typer(db_app, name="db")`. `--db` defaults to the settings'
-`db_url`. A database that cannot be reached is one line on stderr and exit code 2.
+`db_url`. Only `upgrade` creates a SQLite file; the others refuse a missing one (exit 2).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.commands.common import fail, refuse_config
+from pipeline.commands.access import db_url
+from pipeline.errors import UsageError
 
 db_app = typer.Typer(help="Database: migrations (upgrade), status, retention (purge).", no_args_is_help=True)
 
@@ -24,27 +25,22 @@ DbOpt = Annotated[
 
 
 def _settings():
-    from pipeline.config_errors import ConfigError
     from pipeline.settings import load_settings
 
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise refuse_config(exc) from None
-
-
-def _url(db: str | None) -> str:
-    return db if db else _settings().db_url
+    return load_settings()
 
 
 @db_app.command("upgrade")
 def upgrade_cmd(db: DbOpt = None) -> None:
-    """Create or migrate the database schema to the newest revision (idempotent)."""
+    """Create or migrate the database schema to the newest revision (idempotent).
+
+    Runs as the schema owner: `--db`, else the settings' db_owner_url, else db_url. The services hold
+    only the runtime role, which owns nothing (docs/exports-and-privacy.md, Database roles)."""
     from pipeline.storage import db as storage
 
-    url = _url(db)
+    url = db or _settings().db_owner_url or _settings().db_url
+    engine = storage.make_engine(url)
     try:
-        engine = storage.make_engine(url)
         storage.ping(engine)
         before = storage.current_revision(engine)
         head = storage.head_revision()
@@ -57,8 +53,8 @@ def upgrade_cmd(db: DbOpt = None) -> None:
                 "it was written by a newer riskwatch"
             )
         storage.upgrade(engine)
-    except (storage.StorageUnavailable, storage.SchemaOutdated) as exc:
-        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
     typer.echo(f"{storage.mask_url(url)}: upgraded from {before or 'empty'} to {head}")
 
 
@@ -67,14 +63,11 @@ def status_cmd(db: DbOpt = None) -> None:
     """Show the schema revision, the expected head and the rows of every table."""
     from pipeline.storage import db as storage
 
-    url = _url(db)
-    try:
-        engine = storage.make_engine(url)
-        storage.ping(engine)
-        current = storage.current_revision(engine)
-        counts = storage.row_counts(engine)
-    except storage.StorageUnavailable as exc:
-        raise fail(str(exc)) from None
+    url = db_url(db)
+    engine = storage.make_engine(url)
+    storage.ping(engine)
+    current = storage.current_revision(engine)
+    counts = storage.row_counts(engine)
     head = storage.head_revision()
     if current == head:
         state = "up to date"
@@ -109,14 +102,11 @@ def purge_cmd(
     try:
         age = parse_duration(duration)
     except ValueError as exc:
-        raise fail(f"--before: {exc}") from None
-    url = db or settings.db_url
+        raise UsageError(f"--before: {exc}") from None
+    url = db_url(db)
     cutoff = datetime.now(UTC) - age
-    try:
-        engine = storage.open_database(url)
-        counts = count_purge(engine, cutoff)
-    except (storage.StorageUnavailable, storage.SchemaOutdated) as exc:
-        raise fail(str(exc)) from None
+    engine = storage.open_database(url)
+    counts = count_purge(engine, cutoff)
     shown = cutoff.isoformat(timespec="seconds").replace("+00:00", "Z")
     typer.echo(
         f"{storage.mask_url(url)}: before {shown} ({duration} ago): {counts.events} events, "
@@ -124,12 +114,10 @@ def purge_cmd(
     )
     if counts.total and not yes:
         if not sys.stdin.isatty():
-            raise fail("not removing anything without --yes when not run interactively")
+            raise UsageError("not removing anything without --yes when not run interactively")
         typer.confirm("Remove them?", abort=True)
     try:
         done = purge(engine, cutoff, actor=f"cli:{_user()}", detail={"retention": duration})
-    except storage.StorageUnavailable as exc:
-        raise fail(str(exc)) from None
     finally:
         engine.dispose()
     typer.echo(

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.commands.common import ConfigDirOpt, RulesOpt, fail, load_config_or_exit, parse_time_or_exit
+from pipeline.commands.common import ConfigDirOpt, RulesOpt, read_config, time_option
+from pipeline.errors import UsageError
 
 
 def explain_command(
@@ -23,9 +24,9 @@ def explain_command(
     from pipeline.explain import explain_entity
     from pipeline.replay import read_lines, replay
 
-    until_t = parse_time_or_exit(until, "--until")
+    until_t = time_option(until, "--until")
     if not events.is_file():
-        raise fail(f"no such file: {events}")
-    cfg = load_config_or_exit(config, rules)
+        raise UsageError(f"no such file: {events}")
+    cfg = read_config(config, rules)
     result = replay(read_lines(events), cfg, until=until_t, keep_events=True)
     Console().print(explain_entity(entity, result, cfg))

@@ -12,8 +12,9 @@ from typing import Annotated
 
 import typer
 
-from pipeline.commands.access import DbOpt, PurposeOpt, TokenOpt, open_db_or_exit, token_or_env
-from pipeline.commands.common import ConfigDirOpt, fail, load_config_or_exit
+from pipeline.commands.access import DbOpt, PurposeOpt, TokenOpt, open_db, token_or_env
+from pipeline.commands.common import ConfigDirOpt, read_config
+from pipeline.errors import UsageError
 
 export_app = typer.Typer(help="Exports: the weekly risk review (xlsx, pdf) and the yearly statistics.",
                          no_args_is_help=True)
@@ -59,39 +60,33 @@ def weekly(
     from pipeline import audit
     from pipeline.auth import AccessDenied
     from pipeline.exports.period import iso_week
-    from pipeline.exports.writers import EXPORTERS, weekly_file_name
+    from pipeline.exports.writers import EXPORTERS
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
     unknown = [f for f in chosen if f not in EXPORTERS]
     if not chosen or unknown:
-        raise fail(f"--format: unknown {', '.join(unknown) or '(none)'} (choose from {', '.join(EXPORTERS)})")
+        raise UsageError(f"--format: unknown {', '.join(unknown) or '(none)'} (choose from {', '.join(EXPORTERS)})")
     token = token_or_env(token)
     if reveal:
         from pipeline.persons.registry import check_purpose
 
-        try:
-            if not token:
-                raise AccessDenied("--reveal needs a token (--token or RISKWATCH_TOKEN)")
-            check_purpose(purpose)
-        except AccessDenied as exc:
-            raise fail(str(exc)) from None
-    cfg = load_config_or_exit(config)
+        if not token:
+            raise AccessDenied("--reveal needs a token (--token or RISKWATCH_TOKEN)")
+        check_purpose(purpose)
+    cfg = read_config(config)
     try:
         iso_week(week, cfg.area.tz)
     except ValueError as exc:
-        raise fail(f"--week: {exc}") from None
-    engine = open_db_or_exit(db)
+        raise UsageError(f"--week: {exc}") from None
+    engine = open_db(db)
     try:
         actor = audit.cli_actor()
         if reveal:
-            from pipeline.persons.keys import RegistryKeyError, load_keyring
+            from pipeline.persons.keys import load_keyring
             from pipeline.persons.registry import authorize_reveal
 
-            try:
-                keyring = load_keyring()
-                actor, _ = authorize_reveal(engine, token, purpose)
-            except (AccessDenied, RegistryKeyError) as exc:
-                raise fail(str(exc)) from None
+            keyring = load_keyring()
+            actor, _ = authorize_reveal(engine, token, purpose)
         paths = _write_weekly(engine, cfg, week, out, chosen, reveal and (token, purpose, keyring))
         audit.record(engine, actor, audit.EXPORT, {
             "export": "weekly", "week": week, "formats": chosen, "files": [p.name for p in paths],
@@ -104,8 +99,7 @@ def weekly(
 
 def _write_weekly(engine, cfg, week, out: Path, chosen, reveal):
     from pipeline.exports.review import build_review, with_names
-    from pipeline.exports.writers import EXPORTERS, weekly_file_name
-    from pipeline.fonts import FontNotFound
+    from pipeline.exports.writers import EXPORTERS, write_export
 
     with _Steps(5 + len(chosen) + bool(reveal)) as step:
         review = build_review(engine, cfg, week, progress=step)
@@ -117,17 +111,10 @@ def _write_weekly(engine, cfg, week, out: Path, chosen, reveal):
             found = reveal_persons(engine, token, review.person_ids, purpose,
                                    context=f"export weekly {review.period.label}", keyring=keyring)
             review = with_names(review, found)
-        out.mkdir(parents=True, exist_ok=True)
         paths = []
         for name in chosen:
-            exporter = EXPORTERS[name]
             step(f"写出 {name}")
-            path = out / weekly_file_name(review, exporter)
-            try:
-                exporter.write(review, path)
-            except FontNotFound as exc:
-                raise fail(str(exc)) from None
-            paths.append(path)
+            paths.append(write_export(review, EXPORTERS[name], out))
     return paths
 
 
@@ -146,10 +133,10 @@ def annual(
     from pipeline.exports.annual import annual_figures
     from pipeline.exports.annual_docx import write_annual_docx
 
-    cfg = load_config_or_exit(config)
+    cfg = read_config(config)
     if not 1900 <= year <= 9998:
-        raise fail(f"--year: out of range: {year}")
-    engine = open_db_or_exit(db)
+        raise UsageError(f"--year: out of range: {year}")
+    engine = open_db(db)
     try:
         figures = annual_figures(engine, year, cfg.area.tz)
         path = None

@@ -15,8 +15,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.commands.access import DbOpt
-from pipeline.commands.common import ConfigDirOpt, fail, refuse_config
+from pipeline.commands.access import DbOpt, db_url
+from pipeline.commands.common import ConfigDirOpt
 
 notify_app = typer.Typer(help="The notifier: escalate, resolve and notify assigned leaders.", invoke_without_command=True)
 
@@ -33,23 +33,13 @@ def notify_cmd(
     """Run the notifier."""
     from datetime import timedelta
 
-    from pipeline.config_errors import ConfigError
     from pipeline.notify.service import build
     from pipeline.settings import load_settings
-    from pipeline.storage.db import SchemaOutdated, StorageUnavailable
     from pipeline.timeutil import duration_seconds
 
-    try:
-        every, age = duration_seconds(interval), duration_seconds(max_age)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    try:
-        settings = load_settings()
-        notifier = build(settings, config, channels, db, max_age=timedelta(seconds=age))
-    except ConfigError as exc:
-        raise refuse_config(exc) from None
-    except (StorageUnavailable, SchemaOutdated) as exc:
-        raise fail(str(exc)) from None
+    every, age = duration_seconds(interval), duration_seconds(max_age)
+    settings = load_settings()
+    notifier = build(settings, config, channels, db_url(db), max_age=timedelta(seconds=age))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = notifier.engine
     try:

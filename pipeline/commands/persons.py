@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from pipeline.commands.access import DbOpt, PurposeOpt, TokenOpt, open_db_or_exit, token_or_env
-from pipeline.commands.common import fail
+from pipeline.commands.access import DbOpt, PurposeOpt, TokenOpt, open_db, token_or_env
+from pipeline.errors import UsageError
 
 persons_app = typer.Typer(help="The persons registry (encrypted; every read audited).", no_args_is_help=True)
 
@@ -33,17 +33,14 @@ def import_cmd(
     """Add or replace persons from a CSV file (encrypted under the newest key; audited with the ids)."""
     from pipeline import audit
     from pipeline.persons.ids import check_person_id
-    from pipeline.persons.keys import RegistryKeyError, load_keyring
+    from pipeline.persons.keys import load_keyring
     from pipeline.persons.registry import store
 
-    try:
-        keyring = load_keyring()
-    except RegistryKeyError as exc:
-        raise fail(str(exc)) from None
+    keyring = load_keyring()
     with open(file, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames or "person_id" not in reader.fieldnames:
-            raise fail(f"{file}: the header must name a person_id column")
+            raise UsageError(f"{file}: the header must name a person_id column")
         persons = {}
         for row in reader:
             pid = (row.pop("person_id") or "").strip()
@@ -51,7 +48,7 @@ def import_cmd(
                 persons[check_person_id(pid, f"{file} line {reader.line_num}: person_id")] = {
                     k: v for k, v in row.items() if k and v
                 }
-    engine = open_db_or_exit(db)
+    engine = open_db(db)
     try:
         n = store(engine, audit.cli_actor(), persons, keyring)
     finally:
@@ -68,21 +65,16 @@ def show(
 ) -> None:
     """Show persons' names and phone numbers: analyst/admin token and a purpose required; audited."""
     from pipeline.auth import AccessDenied
-    from pipeline.persons.keys import RegistryKeyError, load_keyring
+    from pipeline.persons.keys import load_keyring
     from pipeline.persons.registry import check_purpose, reveal
 
-    try:
-        if not token_or_env(token):
-            raise AccessDenied("a token is required (--token or RISKWATCH_TOKEN)")
-        check_purpose(purpose)
-        keyring = load_keyring()
-    except (AccessDenied, RegistryKeyError) as exc:
-        raise fail(str(exc)) from None
-    engine = open_db_or_exit(db)
+    if not token_or_env(token):
+        raise AccessDenied("a token is required (--token or RISKWATCH_TOKEN)")
+    check_purpose(purpose)
+    keyring = load_keyring()
+    engine = open_db(db)
     try:
         found = reveal(engine, token_or_env(token), ids, purpose, context="persons show", keyring=keyring)
-    except (AccessDenied, RegistryKeyError) as exc:
-        raise fail(str(exc)) from None
     finally:
         engine.dispose()
     for pid in ids:
@@ -97,18 +89,13 @@ def show(
 def rotate_cmd(db: DbOpt = None) -> None:
     """Re-encrypt every registry row under the newest key of RISKWATCH_REGISTRY_KEYS (audited)."""
     from pipeline import audit
-    from pipeline.persons.keys import RegistryKeyError, load_keyring
+    from pipeline.persons.keys import load_keyring
     from pipeline.persons.registry import rotate
 
-    try:
-        keyring = load_keyring()
-    except RegistryKeyError as exc:
-        raise fail(str(exc)) from None
-    engine = open_db_or_exit(db)
+    keyring = load_keyring()
+    engine = open_db(db)
     try:
         n = rotate(engine, audit.cli_actor(), keyring)
-    except RegistryKeyError as exc:
-        raise fail(str(exc)) from None
     finally:
         engine.dispose()
     typer.echo(f"re-encrypted {n} persons under key {keyring.primary_id}; the older keys may now be removed")

@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 import orjson
 import typer
 
-from pipeline.commands.common import ConfigDirOpt, RulesOpt, fail, load_config_or_exit, parse_time_or_exit
+from pipeline.commands.common import ConfigDirOpt, RulesOpt, read_config, time_option
+from pipeline.errors import UsageError
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 
@@ -28,10 +29,10 @@ def replay_command(
     """Run the rule engine over a file exactly as the stream would, and report scores and alerts."""
     from pipeline.replay import output_records, read_lines, replay
 
-    until_t = parse_time_or_exit(until, "--until")
+    until_t = time_option(until, "--until")
     if not events.is_file():
-        raise fail(f"no such file: {events}")
-    cfg = load_config_or_exit(config, rules)
+        raise UsageError(f"no such file: {events}")
+    cfg = read_config(config, rules)
     store = _storage(db, cfg) if db else None
     with _progress(events) as on_line:
         result = replay(read_lines(events), cfg, until=until_t, keep_events=store is not None, on_line=on_line)
@@ -52,23 +53,16 @@ def replay_command(
 
 def _storage(url: str, cfg):
     """Connect (and check the schema) before reading the input: a bad --db fails fast, in one line."""
-    from pipeline.storage.db import SchemaOutdated, StorageUnavailable
+    from pipeline.commands.access import db_url
     from pipeline.storage.replay_store import open_replay_store
 
-    try:
-        return open_replay_store(url, cfg)
-    except (StorageUnavailable, SchemaOutdated) as exc:
-        raise fail(str(exc)) from None
+    return open_replay_store(db_url(url), cfg)
 
 
 def _store(store, result, events: Path) -> None:
     """Write the replay (rejections keyed by the file's name and line); a database lost meanwhile is one line."""
-    from pipeline.storage.db import StorageUnavailable
 
-    try:
-        store(result, source=events)
-    except StorageUnavailable as exc:
-        raise fail(str(exc)) from None
+    store(result, source=events)
 
 
 class _NoProgress:

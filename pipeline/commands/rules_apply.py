@@ -19,9 +19,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.commands.access import DbOpt, open_db_or_exit
-from pipeline.commands.common import ConfigDirOpt, fail, load_config_or_exit, parse_time_or_exit
+from pipeline.commands.access import DbOpt, open_db
+from pipeline.commands.common import ConfigDirOpt, read_config, time_option
 from pipeline.commands.rules import rules_app
+from pipeline.errors import UsageError
 
 
 def register() -> None:
@@ -54,13 +55,13 @@ def apply(
     from pipeline.rulechange import latest_event_time, rules_diff, stored_lines, what_if, window
     from pipeline.storage.writer import Writer
 
-    new_cfg = load_config_or_exit(config, file)           # refused file: every error, exit 2
-    old_cfg = load_config_or_exit(config)
+    new_cfg = read_config(config, file)           # refused file: every error, exit 2
+    old_cfg = read_config(config)
     target = _target(config)
     diff = rules_diff(load_yaml_mapping(target) if target.exists() else {}, load_yaml_mapping(file))
     _show_diff(diff, target)
-    end_s = parse_time_or_exit(until, "--until")
-    engine = open_db_or_exit(db)
+    end_s = time_option(until, "--until")
+    engine = open_db(db)
     try:
         end = datetime.fromtimestamp(end_s, UTC) if end_s is not None else latest_event_time(engine)
         result = None
@@ -78,7 +79,7 @@ def apply(
             return
         if not yes:
             if not sys.stdin.isatty():
-                raise fail("not applying without --yes when not run interactively")
+                raise UsageError("not applying without --yes when not run interactively")
             typer.confirm(f"Put {file} in force as {target}?", abort=True)
         new_text = Path(file).read_bytes()
         old_text = target.read_bytes() if target.exists() else b""

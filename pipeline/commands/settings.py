@@ -4,30 +4,28 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.commands.common import refuse_config
-
 
 def settings_command() -> None:
     """List every setting: type, environment variable, default, value in force and what it is for."""
     from rich.console import Console
     from rich.table import Table
 
-    from pipeline.config_errors import ConfigError
     from pipeline.settings import Settings, load_settings
+    from pipeline.storage.db import mask_url
 
-    try:
-        current = load_settings()
-    except ConfigError as exc:
-        raise refuse_config(exc) from None
+    current = load_settings()
     table = Table(title="riskwatch settings (environment > config/settings.yaml > default)")
     for col in ("setting", "type", "environment", "default", "in force", "doc"):
         table.add_column(col)
     prefix = Settings.model_config["env_prefix"]
     for name, field in Settings.model_fields.items():
         annotation = getattr(field.annotation, "__name__", None) or str(field.annotation)
+        value = getattr(current, name)
+        if name in ("db_url", "db_owner_url") and value:
+            value = mask_url(value)  # the database password is not for the screen
         table.add_row(
             name, annotation.replace("typing.", ""), f"{prefix}{name.upper()}", str(field.default),
-            str(getattr(current, name)), field.description or "",
+            str(value), field.description or "",
         )
     Console().print(table)
 

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.commands.common import refuse_config
+from pipeline.commands.access import db_url
 
 
 def status_command(
@@ -25,17 +25,13 @@ def status_command(
     """Consumer lag per partition, events/s, DLQ count and the last processed position of the stream."""
     import orjson
 
-    from pipeline.config_errors import ConfigError
     from pipeline.settings import load_settings
     from streams.status import collect
     from streams.topics import TopicNames
 
-    overrides = {k: v for k, v in {"db_url": db, "kafka_bootstrap": bootstrap, "app_id": app_id,
+    overrides = {k: v for k, v in {"db_url": db_url(db), "kafka_bootstrap": bootstrap, "app_id": app_id,
                                    "topic_prefix": topic_prefix}.items() if v is not None}
-    try:
-        settings = load_settings(**overrides)
-    except ConfigError as exc:
-        raise refuse_config(exc) from None
+    settings = load_settings(**overrides)
     names = TopicNames.make(settings.topic_prefix, settings.app_id)
     status = collect(settings.kafka_bootstrap, names, settings.db_url, interval)
     if as_json:
@@ -50,12 +46,12 @@ def _print(status) -> None:
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"consumer group {status.group}: lag per partition")
-    for col in ("topic", "partition", "committed", "end", "lag"):
+    table = Table(title="lag per partition")
+    for col in ("topic", "partition", "group", "committed", "end", "lag"):
         table.add_column(col, justify="left" if col == "topic" else "right")
     for row in status.lag:
-        table.add_row(row["topic"], str(row["partition"]), "-" if row["committed"] is None else str(row["committed"]),
-                      str(row["end"]), str(row["lag"]))
+        committed = "-" if row["committed"] is None else str(row["committed"])
+        table.add_row(row["topic"], str(row["partition"]), row["group"], committed, str(row["end"]), str(row["lag"]))
     console.print(table)
     rate = "-" if status.events_per_s is None else f"{status.events_per_s:g}"
     console.print(f"events/s (events.raw, committed): {rate}")

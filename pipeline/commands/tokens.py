@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.commands.access import DbOpt, open_db_or_exit
-from pipeline.commands.common import fail
+from pipeline.commands.access import DbOpt, open_db
+from pipeline.errors import UsageError
 
 tokens_app = typer.Typer(help="Bearer tokens for the API and for reveals (viewer, leader, analyst, admin).",
                          no_args_is_help=True)
@@ -23,11 +23,9 @@ def create(
     """Create a token and print it once (only its hash is stored)."""
     from pipeline.auth import create_token
 
-    engine = open_db_or_exit(db)
+    engine = open_db(db)
     try:
         token = create_token(engine, actor, role, leader)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
     finally:
         engine.dispose()
     typer.echo(token)
@@ -38,7 +36,7 @@ def list_cmd(db: DbOpt = None) -> None:
     """List tokens: hash prefix, actor, role, leader, created, revoked (never the tokens)."""
     from pipeline.auth import list_tokens
 
-    engine = open_db_or_exit(db)
+    engine = open_db(db)
     try:
         tokens = list_tokens(engine)
     finally:
@@ -57,13 +55,11 @@ def revoke_cmd(
     """Revoke a token at once (audited)."""
     from pipeline.auth import revoke
 
-    engine = open_db_or_exit(db)
+    engine = open_db(db)
     try:
         n = revoke(engine, token)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
     finally:
         engine.dispose()
     if n == 0:
-        raise fail("no active token matches")
+        raise UsageError("no active token matches")
     typer.echo(f"revoked {n} token(s)")

@@ -9,12 +9,13 @@ config, unreachable broker or database, or a database at the wrong migration.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from pipeline.commands.common import ConfigDirOpt, RulesOpt, fail, load_config_or_exit, refuse_config
+from pipeline.commands.access import db_url
+from pipeline.commands.common import ConfigDirOpt, RulesOpt, read_config
+from pipeline.errors import UsageError
 
 
 def worker_command(
@@ -30,34 +31,21 @@ def worker_command(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
 ) -> None:
     """Run the streaming pipeline: events.raw -> validate, de-duplicate, score -> database (JSON logs on stderr)."""
-    from pipeline.config_errors import ConfigError
     from pipeline.settings import load_settings
 
     if clock not in (None, "wall", "event"):
-        raise fail("--clock must be wall or event")
+        raise UsageError("--clock must be wall or event")
     if log_level.lower() not in ("debug", "info", "warning", "error"):
-        raise fail("--log-level must be debug, info, warning or error")
+        raise UsageError("--log-level must be debug, info, warning or error")
     overrides = {k: v for k, v in {
-        "clock": clock, "db_url": db, "kafka_bootstrap": bootstrap, "app_id": app_id,
+        "clock": clock, "db_url": db_url(db), "kafka_bootstrap": bootstrap, "app_id": app_id,
         "topic_prefix": topic_prefix, "topic_partitions": partitions,
     }.items() if v is not None}
-    try:
-        settings = load_settings(**overrides)
-    except ConfigError as exc:
-        raise refuse_config(exc) from None
-    cfg = load_config_or_exit(config or _config_dir(settings.config_dir), rules)
+    settings = load_settings(**overrides)
+    cfg = read_config(config or settings.config_dir, rules)
 
-    from pipeline.storage.db import SchemaOutdated, StorageUnavailable
-    from streams.kafka_io import KafkaUnavailable
-    from streams.topics import TopicLayoutError
     from streams.worker import run_worker
 
-    try:
-        code = run_worker(settings, cfg, clock=settings.clock, until_drained=until_drained, log_level=log_level.lower())
-    except (KafkaUnavailable, StorageUnavailable, SchemaOutdated, TopicLayoutError) as exc:
-        raise fail(str(exc)) from None
+    code = run_worker(settings, cfg, clock=settings.clock, until_drained=until_drained, log_level=log_level.lower())
     raise typer.Exit(code)
 
-
-def _config_dir(path: Path) -> Path | None:
-    return path if path.is_dir() else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pipeline.errors import RiskwatchError, UsageError
 from pipeline.simulate.core import parse_start
 from pipeline.simulate.simulation import Record, Simulation, simulate
 from pipeline.simulate.writer import write_jsonl, write_truth
@@ -30,43 +31,23 @@ def simulate_command(
     to: a file path, `-` for stdout, or `kafka` (bootstrap from settings; the topic is created with
     `partitions` partitions when missing). The ground truth goes beside the file
     (`<file>.truth.json`), or for kafka/stdout to `<truth_dir>/sim-<seed>-<days>d.truth.json`.
-    Prints a one-line summary (to stderr when the events go to stdout). Failures end the command
-    with one `error:` line: exit 2 for a bad option or a refused area file, 1 for an unreachable
-    broker or an unwritable output.
+    Prints a one-line summary (to stderr when the events go to stdout). Failures are pipeline.errors
+    classes (an unwritable output is a RiskwatchError), reported by the CLI's one handler.
     """
-    import typer
-
     from pipeline.area import DEFAULT_AREA_FILE, load_area
-    from pipeline.commands.common import fail, refuse_config
-    from pipeline.config_errors import ConfigError
 
-    try:
-        area = load_area(area_file or DEFAULT_AREA_FILE)
-    except ConfigError as exc:
-        raise refuse_config(exc) from None
+    area = load_area(area_file or DEFAULT_AREA_FILE)
     try:
         first = parse_start(start, area.tz)
     except ValueError:
-        raise fail(f"--start: not an RFC 3339 time or a date: {start!r}") from None
-    try:
-        sim = simulate(days, seed, start=first, area=area, malformed_rate=malformed_rate)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-
+        raise UsageError(f"--start: not an RFC 3339 time or a date: {start!r}") from None
+    sim = simulate(days, seed, start=first, area=area, malformed_rate=malformed_rate)
     try:
         count, target, truth = _run(sim, to, topic, partitions)
         if truth is None:
             truth = write_truth(sim, Path(truth_dir) / f"sim-{seed}-{days}d.truth.json")
-    except ConfigError as exc:  # settings.yaml, read for the Kafka bootstrap address
-        raise refuse_config(exc) from None
     except OSError as exc:
-        typer.echo(f"error: cannot write: {exc}", err=True)
-        raise typer.Exit(1) from None
-    except Exception as exc:  # the broker's own errors: one line, not a traceback
-        if type(exc).__module__.startswith(("streams.", "kafka")):
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-        raise
+        raise RiskwatchError(f"cannot write: {exc}") from None
 
     malformed = f", {sim.stats['replaced']} malformed/duplicate" if malformed_rate > 0 else ""
     summary = (

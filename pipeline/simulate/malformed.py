@@ -14,6 +14,8 @@ from collections import deque
 
 import orjson
 
+from pipeline.errors import UsageError
+
 MAX_MESSAGE_BYTES = 64 * 1024
 
 # (variant, the reason a docs/contract.md §1 consumer gives)
@@ -40,7 +42,7 @@ class Corrupter:
 
     def __init__(self, seed: int, rate: float):
         if not 0.0 <= rate <= 1.0:
-            raise ValueError("malformed_rate must be between 0 and 1")
+            raise UsageError("malformed_rate must be between 0 and 1")
         self.rate = rate
         self.rng = random.Random(f"{seed}:malformed")
         self.lines = 0

@@ -51,13 +51,8 @@ def test_missing_topics_are_never_auto_created(kafka_bootstrap, unique_topic):
 
 
 def _cli():
-    import typer
+    from pipeline.cli import app
 
-    from streams.cli_kafka import register
-
-    app = typer.Typer()
-    app.callback()(lambda: None)  # a group, as in pipeline/cli.py, so command names are used
-    register(app)
     return app
 
 

@@ -72,9 +72,9 @@ def test_migrations_from_empty_down_and_up_again(pg_db, week):
             in str(exc.value))
     assert ":riskwatch@" not in str(exc.value)
 
-    from pipeline.commands.db import db_app
+    from pipeline.cli import app
 
-    result = CliRunner().invoke(db_app, ["upgrade", "--db", pg_db])
+    result = CliRunner().invoke(app, ["db", "upgrade", "--db", pg_db])
     assert result.exit_code == 0, result.output
     engine = db.make_engine(pg_db)
     try:

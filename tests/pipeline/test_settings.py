@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config_errors import ConfigError
-from pipeline.settings import DEFAULT_SETTINGS_FILE, Settings, load_settings
+from pipeline.settings import DEFAULT_SETTINGS_FILE, PROJECT_ROOT, Settings, load_settings
 
 PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -27,7 +27,7 @@ def test_default_file_is_the_projects_config():
 def test_defaults_load_from_settings_yaml():
     s = load_settings()
     assert isinstance(s, Settings)
-    assert s.db_url == "sqlite:///var/riskwatch.db"
+    assert s.db_url == f"sqlite:///{PROJECT_ROOT / 'var' / 'riskwatch.db'}"  # not the current directory's
     assert s.kafka_bootstrap == "127.0.0.1:9092"
     assert s.clock == "wall"
     assert s.clock_skew == "5m"
@@ -137,3 +137,12 @@ def test_file_that_is_not_a_mapping_is_refused(tmp_path, body):
         load_settings(f)
     assert info.value.issues[0].file == str(f)
     assert info.value.issues[0].key == "(root)"
+
+
+def test_a_relative_sqlite_path_does_not_depend_on_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RISKWATCH_DB_URL", "sqlite:///var/other.db")
+    assert load_settings().db_url == f"sqlite:///{PROJECT_ROOT / 'var' / 'other.db'}"
+    for url in ("sqlite://", "sqlite:///:memory:", "sqlite:////srv/rw.db", "postgresql+psycopg://u@h/db"):
+        monkeypatch.setenv("RISKWATCH_DB_URL", url)
+        assert load_settings().db_url == url

@@ -36,6 +36,7 @@ def build_month_db(tmp, url: str, days: int = 28) -> str:
     runner = CliRunner()
     res = runner.invoke(app, ["simulate", "--days", str(days), "--seed", "3", "--to", str(events)])
     assert res.exit_code == 0, res.output
+    assert runner.invoke(app, ["db", "upgrade", "--db", url]).exit_code == 0
     res = runner.invoke(app, ["replay", str(events), "--db", url, "--json"])
     assert res.exit_code == 0, res.output
     engine = open_database(url)

@@ -16,6 +16,7 @@ def year_db(tmp_path_factory):
     gen = YearGen().build()
     gen.write(tmp / "year.jsonl")
     url = f"sqlite:///{tmp / 'year.db'}"
+    assert CliRunner().invoke(app, ["db", "upgrade", "--db", url]).exit_code == 0
     res = CliRunner().invoke(app, ["replay", str(tmp / "year.jsonl"), "--db", url, "--json"])
     assert res.exit_code == 0, res.output
     summary = orjson.loads(res.stdout.splitlines()[-1])

@@ -21,7 +21,7 @@ def test_alerts_commands_list_show_ack_close(tmp_path, engine):
     acked = run(app, ["alerts", "ack", "a1", "--note", "收到", "--actor", "leader-L01", "--db", url])
     assert acked.stdout.strip() == "a1: acknowledged"
     again = run(app, ["alerts", "ack", "a1", "--db", url])
-    assert again.exit_code == 2 and "acknowledged" in again.stderr
+    assert again.exit_code == 5 and "acknowledged" in again.stderr  # Conflict
     no_reason = run(app, ["alerts", "close", "a1", "--db", url])
     assert no_reason.exit_code == 2
     blank = run(app, ["alerts", "close", "a1", "--reason", "  ", "--db", url])
@@ -31,7 +31,8 @@ def test_alerts_commands_list_show_ack_close(tmp_path, engine):
     assert shown["status"] == "closed"
     assert [(h["action"], h["actor"]) for h in shown["history"]][:2] == [("raised", "engine"), ("acknowledged", "leader-L01")]
     assert shown["history"][2]["action"] == "closed" and shown["history"][2]["detail"]["reason"] == "已处置"
-    assert run(app, ["alerts", "show", "nope", "--db", url]).exit_code == 2
+    assert run(app, ["alerts", "show", "nope", "--db", url]).exit_code == 3  # NotFound
+    assert run(app, ["alerts", "ack", "nope", "--db", url]).exit_code == 3
 
 
 def test_notify_once_refuses_missing_environment_then_delivers(tmp_path, engine, receiver, monkeypatch):

@@ -319,7 +319,7 @@ def test_cli_rules_check_bad_file_exits_2_listing_every_error(tmp_path):
     for key in ("rules.petition-person.when.kind", "rules.religion.when.attributes.religion", "rules.dup.id",
                 "rules.dup.window"):
         assert key in err, err
-    assert "4 problem" in err
+    assert "共 4 处问题" in err
 
 
 def test_cli_replay_with_refused_rules_exits_2(tmp_path):

@@ -20,6 +20,7 @@ def week_db(tmp_path_factory):
     runner = CliRunner()
     assert runner.invoke(app, ["simulate", "--days", "7", "--seed", "5", "--to", str(events)]).exit_code == 0
     url = f"sqlite:///{tmp / 'week.db'}"
+    assert runner.invoke(app, ["db", "upgrade", "--db", url]).exit_code == 0
     assert runner.invoke(app, ["replay", str(events), "--db", url]).exit_code == 0
     return tmp / "week.db"
 

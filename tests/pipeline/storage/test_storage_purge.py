@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from pipeline.commands.db import db_app
+from pipeline.cli import app
 from pipeline.contract import Event
 from pipeline.engine.alerts import AlertChange
 from pipeline.engine.engine import Contribution
@@ -86,10 +86,10 @@ def test_purge_again_removes_nothing_but_is_audited(populated):
 
 def test_purge_command(populated, sqlite_url):
     runner = CliRunner()
-    refused = runner.invoke(db_app, ["purge", "--before", "365d", "--db", sqlite_url])
+    refused = runner.invoke(app, ["db", "purge", "--before", "365d", "--db", sqlite_url])
     assert refused.exit_code == 2 and "--yes" in refused.output
     assert _ids(populated, "SELECT count(*) FROM events") == {3}
-    done = runner.invoke(db_app, ["purge", "--before", "365d", "--db", sqlite_url, "--yes"])
+    done = runner.invoke(app, ["db", "purge", "--before", "365d", "--db", sqlite_url, "--yes"])
     assert done.exit_code == 0, done.output
     assert "removed 2 events, 1 rejections, 4 contributions, 2 person entities" in done.output
     assert _ids(populated, "SELECT action FROM audit_log") == {"purge"}
@@ -98,12 +98,12 @@ def test_purge_command(populated, sqlite_url):
 def test_purge_command_default_is_the_settings_retention(populated, sqlite_url, monkeypatch):
     monkeypatch.setenv("RISKWATCH_DB_URL", sqlite_url)
     monkeypatch.setenv("RISKWATCH_RETENTION", "5d")
-    done = CliRunner().invoke(db_app, ["purge", "--yes"])
+    done = CliRunner().invoke(app, ["db", "purge", "--yes"])
     assert done.exit_code == 0, done.output
     assert "(5d ago): 3 events" in done.output
     assert _ids(populated, "SELECT count(*) FROM events") == {0}
 
 
 def test_purge_command_bad_duration_is_exit_2(sqlite_url):
-    result = CliRunner().invoke(db_app, ["purge", "--before", "a year", "--db", sqlite_url, "--yes"])
+    result = CliRunner().invoke(app, ["db", "purge", "--before", "a year", "--db", sqlite_url, "--yes"])
     assert result.exit_code == 2 and "--before" in result.output

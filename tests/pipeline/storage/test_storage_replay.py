@@ -74,6 +74,7 @@ def test_replay_command_with_db_stores_and_prints_json(events_file, tmp_path):
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade", "--db", url]).exit_code == 0
     first = runner.invoke(app, ["replay", str(events_file), "--db", url, "--json"])
     assert first.exit_code == 0, first.output
     engine = db.make_engine(url)

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.commands.common import ConfigDirOpt, fail, load_config_or_exit, parse_time_or_exit
+from pipeline.commands.common import ConfigDirOpt, read_config, time_option
+from pipeline.errors import ServiceUnavailable, UsageError
 
 dashboards_app = typer.Typer(help="Grafana dashboards: build JSON + provisioning, lint, push, render screenshots.",
                              no_args_is_help=True)
@@ -19,12 +20,12 @@ def _built(config):
     from dashboards.common import DATASOURCE_UID
     from dashboards.lint import lint
 
-    dashboards = build_all(load_config_or_exit(config))
+    dashboards = build_all(read_config(config))
     problems = [p for d in dashboards.values() for p in lint(d, {DATASOURCE_UID})]
     if problems:
         for p in problems:
             typer.echo(f"lint: {p}", err=True)
-        raise fail(f"{len(problems)} lint problem(s): nothing written")
+        raise UsageError(f"{len(problems)} lint problem(s): nothing written")
     return dashboards
 
 
@@ -67,10 +68,8 @@ def push_cmd(
         access = DatabaseAccess.from_url(db or load_settings().db_url, host=db_host)
         pusher = Pusher.connect(url, token)
         changes = pusher.push(dashboards, access)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
     except GrafanaException as exc:
-        raise fail(f"Grafana at {url} refused: {exc.message}") from None
+        raise ServiceUnavailable(f"Grafana at {url} refused: {exc.message}") from None
     for change in changes:
         typer.echo(str(change))
     changed = sum(c.action != "unchanged" for c in changes)
@@ -92,17 +91,14 @@ def render_cmd(
     from dashboards.queryrun import run_dashboard
     from dashboards.render import render_dashboard
     from pipeline.settings import load_settings
-    from pipeline.storage.db import StorageUnavailable, make_engine, ping
+    from pipeline.storage.db import make_engine, ping
 
-    cfg = load_config_or_exit(config)
+    cfg = read_config(config)
     dashboards = _built(config)
     engine = make_engine(db or load_settings().db_url)
     if engine.dialect.name != "postgresql":
-        raise fail("render runs the dashboards' PostgreSQL queries: give a postgresql:// URL")
-    try:
-        ping(engine)
-    except StorageUnavailable as exc:
-        raise fail(str(exc)) from None
+        raise UsageError("render runs the dashboards' PostgreSQL queries: give a postgresql:// URL")
+    ping(engine)
     tz = ZoneInfo(cfg.area.timezone)
     to = _instant(end, "--to") or _after_last_event(engine, tz)
     frm = _instant(start, "--from") or to - timedelta(days=7)
@@ -119,7 +115,7 @@ def _instant(text: str | None, name: str) -> datetime | None:
         return None
     from datetime import UTC
 
-    return datetime.fromtimestamp(parse_time_or_exit(text, name), UTC)
+    return datetime.fromtimestamp(time_option(text, name), UTC)
 
 
 def _after_last_event(engine, tz) -> datetime:
@@ -128,6 +124,6 @@ def _after_last_event(engine, tz) -> datetime:
     with engine.connect() as conn:
         last = conn.execute(sa.text("SELECT max(occurred_at) FROM events")).scalar()
     if last is None:
-        raise fail("the database holds no events: replay some first (riskwatch replay FILE --db URL)")
+        raise UsageError("the database holds no events: replay some first (riskwatch replay FILE --db URL)")
     local = last.astimezone(tz)
     return (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1))

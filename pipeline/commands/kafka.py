@@ -1,11 +1,6 @@
-"""Kafka commands of the `riskwatch` CLI: `produce` and `consume-count`.
+"""`riskwatch produce` and `riskwatch consume-count`: Kafka from the command line (streams/kafka_io.py).
 
-pipeline/cli.py adds them to its Typer app with:
-
-    from streams.cli_kafka import register as register_kafka_commands
-    register_kafka_commands(app)
-
-Both exit 2 with one line on stderr when the broker is unreachable or the command line is wrong.
+An unreachable broker or a missing topic is a pipeline.errors class: one line, exit 2.
 """
 
 from __future__ import annotations
@@ -18,46 +13,28 @@ from typing import Annotated, Optional
 
 import typer
 
-from streams.kafka_io import KafkaUnavailable, UnknownTopic, create_topic, iter_messages, produce_lines
-
-EXIT_USAGE = 2
+from pipeline.commands.common import ConfigDirOpt
+from pipeline.errors import UsageError
 
 BootstrapOpt = Annotated[
     Optional[str],
     typer.Option("--bootstrap", help="Kafka bootstrap servers [default: settings kafka_bootstrap / RISKWATCH_KAFKA_BOOTSTRAP]"),
 ]
-ConfigOpt = Annotated[
-    Optional[Path],
-    typer.Option("--config", help="Directory with vocabulary.yaml (files missing there come from the project's config/)"),
-]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_USAGE)
 
 
 def _settings():
-    from pipeline.config_errors import ConfigError
     from pipeline.settings import load_settings
 
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
+    return load_settings()
 
 
 def _vocabulary(config_dir: Path | None):
-    from pipeline.config_errors import ConfigError
     from pipeline.contract import load_vocabulary
 
     candidates = [config_dir / "vocabulary.yaml"] if config_dir else []
     candidates.append(_settings().config_dir / "vocabulary.yaml")
     path = next((p for p in candidates if p.exists()), candidates[-1])
-    try:
-        return load_vocabulary(path)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
+    return load_vocabulary(path)
 
 
 def _read_lines(file: Path) -> Iterator[bytes]:
@@ -90,23 +67,22 @@ def produce(
     ] = "occurred_at",
 ) -> None:
     """Send every line of FILE as one message to TOPIC, creating the topic when it is missing."""
+    from streams.kafka_io import create_topic, produce_lines
+
     if str(file) != "-" and not file.is_file():
-        raise _fail(f"{file}: no such file")
+        raise UsageError(f"{file}: no such file")
     if partition_by not in ("occurred_at", "none"):
-        raise _fail("--partition-by must be occurred_at or none")
+        raise UsageError("--partition-by must be occurred_at or none")
     settings = _settings()
     bootstrap = bootstrap or settings.kafka_bootstrap
     wanted = partitions or settings.topic_partitions
-    try:
-        actual = create_topic(bootstrap, topic, wanted, settings.topic_replication)
-        partition_fn = None
-        if partition_by == "occurred_at":
-            from streams.partitioning import OccurredAtPartitioner
+    actual = create_topic(bootstrap, topic, wanted, settings.topic_replication)
+    partition_fn = None
+    if partition_by == "occurred_at":
+        from streams.partitioning import OccurredAtPartitioner
 
-            partition_fn = OccurredAtPartitioner(actual)
-        sent = produce_lines(bootstrap, topic, _read_lines(file), partition_fn=partition_fn)
-    except (KafkaUnavailable, UnknownTopic) as exc:
-        raise _fail(str(exc)) from None
+        partition_fn = OccurredAtPartitioner(actual)
+    sent = produce_lines(bootstrap, topic, _read_lines(file), partition_fn=partition_fn)
     mismatch = partitions is not None and actual != partitions
     note = f" (the topic already existed: --partitions {partitions} not applied)" if mismatch else ""
     typer.echo(f"produced {sent} messages to {topic} ({actual} partitions) at {bootstrap}{note}")
@@ -116,34 +92,32 @@ def consume_count(
     topic: Annotated[str, typer.Option(help="Topic to read")] = "events.raw",
     bootstrap: BootstrapOpt = None,
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds allowed to reach the end of the topic")] = 60.0,
-    config: ConfigOpt = None,
+    config: ConfigDirOpt = None,
 ) -> None:
     """Read TOPIC from the beginning to its current end and count messages, valid events and rejections.
 
-    Validation is the event contract (SPEC §1) without the live-mode future_timestamp check; duplicates
+    Validation is the event contract (docs/contract.md §1) without the live-mode future_timestamp check; duplicates
     are repeated event_ids among the valid events. Nothing is committed: the topic is left as it was.
     """
     from pipeline.contract import Rejection, parse_event
+    from streams.kafka_io import iter_messages
 
     vocab = _vocabulary(config)
     bootstrap = bootstrap or _settings().kafka_bootstrap
     total = valid = duplicates = 0
     reasons: Counter[str] = Counter()
     seen: set[str] = set()
-    try:
-        for record in iter_messages(bootstrap, topic, timeout):
-            total += 1
-            result = parse_event(record.value if record.value is not None else b"", vocab)
-            if isinstance(result, Rejection):
-                reasons[result.reason] += 1
-                continue
-            valid += 1
-            if result.event_id in seen:
-                duplicates += 1
-            else:
-                seen.add(result.event_id)
-    except (KafkaUnavailable, UnknownTopic, TimeoutError) as exc:
-        raise _fail(str(exc)) from None
+    for record in iter_messages(bootstrap, topic, timeout):
+        total += 1
+        result = parse_event(record.value if record.value is not None else b"", vocab)
+        if isinstance(result, Rejection):
+            reasons[result.reason] += 1
+            continue
+        valid += 1
+        if result.event_id in seen:
+            duplicates += 1
+        else:
+            seen.add(result.event_id)
     rejected = sum(reasons.values())
     # Most frequent first; ties by name so that the line does not depend on partition order.
     detail = ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -152,8 +126,3 @@ def consume_count(
         f"{rejected} rejected{': ' + detail if detail else ''}"
     )
 
-
-def register(app: typer.Typer) -> None:
-    """Add `produce` and `consume-count` to the riskwatch Typer app."""
-    app.command("produce")(produce)
-    app.command("consume-count")(consume_count)
