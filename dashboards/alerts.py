@@ -15,11 +15,14 @@ from dashboards import variables as var
 from dashboards.common import (
     REF_COLUMN,
     UID_ALERTS,
+    dq,
     entity_label,
     in_building,
     label_case,
     leader_names,
     level_labels,
+    level_names,
+    q,
     rule_titles,
     values_table,
 )
@@ -46,6 +49,7 @@ def _ack_description(cfg: ConfigSet) -> str:
 
 
 def dashboard(cfg: ConfigSet) -> Dashboard:
+    alert_levels = [n for n in reversed(level_names(cfg)) if n != "low"]
     acks = f"""{SELECTED}, acks AS (
   SELECT s.alert_id, s.assignee, s.level, s.raised_at,
          (SELECT min(h.at) FROM alert_history h WHERE h.alert_id = s.alert_id AND h.action = 'acknowledged') AS ack_at
@@ -65,12 +69,12 @@ SELECT count(*) AS "次数" FROM alert_history h JOIN selected s ON s.alert_id =
         Panel("通知失败", "stat", f"""WITH {SELECTED}
 SELECT count(*) AS "次数" FROM notifications n JOIN selected s ON s.alert_id = n.alert_id WHERE n.status = 'failed'""",
               ("次数",), w=4, h=4, color="#F2495C"),
+        # one series per level, so each bar has its level's colour (a single series drew 较大 and 重大 alike)
         Panel("预警数量（按等级）", "barchart", f"""WITH {SELECTED}
-SELECT lv.label AS "等级", count(s.alert_id) AS "预警数"
-FROM {level_labels(cfg)} LEFT JOIN selected s ON s.level = lv.id
-WHERE lv.id <> 'low'
-GROUP BY lv.label, lv.rank ORDER BY lv.rank""", ("等级", "预警数"), w=8, h=9, nonempty=True, x_field="等级",
-              description="颜色：重大红、较大橙、一般黄。"),
+SELECT '预警' AS "预警",
+       {", ".join(f"count(*) FILTER (WHERE s.level = {q(n)}) AS {dq(labels.level_label(n))}" for n in alert_levels)}
+FROM selected s""", ("预警", *(labels.level_label(n) for n in alert_levels)), w=8, h=9, nonempty=True,
+              x_field="预警", level_series=True),
         Panel("包保领导确认用时", "table", f"""WITH {acks}
 SELECT COALESCE(ld.name, a.assignee, '未分配') AS "包保领导", count(*) AS "预警数",
        count(a.ack_at) AS "已确认", count(*) - count(a.ack_at) AS "未确认",

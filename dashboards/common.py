@@ -45,6 +45,11 @@ def q(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def dq(name: str) -> str:
+    """A SQL quoted identifier (a Chinese column name)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def values_table(alias: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """`(VALUES ('a','b'), ...) AS alias(c1, c2)`; every value a text literal."""
     body = ", ".join("(" + ", ".join(q(v) for v in row) + ")" for row in rows)

@@ -152,3 +152,17 @@ def test_lint_command_reports_ok():
     result = CliRunner().invoke(app, ["dashboards", "lint"])
     assert result.exit_code == 0, result.output
     assert "6 dashboards" in result.output
+
+
+def test_level_charts_colour_each_level_apart(built):
+    """Charts by level give every level its own colour (重大 red, 较大 orange, 一般 yellow), never one colour
+    for 较大 and 重大."""
+    from pipeline import labels
+
+    charts = {(uid, p["title"]): p for uid, d in built.items() for p in panels_of(d) if "按等级" in p["title"]}
+    assert len(charts) >= 2
+    for where, p in charts.items():
+        colours = {o["matcher"]["options"]: o["properties"][0]["value"]["fixedColor"]
+                   for o in p["fieldConfig"]["overrides"] if o["properties"][0]["id"] == "color"}
+        assert colours == {labels.level_label(n): labels.level_colour(n) for n in labels.LEVEL_ORDER}, where
+        assert colours["重大"] != colours["较大"]
