@@ -30,6 +30,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pipeline import auth
 from pipeline.alerting import actions, records
 from pipeline.alerting.access import Forbidden, Principal, check_act, check_see, visible_assignees
+from pipeline.api import cases as case_routes
 from pipeline.api import guard
 from pipeline.api.docs import mount_docs
 from pipeline.api.schemas import (
@@ -176,4 +177,5 @@ def create_app(engine: sa.Engine, assignments: Assignments,
             raise refuse(exc) from None
         return AlertOut(**alert.as_dict())
 
+    case_routes.register(app)   # cases, decisions, the weekly brief (pipeline/api/cases.py)
     return app

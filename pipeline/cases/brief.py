@@ -71,7 +71,7 @@ def brief_decisions(decisions: list[DecisionRecord], period: Period) -> list[Dec
         if made > start:
             continue
         open_at_start = made < start and not d.done_by_time(start)
-        done_in_week = d.done_at is not None and start <= d.done_at < end
+        done_in_week = d.done_at is not None and start < d.done_at <= end
         if d.week == period.label or (d.due <= period.last_day and (open_at_start or done_in_week)):
             out.append(d)
     return out

@@ -57,7 +57,7 @@ class DecisionRecord:
                    r.created_by, _aware(r.done_at), r.done_by, r.done_note)
 
     def done_by_time(self, at: datetime) -> bool:
-        return self.done_at is not None and self.done_at < at
+        return self.done_at is not None and self.done_at <= at
 
     def state_at(self, at: datetime, tz: ZoneInfo) -> str:
         if self.done_by_time(at):
