@@ -171,6 +171,17 @@ class RowReader:
         self.canonical[column] = out
         return out
 
+    def not_before(self, column: str, moment: datetime | None, start: datetime | None,
+                   start_column: str) -> datetime | None:
+        """`moment`, refused when its day is before `start`'s. On the same day it is taken as no earlier
+        than `start`: a date alone (09:00) on the day of a start written with a later time is after it."""
+        if moment is None or start is None:
+            return moment
+        if moment.date() < start.date():
+            self.fail(column, f"{column}早于{start_column}")
+            return None
+        return max(moment, start)
+
     def choice(self, column: str, options: dict[str, str], required: bool = False) -> str | None:
         """The code of the first option word found in the cell (options: word -> code)."""
         value = compact(self.cells.get(column))

@@ -20,8 +20,7 @@ def events(row: RowReader) -> list[Draft]:
     summary = row.text("简要情况")
     if status == "resolved" and row.blank("化解日期"):
         row.fail("化解日期", "化解状态为“已化解”时须填写化解日期")
-    if reported is not None and closed is not None and closed < reported:
-        row.fail("化解日期", "化解日期早于登记日期")
+    closed = row.not_before("化解日期", closed, reported, "登记日期")
     if case_id is None or reported is None or status is None:
         return []
     attributes: dict = {"case_id": case_id}

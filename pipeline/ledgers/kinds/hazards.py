@@ -22,10 +22,8 @@ def events(row: RowReader) -> list[Draft]:
     location, place_text = row.location()
     category_text = row.text("隐患类别")
     description = row.text("隐患描述")
-    if found is not None:
-        for column, moment in (("整改完成日期", done), ("复查日期", checked)):
-            if moment is not None and moment < found:
-                row.fail(column, f"{column}早于发现日期")
+    done = row.not_before("整改完成日期", done, found, "发现日期")
+    checked = row.not_before("复查日期", checked, found, "发现日期")
     if hazard_id is None or found is None or due is None:
         return []
     category = code_of(category_text, HAZARD_CATEGORIES) or ("other" if category_text else None)

@@ -13,8 +13,7 @@ def events(row: RowReader) -> list[Draft]:
     received = row.date("受理日期", required=True)
     channel = row.choice("渠道", CHANNELS, required=True)
     replied = row.date("答复日期")
-    if received is not None and replied is not None and replied < received:
-        row.fail("答复日期", "答复日期早于受理日期")
+    replied = row.not_before("答复日期", replied, received, "受理日期")
     if petition_id is None or received is None or channel is None:
         return []
     attributes = {"petition_id": petition_id, "channel": channel}

@@ -9,8 +9,7 @@ def events(row: RowReader) -> list[Draft]:
     task_id = row.text("编号", required=True)
     published = row.date("公示日期", required=True)
     completed = row.date("完成日期")
-    if published is not None and completed is not None and completed < published:
-        row.fail("完成日期", "完成日期早于公示日期")
+    completed = row.not_before("完成日期", completed, published, "公示日期")
     if task_id is None or published is None:
         return []
     drafts = [Draft("inspection", "task_published", published, {"task_id": task_id})]
