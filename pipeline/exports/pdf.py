@@ -12,6 +12,7 @@ from pipeline.exports import charts
 from pipeline.exports.review import WeeklyReview
 from pipeline.fonts import cjk_font
 from pipeline.labels import LEVELS as LEVELS_ZH
+from pipeline.labels import score_text
 
 FONT = "RiskwatchCJK"
 TOP_N = 10
@@ -37,8 +38,8 @@ def summary_sentences(review: WeeklyReview) -> list[str]:
         f"本周共接收事件{f['事件总数'][0]}条（上周{f['事件总数'][1]}条），规则命中风险信号{f['风险信号（规则命中）'][0]}次"
         f"（上周{f['风险信号（规则命中）'][1]}次）。",
         f"新增预警{f['新增预警'][0]}起（上周{f['新增预警'][1]}起），其中仍待确认{pending}起。",
-        f"周末时点重点风险对象（中及以上）{f['重点风险对象（中及以上）'][0]}个：极高{lv.get('critical', (0, 0))[0]}个、"
-        f"高{lv.get('high', (0, 0))[0]}个、中{lv.get('medium', (0, 0))[0]}个。",
+        f"周末时点重点风险对象（一般及以上）{f['重点风险对象（一般及以上）'][0]}个："
+        + "、".join(f"{LEVELS_ZH[n]}{lv.get(n, (0, 0))[0]}个" for n in ("critical", "high", "medium")) + "。",
         f"本周发现隐患{f['发现隐患'][0]}项、完成整改{f['完成整改'][0]}项，当前逾期未整改{overdue}项；"
         f"新增矛盾纠纷{f['新增矛盾纠纷'][0]}件、化解{f['化解矛盾纠纷'][0]}件。",
         f"巡查{f['巡查次数'][0]}次，出动{f['出动巡查人次'][0]}人次，检查点打卡{f['检查点打卡'][0]}次。",
@@ -85,16 +86,17 @@ class PdfBriefExporter:
                   PageBreak(), Paragraph("四、重点风险对象及成因", h2)]
         key = review.sheet("重点风险对象").frame.head(TOP_N)
         if key.empty:
-            story.append(Paragraph("本周无中及以上等级的风险对象。", base))
+            story.append(Paragraph("本周无一般及以上等级的风险对象。", base))
         else:
-            head = ["排名", "对象", "等级", "分值", "上周", "主要原因"]
+            head = ["排名", "对象", "等级", "风险分值", "上周", "主要原因"]
             data = [head] + [[str(r["排名"]), Paragraph(escape(self._who(r, review)), small),
-                              r["等级"], f"{r['分值']:.2f}", f"{r['上周分值']:.2f}", Paragraph(escape(r["主要原因"]), small)]
+                              r["等级"], score_text(r["分值"]), score_text(r["上周分值"]),
+                              Paragraph(escape(r["主要原因"]), small)]
                              for _, r in key.iterrows()]
             story.append(Table(data, colWidths=[11 * mm, 42 * mm, 12 * mm, 16 * mm, 16 * mm, 75 * mm],
                                style=grid, repeatRows=1))
         story += [Spacer(1, 4 * mm), Paragraph(escape(
-            "说明：分值为各条计分按半衰期衰减后的当前值之和；等级阈值 " + "，".join(
+            "说明：风险分值为各条计分按半衰期衰减后的当前值之和；等级阈值 " + "，".join(
                 f"{LEVELS_ZH.get(n, n)}≥{t:g}" for n, t in review.thresholds) + "。人员以化名编号显示"
             + ("；本报告含经授权查询的身份信息，查询已记入审计日志，请勿外传。" if review.revealed else "。")), small)]
         doc = SimpleDocTemplate(str(path), pagesize=A4, title=f"{review.area}风险研判周报 {p.label}",

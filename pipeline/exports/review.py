@@ -24,7 +24,7 @@ from pipeline.labels import DISPUTE_STATES as DISPUTE_STATE_ZH
 from pipeline.labels import DISPUTE_STEPS as DISPUTE_STEP_ZH
 from pipeline.labels import ENTITY_KINDS as ENTITY_TYPE_ZH
 from pipeline.labels import HAZARD_CATEGORIES as HAZARD_CATEGORY_ZH
-from pipeline.labels import LEVEL_ORDER
+from pipeline.labels import ALARM_TYPES, LEVEL_ORDER
 from pipeline.labels import LEVELS as LEVELS_ZH
 
 SHEETS = ("概览", "重点风险对象", "新增预警及响应", "隐患整改", "矛盾纠纷", "巡查覆盖", "规则命中统计")
@@ -129,8 +129,8 @@ def _figures(counts, patrol, now_scores, last_scores, alerts_cur, alerts_prev, h
         "事件总数": both(lambda w: _n(counts, w)),
         "风险信号（规则命中）": both(lambda w: int(hits.loc[hits["week"] == w, "hits"].sum()) if len(hits) else 0),
         "新增预警": (alerts_cur, alerts_prev),
-        "重点风险对象（中及以上）": (int((now_scores["level"] != "low").sum()), int((last_scores["level"] != "low").sum())),
-        "高风险及以上对象": (int(now_scores["level"].isin(high).sum()), int(last_scores["level"].isin(high).sum())),
+        "重点风险对象（一般及以上）": (int((now_scores["level"] != "low").sum()), int((last_scores["level"] != "low").sum())),
+        "较大及以上风险对象": (int(now_scores["level"].isin(high).sum()), int(last_scores["level"].isin(high).sum())),
         "发现隐患": both(lambda w: _n(counts, w, "hazard", ["found"])),
         "完成整改": both(lambda w: _n(counts, w, "hazard", ["rectified"])),
         "新增矛盾纠纷": both(lambda w: _n(counts, w, "dispute", ["reported"])),
@@ -138,7 +138,9 @@ def _figures(counts, patrol, now_scores, last_scores, alerts_cur, alerts_prev, h
         "巡查次数": (patrol["cur"]["patrols"], patrol["prev"]["patrols"]),
         "出动巡查人次": (patrol["cur"]["personnel"], patrol["prev"]["personnel"]),
         "检查点打卡": both(lambda w: _n(counts, w, "patrol", ["checkpoint_visit"])),
-        "监测报警（不含设备离线）": both(lambda w: _n(counts, w, "monitoring", exclude=["device_offline"])),
+        # alarms only: crowd counts and device health are not 监测报警; offline devices are counted apart
+        "监测报警": both(lambda w: _n(counts, w, "monitoring", list(ALARM_TYPES))),
+        "设备离线": both(lambda w: _n(counts, w, "monitoring", ["device_offline"])),
         "信访件": both(lambda w: _n(counts, w, "petition", ["received"])),
     }
 

@@ -119,7 +119,7 @@ def check_pdf(path: Path, exp: dict) -> str:
     flat = "".join(text.split())
     assert f"本周共接收事件{exp['events']}条" in flat
     assert f"新增预警{exp['alerts']}起" in flat
-    assert f"重点风险对象（中及以上）{exp['key_entities']}个" in flat
+    assert f"重点风险对象（一般及以上）{exp['key_entities']}个" in flat
     if exp["top_entity"]:
         assert exp["top_entity"] in flat
     return text
