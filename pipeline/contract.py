@@ -8,6 +8,7 @@ contract: the first problem found, in the contract's field order, decides the co
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +135,12 @@ def parse_event(
     now: float | None = None,
     max_skew: float = 300.0,
 ) -> Event | Rejection:
-    """Validate one message. `now` (epoch seconds) enables the live-mode future_timestamp check."""
+    """Validate one message.
+
+    future_timestamp applies in every mode (replay, backfill, live): `now` is the wall clock when the
+    message is read, time.time() unless the caller read it already (a batch, a test's fixed clock).
+    An event from the future is refused here, so it can move no clock: not the engine's, not a
+    partition's watermark."""
     if isinstance(raw, str):
         try:
             raw = raw.encode("utf-8")
@@ -151,7 +157,9 @@ def parse_event(
     t = fast_time(raw, doc, vocab.kinds)
     if t is None:
         return validate_object(doc, vocab, now=now, max_skew=max_skew)
-    if now is not None and t > now + max_skew:
+    if now is None:
+        now = time.time()
+    if t > now + max_skew:
         return Rejection("future_timestamp", doc["event_id"], f"{t - now:.0f}s ahead of the wall clock")
     return Event(doc["event_id"], doc["kind"], doc["type"], t, doc)
 
@@ -163,7 +171,9 @@ def validate_object(doc: dict, vocab: Vocabulary, *, now: float | None = None, m
         t = _check(doc, vocab)
     except _Invalid as bad:
         return Rejection(bad.reason, readable_id, bad.detail)
-    if now is not None and t > now + max_skew:
+    if now is None:
+        now = time.time()
+    if t > now + max_skew:
         return Rejection("future_timestamp", readable_id, f"{t - now:.0f}s ahead of the wall clock")
     return Event(doc["event_id"], doc["kind"], doc["type"], t, doc)
 

@@ -14,6 +14,7 @@ from pipeline.contract import Event, Rejection, parse_event
 from pipeline.engine.alerts import AlertChange
 from pipeline.engine.engine import Contribution, Engine
 from pipeline.engine.scoring import explain, score_at
+from pipeline.settings import load_settings
 from pipeline.timeutil import format_utc
 
 
@@ -47,8 +48,15 @@ def replay(
     until: float | None = None,
     keep_events: bool = False,
     on_line: Callable[[int], None] | None = None,
+    max_skew: float | None = None,
 ) -> ReplayResult:
-    """Run the engine over `lines`. Blank lines are skipped: they are not messages (and not counted)."""
+    """Run the engine over `lines`. Blank lines are skipped: they are not messages (and not counted).
+
+    An event more than `max_skew` seconds (default: the clock_skew setting) ahead of the wall clock
+    when its line is read is rejected as future_timestamp, as in the stream: one line dated 9999 must
+    not move the engine's clock and with it every decay and deadline."""
+    if max_skew is None:
+        max_skew = load_settings().clock_skew_seconds
     engine = Engine(config.rules, config.area, config.assignments)
     result = ReplayResult(engine, accepted_events=[] if keep_events else None)
     vocab = config.vocabulary
@@ -59,15 +67,15 @@ def replay(
         if not raw or raw.isspace():
             continue
         result.events += 1
-        parsed = parse_event(raw, vocab)
-        if type(parsed) is Rejection:
+        parsed = parse_event(raw, vocab, max_skew=max_skew)
+        if isinstance(parsed, Rejection):
             result.rejections.append((number, parsed))
         elif parsed.event_id in seen:
             result.duplicates += 1
         else:
             seen.add(parsed.event_id)
             result.accepted += 1
-            if keep_events:
+            if result.accepted_events is not None:
                 result.accepted_events.append(parsed)
             process(parsed)
             if engine.outbox:
@@ -92,7 +100,7 @@ def entity_rows(result: ReplayResult, config: ConfigSet) -> list[dict]:
     now = result.now
     if now is None:
         return []
-    rows = []
+    rows: list[dict] = []
     for ref, state in result.engine.entities.items():
         parts = explain(state["c"], now)
         if not parts:

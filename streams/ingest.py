@@ -1,8 +1,8 @@
 """Ingest: events.raw -> contract check, de-duplication, fan-out per target entity.
 
 For each message (source partition p, offset o) in offset order:
-- the contract (pipeline/contract.py; the live future_timestamp check only with clock: wall) rejects
-  it -> one events.dlq message (reason, original bytes, p, o);
+- the contract (pipeline/contract.py; future_timestamp against the wall clock in every clock mode)
+  rejects it -> one events.dlq message (reason, original bytes, p, o);
 - its event_id was accepted before at another position -> a duplicate (counted and stored, never
   scored); at the SAME position it is the same message delivered again after a crash, and it is
   processed again, idempotently;
@@ -53,6 +53,8 @@ class IngestOutput:
 
 
 class Ingest:
+    # `clock` (event or wall) is the scorers' business: the contract's future_timestamp check runs
+    # against the wall clock in either mode, so ingest treats both alike.
     def __init__(
         self,
         cfg: ConfigSet,
@@ -67,7 +69,6 @@ class Ingest:
         self.rules = cfg.rules
         self.raw_topic = raw_topic
         self.partition_of = EntityPartitioner(entity_partitions)
-        self.live = clock == "wall"
         self.max_skew = max_skew
         self.dedupe_window = dedupe_window
         self.seen: dict[str, tuple[int, int]] = {}
@@ -113,14 +114,14 @@ class Ingest:
         new_ids: dict[int, dict[str, int]] = {}
         new_t: dict[int, float] = {}
         seen = self.seen
-        vocab, live, max_skew = self.vocab, self.live, self.max_skew
+        vocab, max_skew = self.vocab, self.max_skew
         relevant, partition_of = self._relevant, self.partition_of
         by_entity = out.by_entity
         for p, offset, raw in messages:
             self.next_offset[p] = offset + 1
             if raw is None:
                 raw = b""
-            parsed = parse_event(raw, vocab, now=now if live else None, max_skew=max_skew)
+            parsed = parse_event(raw, vocab, now=now, max_skew=max_skew)
             if type(parsed) is Rejection:
                 out.rejected += 1
                 out.dlq.append((p, codec.dlq_value(raw, parsed.reason, parsed.detail, parsed.event_id,

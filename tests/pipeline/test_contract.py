@@ -548,9 +548,10 @@ def test_naive_timestamp(field, value):
 # --- future_timestamp -----------------------------------------------------------------------------------
 
 
-def test_future_timestamp_only_in_live_mode():
+def test_future_timestamp_in_every_mode():
     doc = event(occurred_at="2099-01-01T00:00:00Z")
-    assert isinstance(parse(doc), Event)  # replay: no wall clock, no check
+    assert parse(doc).reason == "future_timestamp"  # no clock given: the wall clock when read
+    assert parse(event(occurred_at="9999-12-31T23:59:59Z")).reason == "future_timestamp"
     result = parse(doc, now=T_0130Z)
     assert result.reason == "future_timestamp"
     assert result.event_id == "e-1"
@@ -668,7 +669,9 @@ def test_times_out_of_range_in_utc_are_invalid_not_accepted():
     assert reason(event(occurred_at="0001-01-01T00:00:00+01:00")) == "invalid_field:occurred_at"
     assert reason(event(reported_at="9999-12-31T23:59:59-01:00")) == "invalid_field:reported_at"
     accepted(event(occurred_at="0001-01-01T00:00:00Z"))
-    accepted(event(occurred_at="9999-12-31T23:59:59Z"))
+    # the last representable instant is a valid time, refused only for being in the future
+    assert reason(event(occurred_at="9999-12-31T23:59:59Z")) == "future_timestamp"
+    accepted(event(occurred_at="9999-12-31T23:59:59Z"), now=253402300799.0)
 
 
 def test_duplicate_keys_last_one_wins():

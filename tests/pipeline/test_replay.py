@@ -2,12 +2,14 @@
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.replay import replay
 from tests.pipeline import enginekit as ek
 from tests.pipeline.enginekit import D, H
 
@@ -274,3 +276,31 @@ def test_replay_alerts_counted_once_per_entity_and_upgrades_listed(tmp_path):
     recs = ek.records(cfg, [ek.event(f"e{i}", "hazard", "found", i * D, loc="L") for i in range(4)])
     assert [a["level"] for a in ek.of_type(recs, "alert")] == ["high", "critical"]
     assert recs[-1]["alerts"] == 1
+
+
+# -- future_timestamp: one event from the future moves no clock ------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59+08:00", "2099-01-01T00:00:00Z"])
+def test_an_event_from_the_future_changes_nothing(where, when):
+    cfg = ek.project_config()
+    lines = DAY.read_bytes().splitlines()
+    future = json.dumps(ek.event("from-the-future", "monitoring", "smoke_alarm", loc="HD-1-1203", building="1",
+                                 occurred_at=when)).encode()
+    at = {"first": 0, "middle": len(lines) // 2, "last": len(lines)}[where]
+    plain = ek.records(cfg, lines)
+    spiked = ek.records(cfg, [*lines[:at], future, *lines[at:]])
+    rejects = ek.of_type(spiked, "reject")
+    assert [r["reason"] for r in rejects if r["event_id"] == "from-the-future"] == ["future_timestamp"]
+    assert ek.of_type(spiked, "alert") == ek.of_type(plain, "alert")
+    assert ek.of_type(spiked, "entity") == ek.of_type(plain, "entity")
+    assert ek.of_type(spiked, "summary")[0]["now"] == ek.of_type(plain, "summary")[0]["now"]
+
+
+def test_replay_honours_the_configured_skew():
+    cfg = ek.project_config()
+    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 600))
+    doc = ek.event("soon", "monitoring", "smoke_alarm", loc="HD-1-1203", occurred_at=soon)
+    assert replay(ek.jsonl([doc]), cfg, max_skew=300.0).rejections[0][1].reason == "future_timestamp"
+    assert replay(ek.jsonl([doc]), cfg, max_skew=3600.0).accepted == 1

@@ -8,6 +8,7 @@ import json
 import logging
 
 import orjson
+import pytest
 
 from streams import codec
 from streams.acks import AckQueue
@@ -123,11 +124,15 @@ def test_remembered_ids_are_dropped_after_the_dedupe_window():
     assert "old" not in ing.seen and "new" in ing.seen
 
 
-def test_live_clock_rejects_events_from_the_future():
-    ing = make_ingest(clock="wall")
+@pytest.mark.parametrize("clock", ["wall", "event"])
+def test_every_clock_rejects_events_from_the_future(clock):
+    ing = make_ingest(clock=clock)
     out = ing.process([(0, 0, line("f1", at=0))], now=ek.epoch(0) - 3600)
     assert out.rejected == 1 and orjson.loads(out.dlq[0][1])["reason"] == "future_timestamp"
-    assert make_ingest().process([(0, 0, line("f1", at=0))], now=ek.epoch(0) - 3600).accepted == 1
+    # without a clock given, the wall clock when read: 9999 is refused and moves no watermark
+    out = ing.process([(0, 1, line("f2", occurred_at="9999-12-31T23:59:59Z")), (0, 2, line("f3", at=0))])
+    assert out.rejected == 1 and out.accepted == 1
+    assert ing.max_t[0] == ek.epoch(0)
 
 
 # -- scoring --------------------------------------------------------------------------------------
