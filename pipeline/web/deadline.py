@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from pipeline.alerting.records import HISTORY, AlertRecord, aware
 from pipeline.assignments import Assignments
+from pipeline.labels import duration_text
 
 
 @dataclass(frozen=True)
@@ -24,17 +25,6 @@ class Deadline:
     next_leader: str | None       # None: the end of the chain
     next_name: str | None
     step: int                     # the escalation step that follows (1 = first of the chain)
-
-
-def duration_text(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds % 86400 == 0 and seconds >= 86400 and seconds != 86400:
-        return f"{seconds // 86400}天"
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}小时"
-    if seconds % 60 == 0:
-        return f"{seconds // 60}分钟"
-    return f"{seconds}秒"
 
 
 def ack_deadline(conn: sa.Connection, assignments: Assignments, alert: AlertRecord) -> Deadline | None:

@@ -214,7 +214,8 @@ class Pages:
 
 
 def mount(app: FastAPI, config: ConfigSet, keys: Keys, *, public_url: str, link_ttl_s: float = 72 * 3600,
-          session_ttl_s: float = 12 * 3600, timezone: str = "Asia/Shanghai") -> Pages:
+          session_ttl_s: float = 12 * 3600, timezone: str = "Asia/Shanghai",
+          upload_limit: int = 20 * 1024 * 1024) -> Pages:
     """Add the pages (alert pages, phone flow, login, the analyst's workspace) to an app made by
     pipeline.api.app.create_app (its `Api` gives database, assignments and clock)."""
     from pipeline.web.workspace import mount_workspace
@@ -267,7 +268,7 @@ def mount(app: FastAPI, config: ConfigSet, keys: Keys, *, public_url: str, link_
     app.router.add_api_route("/alerts", alert_list, methods=["GET"], include_in_schema=False,
                              response_class=HTMLResponse, route_class_override=BrowserRoute)
     app.router.routes.insert(0, app.router.routes.pop())
-    mount_workspace(app, site)
+    mount_workspace(app, site, upload_limit)
     app.state.pages = pages
     return pages
 
@@ -277,4 +278,5 @@ def mount_from_settings(app: FastAPI, config: ConfigSet, settings) -> Pages:
     LinkSecretMissing (one line) when the secret is unset, too short or too easy to guess."""
     keys = Keys.from_settings(settings)
     return mount(app, config, keys, public_url=settings.public_url, link_ttl_s=settings.link_ttl_seconds,
-                 session_ttl_s=settings.session_ttl_seconds, timezone=settings.timezone)
+                 session_ttl_s=settings.session_ttl_seconds, timezone=settings.timezone,
+                 upload_limit=settings.upload_limit)

@@ -116,10 +116,12 @@ class Site:
     def redirect(self, url: str) -> Response:
         return RedirectResponse(url, status_code=303, headers=security.PAGE_HEADERS)
 
-    def guarded(self, fn: Callable[[], Response]) -> Response:
+    def guarded(self, fn: Callable[[], Response], login_redirect: bool = False) -> Response:
         try:
             return fn()
         except Refusal as r:
+            if login_redirect and r.kind == "login":
+                return self.redirect("/login")
             return self.refusal(r)
 
     # -- who is asking ----------------------------------------------------------------------------
