@@ -4,15 +4,44 @@
 from __future__ import annotations
 
 from dashboards import variables as var
-from dashboards.common import UID_HAZARDS, hazard_category_label, place_label
+from dashboards.common import UID_HAZARDS, hazard_category_label, in_building, label_case, place_label
 from dashboards.cte import HAZARDS
 from dashboards.panels import Dashboard, Panel
+from pipeline import labels
 from pipeline.configset import ConfigSet
 
 FOUND_IN_RANGE = "$__timeFilter(found_at)"
 COUNTS = """count(*) FILTER (WHERE {f}) AS "发现隐患",
        count(*) FILTER (WHERE {f} AND NOT is_open) AS "已整改",
        count(*) FILTER (WHERE is_overdue) AS "逾期未整改\"""".format(f=FOUND_IN_RANGE)
+
+
+def _device_health(cfg: ConfigSet) -> list[Panel]:
+    """Sensor health: device_offline events are almost half of what the sensors send; they score nothing
+    until a place's devices drop out repeatedly, so the maintenance view is here."""
+    offline = f"""offline AS (
+  SELECT e.doc->'attributes'->>'device_id' AS device, e.location_id, e.building, e.occurred_at,
+         COALESCE((e.doc->'attributes'->>'offline_minutes')::float8, 0) AS minutes
+  FROM events e
+  WHERE e.kind = 'monitoring' AND e.type = 'device_offline' AND $__timeFilter(e.occurred_at)
+    AND {in_building('e.building')}
+)"""
+    kind = label_case("split_part(device, '-', 1)", labels.DEVICE_KINDS)
+    return [
+        Panel("离线设备数", "stat", f"""WITH {offline}
+SELECT count(DISTINCT device) AS "设备数" FROM offline""", ("设备数",), w=6, h=4, nonempty=True, color="#FF9830",
+              description="时间范围内报告过离线的监测设备。"),
+        Panel("设备离线次数（按类型）", "barchart", f"""WITH {offline}
+SELECT {kind} AS "设备类型", count(*) AS "离线次数", count(DISTINCT device) AS "设备数"
+FROM offline GROUP BY 1 ORDER BY 2 DESC""", ("设备类型", "离线次数", "设备数"), w=18, h=8, x_field="设备类型"),
+        Panel("监测设备离线情况（按设备）", "table", f"""WITH {offline}
+SELECT device AS "设备编号", {kind} AS "设备类型", {place_label("min(location_id)", cfg)} AS "位置",
+       count(*) AS "离线次数", round((sum(minutes) / 60)::numeric, 1) AS "累计离线（小时）",
+       max(occurred_at) AS "最近离线时间"
+FROM offline GROUP BY device ORDER BY count(*) DESC, sum(minutes) DESC, device LIMIT 100""",
+              ("设备编号", "设备类型", "位置", "离线次数", "累计离线（小时）", "最近离线时间"), w=24, h=9, nonempty=True,
+              description="按离线次数排序；反复离线的设备请安排检修。"),
+    ]
 
 
 def dashboard(cfg: ConfigSet) -> Dashboard:
@@ -61,10 +90,11 @@ FROM hz WHERE {FOUND_IN_RANGE} OR is_open
 ORDER BY found_at DESC""", ("隐患编号", "楼栋", "位置", "类别", "发现时间", "整改期限", "整改时间", "整改用时（天）", "状态"),
               w=16, h=10, nonempty=True),
     ]
+    panels += _device_health(cfg)
     return Dashboard(
         uid=UID_HAZARDS,
         title="隐患排查整改",
-        description="隐患发现、整改与逾期情况（按楼栋、类别）",
+        description="隐患发现、整改与逾期情况（按楼栋、类别），以及监测设备离线情况",
         panels=panels,
         variables=[var.building()],
         timezone=cfg.area.timezone,

@@ -111,6 +111,10 @@ LEDGER_KINDS = {"disputes": "矛盾纠纷排查化解台账", "hazards": "安全
 NOTIFICATION_STATES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
 ROLES = {"viewer": "查看", "analyst": "研判分析", "admin": "管理员", "leader": "包保领导"}
 
+# Monitoring devices by the prefix of their id (config/area.yaml: sensors, and the per-unit/per-floor devices).
+DEVICE_KINDS = {"USD": "户内独立烟感", "MTR": "智能电表", "HYD": "消火栓水压监测", "EML": "应急照明控制器", "SMK": "烟感探测器",
+                "GAS": "燃气报警器", "EBK": "电动车识别摄像头", "FEX": "安全出口监测", "DOR": "门禁", "WTR": "水浸探测器"}
+
 # Place words of location ids HD-<building>-<floor>-<place> (config/area.yaml's id scheme).
 PLACES = {"corridor": "走廊", "lobby": "大堂", "stair": "楼梯间", "stair-west": "西侧楼梯间", "stair-east": "东侧楼梯间",
           "garage": "地下车库", "ebike": "电动车棚", "pump": "消防泵房", "roof": "屋面出口", "firedoor": "防火门",
@@ -126,7 +130,7 @@ TABLES: dict[str, Mapping[str, str]] = {
     "case_state": CASE_STATES, "decision_state": DECISION_STATES, "case_action": CASE_ACTIONS,
     "note_kind": NOTE_KINDS, "alert_action": ALERT_ACTIONS,
     "notice_kind": NOTICE_KINDS, "audit_action": AUDIT_ACTIONS, "notification_state": NOTIFICATION_STATES,
-    "role": ROLES, "ledger_kind": LEDGER_KINDS,
+    "role": ROLES, "ledger_kind": LEDGER_KINDS, "device_kind": DEVICE_KINDS,
 }
 
 _LOCATION = re.compile(r"HD-([0-9A-Za-z]+)-(B[0-9]+|[0-9]{2})(?:([0-9]{2})|-(S[0-9]+)|-([a-z][a-z0-9-]*))")

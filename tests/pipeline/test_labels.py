@@ -53,6 +53,8 @@ def test_what_the_simulator_sends_has_labels(month):
     channels = {e["attributes"]["channel"] for e in month if "channel" in e.get("attributes", {})}
     assert _missing(labels.CHANNELS, channels) == set()
     assert _missing(labels.DISPUTE_TYPES, {"rent_arrears", "neighbour_noise"}) == set()
+    devices = {e["attributes"]["device_id"].split("-")[0] for e in month if "device_id" in e.get("attributes", {})}
+    assert _missing(labels.DEVICE_KINDS, devices) == set()
 
 
 def test_states_and_actions_have_labels():
