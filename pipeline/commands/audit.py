@@ -34,8 +34,10 @@ def parse_since(text: str) -> datetime:
 
 @audit_app.command("list")
 def list_cmd(
-    since: Annotated[Optional[str], typer.Option("--since", help="RFC 3339 time, YYYY-MM-DD, or a duration back from now (7d)")] = None,
-    action: Annotated[Optional[str], typer.Option("--action", help="Only this action (reveal, export, rules_apply, purge, ...)")] = None,
+    since: Annotated[Optional[str],
+                     typer.Option("--since", help="RFC 3339 time, YYYY-MM-DD, or a duration back from now (7d)")] = None,
+    action: Annotated[Optional[str],
+                      typer.Option("--action", help="Only this action (reveal, export, rules_apply, purge, ...)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines on stdout")] = False,
     db: DbOpt = None,
 ) -> None:
@@ -53,11 +55,15 @@ def list_cmd(
         records = list_records(engine, since=start, action=action)
     finally:
         engine.dispose()
+    if not as_json:
+        from pipeline import labels
+        from pipeline.commands.tables import show, table
+
+        show(table(("序号", "时间（北京时间）", "操作人", "操作", "详情"), (
+            (r.id, labels.time_text(r.at, year=True), r.actor, labels.label(labels.AUDIT_ACTIONS, r.action),
+             orjson.dumps(r.detail, option=orjson.OPT_NON_STR_KEYS).decode() if r.detail is not None else "")
+            for r in records)))
+        return
     for r in records:
         at = r.at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        if as_json:
-            typer.echo(orjson.dumps({"id": r.id, "at": at, "actor": r.actor, "action": r.action,
-                                     "detail": r.detail}).decode())
-        else:
-            detail = orjson.dumps(r.detail).decode() if r.detail is not None else ""
-            typer.echo(f"{r.id:>6}  {at}  {r.actor:<20} {r.action:<16} {detail}")
+        typer.echo(orjson.dumps({"id": r.id, "at": at, "actor": r.actor, "action": r.action, "detail": r.detail}).decode())

@@ -19,7 +19,7 @@ def test_alerts_commands_list_show_ack_close(tmp_path, engine):
     assert listed.exit_code == 0, listed.output
     assert json.loads(listed.stdout.splitlines()[0])["alert_id"] == "a1"
     acked = run(app, ["alerts", "ack", "a1", "--note", "收到", "--actor", "leader-L01", "--db", url])
-    assert acked.stdout.strip() == "a1: acknowledged"
+    assert acked.stdout.strip() == "a1：已确认"
     again = run(app, ["alerts", "ack", "a1", "--db", url])
     assert again.exit_code == 5 and "acknowledged" in again.stderr  # Conflict
     no_reason = run(app, ["alerts", "close", "a1", "--db", url])

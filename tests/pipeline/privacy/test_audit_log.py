@@ -44,6 +44,6 @@ def test_list_since_and_cli(engine, tmp_path):
     assert [(x["actor"], x["action"], x["detail"]) for x in lines] == [("b", "export", {"n": 2})]
     since = (now - timedelta(days=30)).date().isoformat()
     out = CliRunner().invoke(app, ["audit", "list", "--since", since, "--db", url])
-    assert out.exit_code == 0 and "purge" in out.stdout and "export" in out.stdout
+    assert out.exit_code == 0 and "清理过期数据" in out.stdout and "导出报表" in out.stdout
     bad = CliRunner().invoke(app, ["audit", "list", "--since", "yesterday", "--db", url])
     assert bad.exit_code == 2 and "--since" in bad.output
