@@ -2,15 +2,60 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
 
-from pipeline.config_errors import ConfigError, Problems, load_yaml_mapping
-from pipeline.timeutil import duration_seconds
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, TypeAdapter, ValidationError, model_validator
 
-_ENTITY_REF = re.compile(r"(person|business|location|building|checkpoint):[^\s:][^\s]*")
-_LEADER_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+from pipeline.config_errors import ConfigError, ConfigIssue, issues_from_validation_error, load_yaml_mapping
+from pipeline.rules.spec import Duration
+
+LeaderId = Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+LEADER_ID: TypeAdapter[str] = TypeAdapter(LeaderId)
+
+
+def _int_as_text(value: Any) -> Any:
+    # YAML reads `building: 1` as an int; building ids are text everywhere else
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+NonEmpty = Annotated[str, Field(strict=True, min_length=1)]
+
+
+class LeaderSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: Annotated[str, Field(pattern=r"\S", description="the leader's title (a role, never a personal name)")]
+    chain: list[StrictStr] = []
+
+
+class AssignSpec(BaseModel):
+    """One `assign` entry: exactly one selector and the leader who answers for it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    entity: Annotated[str, Field(pattern=r"^(person|business|location|building|checkpoint):[^\s:]\S*$")] | None = None
+    building: Annotated[NonEmpty, BeforeValidator(_int_as_text)] | None = None
+    category: NonEmpty | None = None
+    leader: StrictStr
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> AssignSpec:
+        if sum(v is not None for v in (self.entity, self.building, self.category)) != 1:
+            raise ValueError("needs exactly one of entity, building, category")
+        return self
+
+
+class AssignmentsFile(BaseModel):
+    """The file's shape; leaders and assign entries are checked one by one so each is keyed by its place."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    leaders: Annotated[dict[Any, Any], Field(min_length=1)]
+    assign: list[Any] = []
+    default: StrictStr
+    ack_timeout: dict[StrictStr, Duration] = {}
 
 
 @dataclass(frozen=True)
@@ -40,35 +85,23 @@ class Assignments:
 
 
 def load_assignments(path: str | Path, levels: list[str] | None = None) -> Assignments:
+    """assignments.yaml, or a ConfigError listing every problem (file and key)."""
     name = str(path)
     data = load_yaml_mapping(path)
-    problem = Problems(name)
-    issues = problem.issues
+    issues: list[ConfigIssue] = []
 
-    for key in data:
-        if key not in ("leaders", "assign", "default", "ack_timeout"):
-            problem(str(key), "unknown key")
+    def problem(key: str, message: str) -> None:
+        issues.append(ConfigIssue(name, key, message))
+
+    top = _validated(AssignmentsFile, data, name, "", issues)
+    raw_leaders = data.get("leaders") if isinstance(data.get("leaders"), dict) else {}
     leaders: dict[str, Leader] = {}
-    raw_leaders = data.get("leaders")
-    if not isinstance(raw_leaders, dict) or not raw_leaders:
-        problem("leaders", "must be a non-empty mapping of leader id to {name, chain}")
-        raw_leaders = {}
     for lid, spec in raw_leaders.items():
-        key = f"leaders.{lid}"
-        if not isinstance(lid, str) or not _LEADER_ID.fullmatch(lid):
-            problem(key, "leader ids are 1-32 chars of [A-Za-z0-9_-]")
+        if _validated(LEADER_ID, lid, name, f"leaders.{lid}", issues) is None:
             continue
-        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"].strip():
-            problem(f"{key}.name", "required: the leader's title (a role, never a personal name)")
-            continue
-        for extra in spec:
-            if extra not in ("name", "chain"):
-                problem(f"{key}.{extra}", "unknown key")
-        chain = spec.get("chain", [])
-        if not isinstance(chain, list) or not all(isinstance(c, str) for c in chain):
-            problem(f"{key}.chain", "must be a list of leader ids")
-            chain = []
-        leaders[lid] = Leader(lid, spec["name"].strip(), tuple(chain))
+        leader = _validated(LeaderSpec, spec, name, f"leaders.{lid}", issues)
+        if leader is not None:
+            leaders[lid] = Leader(lid, leader.name.strip(), tuple(leader.chain))
     for lid, leader in leaders.items():
         for i, nxt in enumerate(leader.chain):
             if nxt not in raw_leaders:
@@ -76,59 +109,38 @@ def load_assignments(path: str | Path, levels: list[str] | None = None) -> Assig
             elif nxt == lid:
                 problem(f"leaders.{lid}.chain[{i}]", "a leader cannot escalate to themself")
 
-    by_entity: dict[str, str] = {}
-    by_building: dict[str, str] = {}
-    by_category: dict[str, str] = {}
-    raw_assign = data.get("assign", [])
-    if not isinstance(raw_assign, list):
-        problem("assign", "must be a list")
-        raw_assign = []
-    for i, item in enumerate(raw_assign):
-        key = f"assign[{i}]"
-        if not isinstance(item, dict):
-            problem(key, "must be a mapping")
+    tables: dict[str, dict[str, str]] = {"entity": {}, "building": {}, "category": {}}
+    raw_assign = data.get("assign")
+    for i, item in enumerate(raw_assign if isinstance(raw_assign, list) else []):
+        entry = _validated(AssignSpec, item, name, f"assign[{i}]", issues)
+        if entry is None:
             continue
-        selectors = [s for s in ("entity", "building", "category") if s in item]
-        extra = [k for k in item if k not in ("entity", "building", "category", "leader")]
-        for k in extra:
-            problem(f"{key}.{k}", "unknown key")
-        if len(selectors) != 1:
-            problem(key, "needs exactly one of entity, building, category")
+        if entry.leader not in raw_leaders:
+            problem(f"assign[{i}].leader", f"unknown leader {entry.leader!r}")
             continue
-        selector = selectors[0]
-        value = item[selector]
-        value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-        if not isinstance(value, str) or not value:
-            problem(f"{key}.{selector}", "must be a non-empty string")
-            continue
-        if selector == "entity" and not _ENTITY_REF.fullmatch(value):
-            problem(f"{key}.entity", "must be an entity reference like person:P-0007")
-            continue
-        leader = item.get("leader")
-        if leader not in raw_leaders:
-            problem(f"{key}.leader", f"unknown leader {leader!r}")
-            continue
-        table = {"entity": by_entity, "building": by_building, "category": by_category}[selector]
-        table.setdefault(value, leader)
+        selector = next(s for s in tables if getattr(entry, s) is not None)
+        tables[selector].setdefault(getattr(entry, selector), entry.leader)
 
     default = data.get("default")
-    if default not in raw_leaders:
+    if isinstance(default, str) and default not in raw_leaders:
         problem("default", f"must name a leader (got {default!r})")
-
-    ack_timeout: dict[str, float] = {}
-    raw_timeouts = data.get("ack_timeout", {})
-    if not isinstance(raw_timeouts, dict):
-        problem("ack_timeout", "must be a mapping of level to duration")
-        raw_timeouts = {}
-    for level, text in raw_timeouts.items():
+    ack_timeout = top.ack_timeout if top is not None else {}
+    raw_timeouts = data.get("ack_timeout")
+    for level in raw_timeouts if isinstance(raw_timeouts, dict) else {}:
         if levels is not None and level not in levels:
             problem(f"ack_timeout.{level}", f"unknown level (use {', '.join(levels)})")
-            continue
-        try:
-            ack_timeout[level] = duration_seconds(text)
-        except ValueError as exc:
-            problem(f"ack_timeout.{level}", str(exc))
 
-    if issues:
+    if issues or top is None:
         raise ConfigError(issues)
-    return Assignments(leaders, by_entity, by_building, by_category, default, ack_timeout)
+    return Assignments(leaders, tables["entity"], tables["building"], tables["category"], top.default, dict(ack_timeout))
+
+
+def _validated(model: Any, value: Any, name: str, prefix: str, issues: list[ConfigIssue]) -> Any:
+    """`value` validated by a model or TypeAdapter, or None with its problems appended to `issues`."""
+    try:
+        if isinstance(model, TypeAdapter):
+            return model.validate_python(value)
+        return model.model_validate(value)
+    except ValidationError as exc:
+        issues += issues_from_validation_error(name, exc, prefix, brackets=True)
+        return None

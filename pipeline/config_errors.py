@@ -30,13 +30,28 @@ class Problems:
         self.issues.append(ConfigIssue(self.file, key, message))
 
 
-def issues_from_validation_error(file: str, exc: ValidationError, prefix: str = "") -> list[ConfigIssue]:
+_MESSAGES = {"extra_forbidden": "unknown key", "missing": "required"}
+
+
+def issues_from_validation_error(
+    file: str, exc: ValidationError, prefix: str = "", brackets: bool = False, skip: int = 0
+) -> list[ConfigIssue]:
+    """One ConfigIssue per pydantic error. Keys join the location with dots; `brackets` writes list
+    positions as `assign[0]`; `skip` drops leading location parts (a discriminated union's tag)."""
     out = []
     for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(root)"
+        key = ""
+        for part in err["loc"][skip:]:
+            if part == "[key]":  # the error is about a mapping's key, which the key already names
+                continue
+            if brackets and isinstance(part, int):
+                key += f"[{part}]"
+            else:
+                key = f"{key}.{part}" if key else str(part)
         if prefix:
-            key = f"{prefix}.{key}" if key != "(root)" else prefix
-        out.append(ConfigIssue(file, key, err["msg"]))
+            key = f"{prefix}{key if key.startswith('[') else '.' + key}" if key else prefix
+        message = _MESSAGES.get(err["type"]) or err["msg"].removeprefix("Value error, ")
+        out.append(ConfigIssue(file, key or "(root)", message))
     return out
 
 
@@ -50,6 +65,10 @@ def load_yaml_mapping(path) -> dict:
             data = yaml.safe_load(fh)
     except FileNotFoundError:
         raise ConfigError([ConfigIssue(name, "(file)", "file not found")]) from None
+    except IsADirectoryError:
+        raise ConfigError([ConfigIssue(name, "(file)", "is a directory, not a YAML file")]) from None
+    except OSError as exc:
+        raise ConfigError([ConfigIssue(name, "(file)", f"cannot read: {exc.strerror or exc}")]) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigIssue(name, "(file)", f"not valid YAML: {exc}")]) from None
     if not isinstance(data, dict):

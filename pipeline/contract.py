@@ -12,10 +12,12 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipeline.config_errors import ConfigError, ConfigIssue, load_yaml_mapping
+from pipeline.config_errors import ConfigError, ConfigIssue, issues_from_validation_error, load_yaml_mapping
 from pipeline.event_schema import fast_time
 from pipeline.persons.ids import is_person_id
 from pipeline.protected import is_protected_attribute
@@ -66,37 +68,30 @@ class Vocabulary:
         return self.kinds.get(kind, frozenset())
 
 
+_SNAKE = Annotated[str, Field(strict=True, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class VocabularyFile(BaseModel):
+    """vocabulary.yaml: event kinds (lower_snake_case) and, for each, its types."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    version: Literal[1]
+    kinds: Annotated[dict[_SNAKE, Annotated[list[_SNAKE], Field(min_length=1)]], Field(min_length=1)]
+
+
 def load_vocabulary(path: str | Path) -> Vocabulary:
     name = str(path)
     data = load_yaml_mapping(path)
-    issues: list[ConfigIssue] = []
-    kinds_raw = data.get("kinds")
-    if data.get("version") != 1:
-        issues.append(ConfigIssue(name, "version", "must be 1"))
-    for key in data:
-        if key not in ("version", "kinds"):
-            issues.append(ConfigIssue(name, str(key), "unknown key"))
-    kinds: dict[str, frozenset[str]] = {}
-    if not isinstance(kinds_raw, dict) or not kinds_raw:
-        issues.append(ConfigIssue(name, "kinds", "must be a non-empty mapping of kind to a list of types"))
-    else:
-        for kind, types in kinds_raw.items():
-            key = f"kinds.{kind}"
-            if not isinstance(kind, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", kind):
-                issues.append(ConfigIssue(name, key, "kind names are lower_snake_case"))
-                continue
-            if not isinstance(types, list) or not types:
-                issues.append(ConfigIssue(name, key, "must be a non-empty list of types"))
-                continue
-            bad = [t for t in types if not isinstance(t, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", t)]
-            for t in bad:
-                issues.append(ConfigIssue(name, key, f"type {t!r} is not lower_snake_case"))
-            if len(set(types)) != len(types):
-                issues.append(ConfigIssue(name, key, "types repeat"))
-            kinds[kind] = frozenset(t for t in types if isinstance(t, str))
-    if issues:
-        raise ConfigError(issues)
-    return Vocabulary(kinds)
+    try:
+        parsed = VocabularyFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(issues_from_validation_error(name, exc, brackets=True)) from None
+    repeats = [ConfigIssue(name, f"kinds.{kind}", "types repeat")
+               for kind, types in parsed.kinds.items() if len(set(types)) != len(types)]
+    if repeats:
+        raise ConfigError(repeats)
+    return Vocabulary({kind: frozenset(types) for kind, types in parsed.kinds.items()})
 
 
 class Event:

@@ -7,11 +7,14 @@ State: {"d": {key: [due, repeats_fired, [start event ids]]}}, the key being the 
 
 from __future__ import annotations
 
+from typing import Annotated, Any, Literal
+
 import orjson
+from pydantic import AfterValidator
 
 from pipeline.rules.base import RuleLogic, Trigger
 from pipeline.rules.conditions import MISSING, compile_condition, field_getter, reads_role
-from pipeline.rules.durations import duration_field, positive_int_field
+from pipeline.rules.spec import Condition, Duration, RuleSpec
 
 DEFAULT_MAX_REPEATS = 30
 # `max_repeats: unlimited`: repeat until the expect event cancels the deadline. What "overdue while
@@ -19,29 +22,46 @@ DEFAULT_MAX_REPEATS = 30
 UNLIMITED = "unlimited"
 
 
-class AbsenceRule(RuleLogic):
-    FIELDS = ("start", "expect", "within", "correlate", "repeat_every", "max_repeats")
+def _max_repeats(value: Any) -> Any:
+    if value == UNLIMITED or (type(value) is int and value >= 0):
+        return value
+    raise ValueError(f"must be an integer >= 0 or {UNLIMITED}")
 
-    def __init__(self, spec: dict, problems):
-        self.start_spec = spec.get("start")
-        self.expect_spec = spec.get("expect")
+
+class AbsenceSpec(RuleSpec):
+    type: Literal["absence"]
+    start: Condition
+    expect: Condition
+    within: Duration
+    correlate: Any = None  # a field path, checked by conditions.field_getter
+    repeat_every: Duration | None = None
+    max_repeats: Annotated[Any, AfterValidator(_max_repeats)] = None
+
+    def cross_field_problems(self) -> list[tuple[str, str]]:
+        found = super().cross_field_problems()
+        if self.max_repeats is not None and self.repeat_every is None:
+            found.append(("max_repeats", "only meaningful with repeat_every"))
+        return found
+
+
+class AbsenceRule(RuleLogic):
+    Spec = AbsenceSpec
+
+    def __init__(self, spec: AbsenceSpec, problems):
+        self.start_spec = spec.start
+        self.expect_spec = spec.expect
         self.start = compile_condition(self.start_spec, "start", problems)
         self.expect = compile_condition(self.expect_spec, "expect", problems)
         self._role_free = not (reads_role(self.start_spec) or reads_role(self.expect_spec))
-        self.within = duration_field(spec, "within", problems)
-        self.repeat_every = duration_field(spec, "repeat_every", problems, required=False)
-        self.max_repeats: int | None = None
-        if isinstance(spec.get("max_repeats"), str):
-            if spec["max_repeats"] != UNLIMITED:
-                problems.add("max_repeats", f"must be an integer >= 0 or {UNLIMITED}")
-        else:
-            self.max_repeats = positive_int_field(spec, "max_repeats", problems, default=DEFAULT_MAX_REPEATS,
-                                                  minimum=0)
-        if "max_repeats" in spec and "repeat_every" not in spec:
-            problems.add("max_repeats", "only meaningful with repeat_every")
+        self.within = spec.within
+        self.repeat_every = spec.repeat_every
+        self.max_repeats: int | None = (
+            DEFAULT_MAX_REPEATS if spec.max_repeats is None
+            else None if spec.max_repeats == UNLIMITED else int(spec.max_repeats)
+        )
         self.correlate = None
-        if "correlate" in spec:
-            self.correlate = field_getter(spec["correlate"], "correlate", problems)
+        if spec.correlate is not None:
+            self.correlate = field_getter(spec.correlate, "correlate", problems)
 
     def conditions(self):
         return [("start", self.start_spec), ("expect", self.expect_spec)]

@@ -7,8 +7,10 @@ can keep it in a changelog-backed table and restore it after a crash. Times are 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pipeline.contract import Event
+from pipeline.rules.spec import RuleSpec
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,8 @@ class RuleLogic:
     step 3; `due`/`fire_due` serve step 1. Types override what they use; the defaults do nothing.
     """
 
-    #: type-specific keys of the rule mapping, for the loader's unknown-key check
-    FIELDS: tuple[str, ...] = ()
+    #: the pydantic model of this type's rules (a RuleSpec subclass with a `type` literal)
+    Spec: ClassVar[type[RuleSpec]]
 
     def conditions(self) -> list[tuple[str, dict]]:
         """(key, condition mapping) pairs, for indexing rules by kind/type and for guardrails."""

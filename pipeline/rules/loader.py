@@ -10,24 +10,53 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Literal, Union
 
-from pipeline.config_errors import ConfigError, Problems, load_yaml_mapping
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from pipeline.config_errors import ConfigError, ConfigIssue, issues_from_validation_error, load_yaml_mapping
 from pipeline.contract import Vocabulary
 from pipeline.rules.base import Rule
 from pipeline.rules.conditions import ConditionProblems, admitted_values, compile_condition
 from pipeline.rules.registry import RULE_TYPES
-from pipeline.timeutil import duration_seconds
+from pipeline.rules.spec import Duration, RuleSpec
 
-TARGETS = ("person", "business", "location", "building", "checkpoint")
-SUBJECT_TARGETS = ("person", "business")
-COMMON_FIELDS = (
-    "id", "title", "category", "target", "roles", "type", "score",
-    "half_life", "alert", "enabled", "description",
-)
 _RULE_ID = re.compile(r"[a-z0-9-]+")
-_CATEGORY = re.compile(r"[a-z][a-z0-9_]*")
-_LEVEL_NAME = re.compile(r"[a-z][a-z0-9_]*")
 BOTTOM_LEVEL = "low"
+DEFAULT_HALF_LIFE = 14 * 86400.0
+
+
+def _level_name(name: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name == BOTTOM_LEVEL:
+        raise ValueError(f"level names are lower_snake_case and not {BOTTOM_LEVEL!r}")
+    return name
+
+
+class Defaults(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    half_life: Duration = DEFAULT_HALF_LIFE
+    levels: Annotated[
+        dict[Annotated[str, AfterValidator(_level_name)], Annotated[float, Field(gt=0)]], Field(min_length=1)
+    ] = {"medium": 30.0, "high": 60.0, "critical": 90.0}
+    alert_level: str = "high"
+
+
+class RulesFile(BaseModel):
+    """rules.yaml around its rules; each rule is checked on its own (RULE_SPEC) so that its problems
+    are keyed by its id."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    version: Literal[1]
+    defaults: Any = None  # checked on its own (Defaults), so its problems are listed with the rest
+    rules: Annotated[list[Any], Field(min_length=1)]
+
+
+# One model per rule type, chosen by `type` (pipeline/rules/registry.py lists the types).
+RULE_SPEC: TypeAdapter[RuleSpec] = TypeAdapter(
+    Annotated[Union[tuple(t.Spec for t in RULE_TYPES.values())], Field(discriminator="type")]  # type: ignore[misc]
+)
 
 
 @dataclass
@@ -77,163 +106,109 @@ def _may_match(rule: Rule, kind: str, type_: str) -> bool:
 def load_rules(path: str | Path, vocab: Vocabulary | None = None) -> RuleSet:
     name = str(path)
     data = load_yaml_mapping(path)
-    problem = Problems(name)
-
-    for key in data:
-        if key not in ("version", "defaults", "rules"):
-            problem(str(key), "unknown key")
-    if data.get("version") != 1:
-        problem("version", "must be 1")
-    half_life, levels, alert_level = _defaults(data.get("defaults") or {}, problem)
-
-    raw_rules = data.get("rules")
+    issues: list[ConfigIssue] = []
+    try:
+        RulesFile.model_validate(data)
+    except ValidationError as exc:
+        issues += issues_from_validation_error(name, exc, brackets=True)
+    defaults = _defaults(name, data.get("defaults"), issues)
     rules: list[Rule] = []
-    if not isinstance(raw_rules, list) or not raw_rules:
-        problem("rules", "must be a non-empty list of rules")
-        raw_rules = []
     seen: set[str] = set()
-    for index, spec in enumerate(raw_rules):
-        rule = _rule(index, spec, half_life, seen, vocab, problem)
+    raw_rules = data.get("rules")
+    for index, spec in enumerate(raw_rules if isinstance(raw_rules, list) else []):
+        rule = _rule(name, index, spec, defaults, seen, vocab, issues)
         if rule is not None:
             rules.append(rule)
-    if problem.issues:
-        raise ConfigError(problem.issues)
-    return RuleSet(half_life, levels, alert_level, rules, source=name)
+    if issues:
+        raise ConfigError(issues)
+    levels = sorted(defaults.levels.items(), key=lambda lv: lv[1])
+    return RuleSet(defaults.half_life, levels, defaults.alert_level, rules, source=name)
 
 
-def _defaults(defaults, problem):
-    if not isinstance(defaults, dict):
-        problem("defaults", "must be a mapping")
-        defaults = {}
-    for key in defaults:
-        if key not in ("half_life", "levels", "alert_level"):
-            problem(f"defaults.{key}", "unknown key")
-    half_life = 14 * 86400.0
-    if "half_life" in defaults:
-        try:
-            half_life = duration_seconds(defaults["half_life"])
-        except ValueError as exc:
-            problem("defaults.half_life", str(exc))
-    raw_levels = defaults.get("levels", {"medium": 30, "high": 60, "critical": 90})
-    levels: list[tuple[str, float]] = []
-    if not isinstance(raw_levels, dict) or not raw_levels:
-        problem("defaults.levels", "must be a mapping of level name to threshold")
-    else:
-        for lname, threshold in raw_levels.items():
-            if not isinstance(lname, str) or not _LEVEL_NAME.fullmatch(lname) or lname == BOTTOM_LEVEL:
-                problem(f"defaults.levels.{lname}", "level names are lower_snake_case and not 'low'")
-            elif isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
-                problem(f"defaults.levels.{lname}", "threshold must be a number > 0")
-            else:
-                levels.append((lname, float(threshold)))
-        levels.sort(key=lambda lv: lv[1])
-        if len({t for _, t in levels}) != len(levels):
-            problem("defaults.levels", "two levels share a threshold")
-    alert_level = defaults.get("alert_level", "high")
-    if alert_level not in [n for n, _ in levels]:
-        problem("defaults.alert_level", f"must be one of the levels ({', '.join(n for n, _ in levels)})")
-    return half_life, levels, alert_level
+def _defaults(name: str, raw: Any, issues: list[ConfigIssue]) -> Defaults:
+    """The `defaults` mapping (the built-in ones when it is absent); problems go to `issues`."""
+    try:
+        defaults = Defaults.model_validate({} if raw is None else raw)
+    except ValidationError as exc:
+        issues += issues_from_validation_error(name, exc, "defaults")
+        levels = raw.get("levels") if isinstance(raw, dict) else None
+        alert_level = raw.get("alert_level") if isinstance(raw, dict) else None
+        if isinstance(levels, dict) and isinstance(alert_level, str) and alert_level not in levels:
+            issues.append(ConfigIssue(name, "defaults.alert_level", f"must be one of the levels ({', '.join(map(str, levels))})"))
+        return Defaults()
+    if len(set(defaults.levels.values())) != len(defaults.levels):
+        issues.append(ConfigIssue(name, "defaults.levels", "two levels share a threshold"))
+    if defaults.alert_level not in defaults.levels:
+        issues.append(ConfigIssue(name, "defaults.alert_level", f"must be one of the levels ({', '.join(defaults.levels)})"))
+    return defaults
 
 
-def _rule(index, spec, default_half_life, seen, vocab, problem) -> Rule | None:
-    if not isinstance(spec, dict):
-        problem(f"rules[{index}]", "must be a mapping")
-        return None
-    rid = spec.get("id")
-    if isinstance(rid, str) and _RULE_ID.fullmatch(rid):
-        where = f"rules.{rid}"
+def _rule(name: str, index: int, spec: Any, defaults: Defaults, seen: set[str], vocab: Vocabulary | None,
+          issues: list[ConfigIssue]) -> Rule | None:
+    """The rule at `index`, or None with its problems appended to `issues` (keyed `rules.<id>.<key>`,
+    or `rules[<index>]` while the id itself is unusable)."""
+    rid = spec.get("id") if isinstance(spec, dict) else None
+    where = f"rules.{rid}" if isinstance(rid, str) and _RULE_ID.fullmatch(rid) else f"rules[{index}]"
+    before = len(issues)
+    if isinstance(rid, str) and where == f"rules.{rid}":
         if rid in seen:
-            problem(f"{where}.id", "duplicate rule id")
+            issues.append(ConfigIssue(name, f"{where}.id", "duplicate rule id"))
         seen.add(rid)
-    else:
-        where = f"rules[{index}]"
-        problem(f"{where}.id", "required: [a-z0-9-]+")
-    before = len(problem.issues)
-
-    rtype = spec.get("type")
-    logic_cls = RULE_TYPES.get(rtype)
-    if logic_cls is None:
-        problem(f"{where}.type", f"unknown rule type {rtype!r} (use one of {', '.join(RULE_TYPES)})")
-    allowed = set(COMMON_FIELDS) | set(logic_cls.FIELDS if logic_cls else ())
-    for key in spec:
-        if key not in allowed:
-            problem(f"{where}.{key}", "unknown key")
-
-    title = spec.get("title")
-    if not isinstance(title, str) or not title.strip():
-        problem(f"{where}.title", "required: a non-empty string")
-    category = spec.get("category")
-    if not isinstance(category, str) or not _CATEGORY.fullmatch(category):
-        problem(f"{where}.category", "required: lower_snake_case")
-    target = spec.get("target")
-    if target not in TARGETS:
-        problem(f"{where}.target", f"must be one of {', '.join(TARGETS)}")
-    roles = spec.get("roles")
-    if roles is not None:
-        if target not in SUBJECT_TARGETS:
-            problem(f"{where}.roles", "only for person and business targets")
-        elif not isinstance(roles, list) or not roles or not all(isinstance(r, str) and r for r in roles):
-            problem(f"{where}.roles", "must be a non-empty list of role names")
-    score = spec.get("score")
-    if isinstance(score, bool) or not isinstance(score, (int, float)) or score <= 0:
-        problem(f"{where}.score", "required: a number > 0")
-    half_life = default_half_life
-    if "half_life" in spec:
-        try:
-            half_life = duration_seconds(spec["half_life"])
-        except ValueError as exc:
-            problem(f"{where}.half_life", str(exc))
-    for flag in ("alert", "enabled"):
-        if flag in spec and not isinstance(spec[flag], bool):
-            problem(f"{where}.{flag}", "must be true or false")
-    if "description" in spec and not isinstance(spec["description"], str):
-        problem(f"{where}.description", "must be a string")
-
-    logic = None
-    if logic_cls is not None:
-        problems = ConditionProblems()
-        logic = logic_cls(spec, problems)
-        for key, message in problems:
-            problem(f"{where}.{key}", message)
-        _check_conditions(where, target, logic, vocab, problem)
-
-    if len(problem.issues) != before or logic is None:
+    try:
+        model = RULE_SPEC.validate_python(spec)
+    except ValidationError as exc:
+        tagged = isinstance(spec, dict) and isinstance(spec.get("type"), str) and spec["type"] in RULE_TYPES
+        found = issues_from_validation_error(name, exc, where, brackets=True, skip=1 if tagged else 0)
+        issues += [_type_issue(i, where) for i in found]
+        return None
+    problems = ConditionProblems(model.cross_field_problems())
+    logic = RULE_TYPES[model.type](model, problems)
+    _check_conditions(model.target, logic, vocab, problems)
+    issues += [ConfigIssue(name, f"{where}.{key}", message) for key, message in problems]
+    if len(issues) != before:
         return None
     return Rule(
         index=index,
-        id=rid,
-        title=title.strip(),
-        category=category,
-        target=target,
-        roles=frozenset(roles) if roles else None,
-        type=rtype,
-        score=float(score),
-        half_life=half_life,
-        alert=spec.get("alert", False),
-        enabled=spec.get("enabled", True),
-        description=spec.get("description", ""),
+        id=model.id,
+        title=model.title.strip(),
+        category=model.category,
+        target=model.target,
+        roles=frozenset(model.roles) if model.roles else None,
+        type=model.type,
+        score=float(model.score),
+        half_life=defaults.half_life if model.half_life is None else model.half_life,
+        alert=model.alert,
+        enabled=model.enabled,
+        description=model.description,
         logic=logic,
     )
 
 
-def _check_conditions(where, target, logic, vocab: Vocabulary | None, problem) -> None:
+def _type_issue(issue: ConfigIssue, where: str) -> ConfigIssue:
+    """A missing or unknown `type` is reported at the rule itself by pydantic: say it at `.type`."""
+    if issue.key != where or issue.message.startswith("Input should be a valid dictionary"):
+        return issue
+    return ConfigIssue(issue.file, f"{where}.type", f"unknown rule type (use one of {', '.join(RULE_TYPES)})")
+
+
+def _check_conditions(target: str, logic, vocab: Vocabulary | None, problem: ConditionProblems) -> None:
     for key, spec in logic.conditions():
         kinds = admitted_values(spec, "kind")
         if target == "person" and _admits_petition(spec):
-            problem(
-                f"{where}.{key}.kind",
+            problem.add(
+                f"{key}.kind",
                 "a rule targeting persons may not match petitions: filing a petition never raises a score",
             )
         if vocab is None:
             continue
         for kind in sorted(k for k in kinds or () if isinstance(k, str)):
             if kind not in vocab.kinds:
-                problem(f"{where}.{key}.kind", f"{kind!r} is not a kind of the vocabulary")
+                problem.add(f"{key}.kind", f"{kind!r} is not a kind of the vocabulary")
         types = admitted_values(spec, "type")
         known = set().union(*(vocab.types_of(k) for k in (kinds or vocab.kinds)))
         for type_ in sorted(t for t in types or () if isinstance(t, str)):
             if type_ not in known:
-                problem(f"{where}.{key}.type", f"{type_!r} is not a type of {'/'.join(sorted(kinds or ['any kind']))}")
+                problem.add(f"{key}.type", f"{type_!r} is not a type of {'/'.join(sorted(kinds or ['any kind']))}")
 
 
 def _admits_petition(spec) -> bool:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pipeline.rules.base import RuleLogic, Trigger
 from pipeline.rules.conditions import compile_condition, reads_role
+from pipeline.rules.spec import Condition, RuleSpec
+
+
+class MatchSpec(RuleSpec):
+    type: Literal["match"]
+    when: Condition
 
 
 class MatchRule(RuleLogic):
-    FIELDS = ("when",)
+    Spec = MatchSpec
 
-    def __init__(self, spec: dict, problems):
-        self.when_spec = spec.get("when")
+    def __init__(self, spec: MatchSpec, problems):
+        self.when_spec = spec.when
         self.when = compile_condition(self.when_spec, "when", problems)
         self._role_free = not reads_role(self.when_spec)
 

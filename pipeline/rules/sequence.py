@@ -7,24 +7,28 @@ can (it has more of `within` left), so keeping only it bounds memory without los
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
+from pydantic import Field
+
 from pipeline.rules.base import RuleLogic, Trigger
 from pipeline.rules.conditions import compile_condition
-from pipeline.rules.durations import duration_field
+from pipeline.rules.spec import Condition, Duration, RuleSpec
+
+
+class SequenceSpec(RuleSpec):
+    type: Literal["sequence"]
+    steps: Annotated[list[Condition], Field(min_length=2)]
+    within: Duration
 
 
 class SequenceRule(RuleLogic):
-    FIELDS = ("steps", "within")
+    Spec = SequenceSpec
 
-    def __init__(self, spec: dict, problems):
-        steps = spec.get("steps")
-        self.step_specs: list = []
-        self.steps = []
-        if not isinstance(steps, list) or len(steps) < 2:
-            problems.add("steps", "must be a list of at least 2 conditions")
-        else:
-            self.step_specs = steps
-            self.steps = [compile_condition(s, f"steps[{i}]", problems) for i, s in enumerate(steps)]
-        self.within = duration_field(spec, "within", problems)
+    def __init__(self, spec: SequenceSpec, problems):
+        self.step_specs = list(spec.steps)
+        self.steps = [compile_condition(s, f"steps[{i}]", problems) for i, s in enumerate(self.step_specs)]
+        self.within = spec.within
 
     def conditions(self):
         return [(f"steps[{i}]", s) for i, s in enumerate(self.step_specs)]

@@ -7,26 +7,35 @@ counted events, so counting starts again from nothing (docs/contract.md §3).
 from __future__ import annotations
 
 import bisect
+from typing import Any, Literal
 
 import orjson
 
 from pipeline.rules.base import RuleLogic, Trigger
 from pipeline.rules.conditions import MISSING, compile_condition, field_getter, reads_role
-from pipeline.rules.durations import duration_field, positive_int_field
+from pipeline.rules.spec import Condition, Duration, PositiveInt, RuleSpec
+
+
+class ThresholdSpec(RuleSpec):
+    type: Literal["threshold"]
+    when: Condition
+    count: PositiveInt
+    window: Duration
+    distinct: Any = None  # a field path, checked by conditions.field_getter
 
 
 class ThresholdRule(RuleLogic):
-    FIELDS = ("when", "count", "window", "distinct")
+    Spec = ThresholdSpec
 
-    def __init__(self, spec: dict, problems):
-        self.when_spec = spec.get("when")
+    def __init__(self, spec: ThresholdSpec, problems):
+        self.when_spec = spec.when
         self.when = compile_condition(self.when_spec, "when", problems)
         self._role_free = not reads_role(self.when_spec)
-        self.count = positive_int_field(spec, "count", problems)
-        self.window = duration_field(spec, "window", problems)
+        self.count = spec.count
+        self.window = spec.window
         self.distinct = None
-        if "distinct" in spec:
-            self.distinct = field_getter(spec["distinct"], "distinct", problems)
+        if spec.distinct is not None:
+            self.distinct = field_getter(spec.distinct, "distinct", problems)
 
     def conditions(self):
         return [("when", self.when_spec)]

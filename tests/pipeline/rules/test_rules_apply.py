@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -95,7 +96,7 @@ def test_apply_replaces_the_rules_and_audits_the_what_if(setup, tmp_path):
     path = _write(tmp_path, new)
     res = CliRunner().invoke(app, ["rules", "apply", path, "--config", str(cfg), "--db", url, "--yes"])
     assert res.exit_code == 0, res.output
-    assert (cfg / "rules.yaml").read_text(encoding="utf-8") == open(path, encoding="utf-8").read()
+    assert (cfg / "rules.yaml").read_text(encoding="utf-8") == Path(path).read_text(encoding="utf-8")
     [rec] = _audit(url)
     assert rec.detail["diff"]["removed"] == ["water-leak"]
     assert rec.detail["diff"]["changed"]["smoke-alarm"] == {"score": [30, 90]}
