@@ -67,6 +67,7 @@ def rejection_of(value: bytes) -> RejectedMessage:
     return RejectedMessage(
         source=doc["topic"], position=int(doc["offset"]), reason=doc["reason"], partition=int(doc["partition"]),
         event_id=doc.get("event_id"), detail=doc.get("detail"), raw=raw,
+        raw_length=doc.get("raw_length"), raw_sha256=doc.get("raw_sha256"),
     )
 
 

@@ -45,7 +45,9 @@ class Event(Base):
 
 class Rejection(Base):
     """A message the contract refused, with its reason and where it came from (topic/partition/offset,
-    or file name/line). `raw` holds the text when it is UTF-8, else `raw_bytes` the original bytes."""
+    or file name/line). `raw` holds the text when it is UTF-8, else `raw_bytes` the bytes: at most the
+    first 64 KiB of the original (pipeline.rawcopy), whose whole length and SHA-256 are `raw_length`
+    and `raw_sha256`."""
 
     __tablename__ = "rejections"
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
@@ -58,6 +60,8 @@ class Rejection(Base):
     raw: Mapped[str | None] = mapped_column(sa.Text)
     raw_bytes: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     received_at: Mapped[datetime]
+    raw_length: Mapped[int | None] = mapped_column(sa.BigInteger)
+    raw_sha256: Mapped[str | None] = mapped_column(sa.String(64))
 
     __table_args__ = (
         sa.UniqueConstraint("source", "partition", "position", name="uq_rejections_source_position"),

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.configset import ConfigSet
+from pipeline.rawcopy import RawCopy, bounded_copy
 from pipeline.replay import ReplayResult, read_lines
 from pipeline.storage.db import open_database
 from pipeline.storage.rows import EntityRecord, RejectedMessage
@@ -82,20 +83,23 @@ def rejected_messages(result: ReplayResult, source: str | os.PathLike | None) ->
             reason=rej.reason,
             event_id=rej.event_id,
             detail=rej.detail or None,
-            raw=raw.get(number),
+            raw=raw[number].prefix if number in raw else None,
+            raw_length=raw[number].length if number in raw else None,
+            raw_sha256=raw[number].sha256 if number in raw else None,
         )
         for number, rej in result.rejections
     ]
 
 
-def _lines(path: Path, wanted: set[int]) -> dict[int, bytes]:
+def _lines(path: Path, wanted: set[int]) -> dict[int, RawCopy]:
+    """Bounded copies of the wanted lines: a file of huge rejected lines is never held whole."""
     if not path.is_file():
         return {}
-    out: dict[int, bytes] = {}
+    out: dict[int, RawCopy] = {}
     last = max(wanted)
     for number, line in enumerate(read_lines(path), start=1):
         if number in wanted:
-            out[number] = line
+            out[number] = bounded_copy(line)
         if number >= last:
             break
     return out

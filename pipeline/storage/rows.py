@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pipeline.contract import Event
 from pipeline.engine.alerts import AlertChange
 from pipeline.engine.engine import Contribution
+from pipeline.rawcopy import bounded_copy, bounded_detail
 
 ENGINE_ACTOR = "engine"
 
@@ -40,6 +41,9 @@ class RejectedMessage:
     detail: str | None = None
     raw: bytes | str | None = None
     received_at: datetime | None = None
+    # Set when `raw` is already a bounded copy (a dead letter): the original's length and SHA-256.
+    raw_length: int | None = None
+    raw_sha256: str | None = None
 
 
 def utc(t: float) -> datetime:
@@ -56,7 +60,7 @@ def contribution_id(entity: str, rule: str, fired_at: float, events) -> str:
 COLUMNS: dict[str, tuple[str, ...]] = {
     "events": ("event_id", "kind", "type", "occurred_at", "source", "building", "location_id", "doc"),
     "rejections": ("source", "partition", "position", "reason", "detail", "event_id", "raw", "raw_bytes",
-                   "received_at"),
+                   "received_at", "raw_length", "raw_sha256"),
     "contributions": ("id", "entity", "rule", "category", "points", "fired_at", "events", "half_life_s",
                       "building"),
     "entities": ("ref", "type", "id", "building", "criticality"),
@@ -79,20 +83,31 @@ def contribution_row(c: Contribution) -> tuple:
 
 
 def rejection_row(r: RejectedMessage, now: datetime) -> tuple:
-    raw: str | None
+    """The row of a rejection: never more of the original than pipeline.rawcopy keeps (a 200 MB line
+    is stored as its first 64 KiB, its length and its hash), text when UTF-8, else bytes."""
+    raw: str | None = None
     raw_bytes: bytes | None = None
-    if isinstance(r.raw, (bytes, bytearray, memoryview)):
-        try:
-            raw = bytes(r.raw).decode("utf-8")
-        except UnicodeDecodeError:
-            raw, raw_bytes = None, bytes(r.raw)
-    else:
-        raw = r.raw
-    if raw is not None and "\x00" in raw:  # PostgreSQL text cannot hold NUL: keep the bytes instead
-        raw_bytes = raw.encode("utf-8")
-        raw = None
-    return (r.source, r.partition, r.position, r.reason, r.detail or None, r.event_id, raw, raw_bytes,
-            r.received_at or now)
+    length, sha256 = r.raw_length, r.raw_sha256
+    if r.raw is not None:
+        original = r.raw.encode("utf-8", "surrogatepass") if isinstance(r.raw, str) else bytes(r.raw)
+        copy = bounded_copy(original)
+        if length is None:
+            length, sha256 = copy.length, copy.sha256
+        raw = _utf8_prefix(copy.prefix, copy.truncated or length > len(copy.prefix))
+        if raw is None or "\x00" in raw:  # not UTF-8, or NUL (PostgreSQL text cannot hold it): the bytes
+            raw, raw_bytes = None, copy.prefix
+    return (r.source, r.partition, r.position, r.reason, bounded_detail(r.detail), r.event_id, raw, raw_bytes,
+            r.received_at or now, length, sha256)
+
+
+def _utf8_prefix(prefix: bytes, cut: bool) -> str | None:
+    """`prefix` as text when it is UTF-8; a character the cut split in two at the end is left out."""
+    try:
+        return prefix.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if cut and exc.start >= len(prefix) - 3 and exc.reason == "unexpected end of data":
+            return prefix[:exc.start].decode("utf-8")
+        return None
 
 
 def entity_row(e: EntityRecord) -> tuple:
