@@ -16,18 +16,20 @@ import pandas as pd
 import sqlalchemy as sa
 
 from pipeline.exports import weekly_alerts, weekly_events, weekly_scores
+from pipeline.exports.casework import Casework, build_casework
 from pipeline.exports.period import Period, iso_week, previous_week
 from pipeline.exports.sqlhelp import to_local
+from pipeline.labels import ALARM_TYPES, LEVEL_ORDER
 from pipeline.labels import ALERT_STATES as ALERT_STATUS_ZH
 from pipeline.labels import CATEGORIES as CATEGORY_ZH
 from pipeline.labels import DISPUTE_STATES as DISPUTE_STATE_ZH
 from pipeline.labels import DISPUTE_STEPS as DISPUTE_STEP_ZH
 from pipeline.labels import ENTITY_KINDS as ENTITY_TYPE_ZH
 from pipeline.labels import HAZARD_CATEGORIES as HAZARD_CATEGORY_ZH
-from pipeline.labels import ALARM_TYPES, LEVEL_ORDER
 from pipeline.labels import LEVELS as LEVELS_ZH
 
-SHEETS = ("概览", "重点风险对象", "新增预警及响应", "隐患整改", "矛盾纠纷", "巡查覆盖", "规则命中统计")
+SHEETS = ("概览", "逾期未办结", "在办案件（按楼栋）", "在办案件（按包保领导）", "本周新增及办结", "研判意见落实", "处置记录",
+          "重点风险对象", "新增预警及响应", "隐患整改", "矛盾纠纷", "巡查覆盖", "规则命中统计")
 KEY_ENTITY_COLUMNS = ["排名", "对象", "对象类型", "楼栋", "分值", "等级", "上周分值", "分值变化", "主要原因", "依据事件数"]
 REVEAL_COLUMNS = ["姓名", "联系电话"]
 
@@ -54,6 +56,7 @@ class WeeklyReview:
     person_ids: list[str]                                      # every person id shown
     thresholds: list[tuple[str, float]] = field(default_factory=list)
     revealed: bool = False
+    casework: Casework | None = None                           # the meeting brief's cases (casework.py)
 
     def sheet(self, name: str) -> Sheet:
         return next(s for s in self.sheets if s.name == name)
@@ -65,6 +68,8 @@ def build_review(bind: sa.Engine, cfg, week: str, progress: Callable[[str], None
     prev = previous_week(cur)
     step = progress or (lambda _name: None)
     with bind.connect() as conn:
+        step("案件")
+        casework = build_casework(conn, cfg, week)
         step("事件统计")
         counts = weekly_events.kind_type_counts(conn, cur, prev)
         patrol = weekly_events.patrol_totals(conn, cur, prev)
@@ -97,6 +102,7 @@ def build_review(bind: sa.Engine, cfg, week: str, progress: Callable[[str], None
                      | {p for ps in disputes["parties"] for p in ps if p})
     sheets = [
         Sheet("概览", _overview(figures), {"本周": "#,##0", "上周": "#,##0", "变化": "+#,##0;-#,##0;0"}),
+        *_case_sheets(casework),
         key_sheet,
         alert_sheet,
         hazard_sheet,
@@ -105,7 +111,27 @@ def build_review(bind: sa.Engine, cfg, week: str, progress: Callable[[str], None
         _rule_stats(hits, rules),
     ]
     return WeeklyReview(cur, prev, cfg.area.name, datetime.now(UTC), sheets, figures, levels, daily, top, persons,
-                        list(cfg.rules.levels))
+                        list(cfg.rules.levels), casework=casework)
+
+
+def _case_sheets(cw: Casework) -> list[Sheet]:
+    """Every open case whenever opened (overdue ones apart, by 楼栋, by 包保领导), the week's new and
+    closed cases, the decisions with their 落实情况, and what people recorded."""
+    when = "yyyy-mm-dd hh:mm"
+    case_fmt = {"立案时间": when, "整改期限": when, "最近处置时间": when, "风险分值": "0.00"}
+    by_building = cw.open_cases.sort_values(["楼栋", "逾期天数", "案件编号"], ascending=[True, False, True],
+                                            kind="stable")
+    by_leader = cw.open_cases.sort_values(["包保领导", "逾期天数", "案件编号"], ascending=[True, False, True],
+                                          kind="stable")
+    return [
+        Sheet("逾期未办结", cw.overdue, case_fmt, "等级"),
+        Sheet("在办案件（按楼栋）", by_building, case_fmt, "等级"),
+        Sheet("在办案件（按包保领导）", by_leader[["包保领导", *[c for c in by_leader.columns if c != "包保领导"]]],
+              case_fmt, "等级"),
+        Sheet("本周新增及办结", cw.changes, {"时间": when}),
+        Sheet("研判意见落实", cw.decisions, {"落实时间": when}),
+        Sheet("处置记录", cw.records, {"时间": when}),
+    ]
 
 
 def _n(counts: pd.DataFrame, week: str, kind: str | None = None, types=None, exclude=None) -> int:
@@ -165,9 +191,9 @@ def _reasons(why: pd.DataFrame, rules) -> dict[str, list[dict]]:
 
 
 def _key_entities(key, last_scores, info, why, rules) -> tuple[Sheet, list[dict]]:
-    last = dict(zip(last_scores["entity"], last_scores["score"]))
-    types = dict(zip(info["ref"], info["type"])) if len(info) else {}
-    buildings = dict(zip(info["ref"], info["building"])) if len(info) else {}
+    last = dict(zip(last_scores["entity"], last_scores["score"], strict=True))
+    types = dict(zip(info["ref"], info["type"], strict=True)) if len(info) else {}
+    buildings = dict(zip(info["ref"], info["building"], strict=True)) if len(info) else {}
     reasons = _reasons(why, rules)
     evidence = why.groupby("entity")["n_events"].sum().to_dict() if len(why) else {}
     rows, top = [], []
@@ -286,9 +312,11 @@ def _rule_stats(hits: pd.DataFrame, rules) -> Sheet:
     for rid in ids:
         rule = rules.get(rid)
         cur, prev = int(get(rid, "cur", "hits")), int(get(rid, "prev", "hits"))
-        rows.append([rid, rule.title if rule else "（已不在规则集中）", CATEGORY_ZH.get(rule.category, rule.category) if rule else "",
-                     cur, prev, cur - prev, int(get(rid, "cur", "entities")), round(get(rid, "cur", "points"), 2)])
-    df = pd.DataFrame(rows, columns=["规则编号", "规则名称", "类别", "本周命中", "上周命中", "变化", "涉及对象数", "本周计分合计"])
+        category = CATEGORY_ZH.get(rule.category, rule.category) if rule else ""
+        rows.append([rid, rule.title if rule else "（已不在规则集中）", category, cur, prev, cur - prev,
+                     int(get(rid, "cur", "entities")), round(get(rid, "cur", "points"), 2)])
+    df = pd.DataFrame(rows, columns=["规则编号", "规则名称", "类别", "本周命中", "上周命中", "变化", "涉及对象数",
+                                     "本周计分合计"])
     return Sheet("规则命中统计", df, {"变化": "+0;-0;0", "本周计分合计": "0.00"})
 
 

@@ -48,7 +48,7 @@ def test_workbook_sheets_headers_rows(exported, exp):
 def test_pdf_brief(exported, exp):
     out, _ = exported
     text = check_pdf(out / f"weekly-review-{WEEK}.pdf", exp)
-    assert "极高" in text and "化名编号" in text
+    assert "重大" in text and "化名编号" in text
 
 
 def test_export_is_audited(exported, month_db):

@@ -15,8 +15,16 @@ from pipeline.configset import load_config
 from pipeline.exports.period import iso_week, previous_week
 from pipeline.storage.views import entity_scores_at
 
+CASE_HEADERS = ["案件编号", "对象", "类型", "状态", "楼栋", "地点", "包保领导", "立案时间", "整改期限", "逾期天数",
+                "风险分值", "等级", "最近处置时间", "最近处置情况"]
 HEADERS = {
     "概览": ["指标", "本周", "上周", "变化"],
+    "逾期未办结": CASE_HEADERS,
+    "在办案件（按楼栋）": CASE_HEADERS,
+    "在办案件（按包保领导）": ["包保领导"] + [h for h in CASE_HEADERS if h != "包保领导"],
+    "本周新增及办结": ["变动", "案件编号", "对象", "类型", "楼栋", "地点", "包保领导", "时间", "办结情况"],
+    "研判意见落实": ["编号", "会议周次", "案件编号", "研判意见", "责任人", "时限", "落实状态", "落实时间", "落实情况"],
+    "处置记录": ["时间", "案件编号", "事项", "人员", "内容"],
     "重点风险对象": ["排名", "对象", "对象类型", "楼栋", "分值", "等级", "上周分值", "分值变化", "主要原因", "依据事件数"],
     "新增预警及响应": ["预警编号", "对象", "等级", "包保领导", "涉及规则", "分值", "预警时间", "当前状态", "首次确认时间",
                       "响应时长（小时）", "升级次数"],
@@ -25,7 +33,7 @@ HEADERS = {
     "巡查覆盖": ["楼栋", "检查点", "名称", "打卡次数", "覆盖天数", "最长间隔（小时）", "最后打卡时间"],
     "规则命中统计": ["规则编号", "规则名称", "类别", "本周命中", "上周命中", "变化", "涉及对象数", "本周计分合计"],
 }
-OVERVIEW_ROWS = 14
+OVERVIEW_ROWS = 15
 WEEK = "2024-W45"      # the simulation starts on Monday 2024-11-04 (Asia/Shanghai)
 
 
@@ -75,6 +83,21 @@ def expected(engine, week: str) -> dict:
         rules = {r[0] for r in conn.execute(sa.text(
             "SELECT DISTINCT rule FROM contributions WHERE fired_at >= :ps AND fired_at < :e"), p)}
         out["rules"] = len({r.id for r in cfg.rules.rules} | rules)
+    # cases: from pipeline/cases (the meeting brief's derivation), not from the export
+    from pipeline.cases.derive import derive_cases
+
+    with engine.connect() as conn:
+        cases = derive_cases(conn, cfg.assignments, cur.end)
+    live = [c for c in cases.values() if c.is_open]
+    out["open_cases"] = len(live)
+    out["overdue_cases"] = sum(c.days_overdue(cur.end) > 0 for c in live)
+    with engine.connect() as conn:
+        out["records"] = q("SELECT count(*) FROM alert_history WHERE at >= :s AND at < :e "
+                           "AND action IN ('acknowledged', 'resolved', 'closed')") + q(
+            "SELECT count(*) FROM case_actions WHERE at >= :s AND at < :e")
+        out["decisions"] = q("SELECT count(*) FROM decisions")
+    out["case_changes"] = sum(c.opened_at >= cur.start for c in cases.values()) + sum(
+        not c.is_open and c.closed_at is not None and c.closed_at >= cur.start for c in cases.values())
     scores = entity_scores_at(engine, cur.end)
     key = sorted((s for s in scores.values() if s.level != "low"), key=lambda s: (-s.score, s.entity))
     out["key_entities"] = len(key)
@@ -85,7 +108,10 @@ def expected(engine, week: str) -> dict:
 def check_workbook(path: Path, exp: dict) -> openpyxl.Workbook:
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == list(HEADERS)
-    rows = {"概览": OVERVIEW_ROWS, "重点风险对象": exp["key_entities"], "新增预警及响应": exp["alerts"],
+    rows = {"概览": OVERVIEW_ROWS, "逾期未办结": exp["overdue_cases"], "在办案件（按楼栋）": exp["open_cases"],
+            "在办案件（按包保领导）": exp["open_cases"], "本周新增及办结": exp["case_changes"],
+            "研判意见落实": exp.get("decisions", 0), "处置记录": exp.get("records", 0),
+            "重点风险对象": exp["key_entities"], "新增预警及响应": exp["alerts"],
             "隐患整改": exp["hazards"], "矛盾纠纷": exp["disputes"], "巡查覆盖": exp["checkpoints"],
             "规则命中统计": exp["rules"]}
     for name, headers in HEADERS.items():
@@ -113,12 +139,15 @@ def pdf_text(path: Path) -> str:
 
 def check_pdf(path: Path, exp: dict) -> str:
     text = pdf_text(path)
-    for heading in ("虹都中心风险研判周报", "一、本周概况", "主要指标", "二、风险等级分布", "三、本周与上周趋势对比",
-                    "四、重点风险对象及成因"):
+    for heading in ("虹都中心风险研判周报", "一、本周概况", "二、逾期未办结", "三、包保领导在办案件", "四、本周新增及办结",
+                    "五、研判意见落实情况", "六、处置记录", "七、风险等级分布", "八、本周与上周趋势对比",
+                    "九、重点风险对象及成因"):
         assert heading in text, heading
     flat = "".join(text.split())
     assert f"本周共接收事件{exp['events']}条" in flat
     assert f"新增预警{exp['alerts']}起" in flat
+    assert f"截至周日24时在办案件{exp['open_cases']}件" in flat
+    assert f"其中逾期未办结{exp['overdue_cases']}件" in flat
     assert f"重点风险对象（一般及以上）{exp['key_entities']}个" in flat
     if exp["top_entity"]:
         assert exp["top_entity"] in flat
