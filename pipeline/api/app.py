@@ -33,6 +33,7 @@ from pipeline.alerting.access import Forbidden, Principal, check_act, check_see,
 from pipeline.api import cases as case_routes
 from pipeline.api import guard
 from pipeline.api.docs import mount_docs
+from pipeline.api.errors import register_error_handlers
 from pipeline.api.schemas import (
     AckIn,
     AlertDetailOut,
@@ -103,6 +104,7 @@ def create_app(engine: sa.Engine, assignments: Assignments,
     guards = guard.install(app, body_limit)
     guards.require("/alerts/", ("POST",), api.bearer_ok, "Bearer")
     app.add_exception_handler(RequestValidationError, _validation_error)
+    register_error_handlers(app)
     mount_docs(app)
 
     def principal(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
