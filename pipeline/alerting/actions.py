@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from pipeline import audit
 from pipeline.alerting.records import ALERTS, HISTORY, AlertRecord, get_alert
 from pipeline.errors import AlertNotFound, InvalidTransition, UsageError
+from pipeline.labels import ALERT_ACTIONS, ALERT_STATES, label
 
 NOTIFIER_ACTOR = "notifier"
 AUDIT_CLOSE = "alert_close"
@@ -53,11 +54,12 @@ def _change(
     def work(conn: sa.Connection) -> AlertRecord:
         alert = get_alert(conn, alert_id)
         if alert is None:
-            raise AlertNotFound(f"no alert {alert_id}")
+            raise AlertNotFound(f"没有编号为 {alert_id} 的预警")
         if authorize is not None:
             authorize(alert)
         if alert.status not in allowed:
-            raise InvalidTransition(f"alert {alert_id} is {alert.status}: cannot {action.removesuffix('d')}")
+            raise InvalidTransition(f"预警 {alert_id} 当前状态为“{label(ALERT_STATES, alert.status)}”，"
+                                    f"不能{label(ALERT_ACTIONS, action)}")
         if new_status is not None:
             done = conn.execute(ALERTS.update().where(ALERTS.c.alert_id == alert_id, ALERTS.c.status.in_(allowed))
                                 .values(status=new_status))
@@ -90,7 +92,7 @@ def close(bind, alert_id: str, actor: str, reason: str, now: datetime | None = N
     """open/acknowledged → closed by hand, with a reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise UsageError("closing an alert needs a reason")
+        raise UsageError("关闭预警须填写原因（reason）")
     return _change(bind, alert_id, ("open", "acknowledged"), "closed", "closed", actor, _now(now),
                    {"reason": reason[:MAX_TEXT], "actor": actor[:64]}, authorize, AUDIT_CLOSE)
 

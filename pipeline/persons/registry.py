@@ -44,7 +44,7 @@ class PersonDetails:
 def check_purpose(purpose: str | None) -> str:
     text = (purpose or "").strip()
     if len(text) < MIN_PURPOSE:
-        raise PurposeRequired(f"a purpose is required to reveal persons (--purpose, at least {MIN_PURPOSE} characters)")
+        raise PurposeRequired(f"查看人员真实身份须说明用途（--purpose，至少 {MIN_PURPOSE} 个字），用途将记入审计日志")
     return text
 
 

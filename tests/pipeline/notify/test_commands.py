@@ -21,7 +21,7 @@ def test_alerts_commands_list_show_ack_close(tmp_path, engine):
     acked = run(app, ["alerts", "ack", "a1", "--note", "收到", "--actor", "leader-L01", "--db", url])
     assert acked.stdout.strip() == "a1：已确认"
     again = run(app, ["alerts", "ack", "a1", "--db", url])
-    assert again.exit_code == 5 and "acknowledged" in again.stderr  # Conflict
+    assert again.exit_code == 5 and "已确认" in again.stderr  # Conflict
     no_reason = run(app, ["alerts", "close", "a1", "--db", url])
     assert no_reason.exit_code == 2
     blank = run(app, ["alerts", "close", "a1", "--reason", "  ", "--db", url])
