@@ -53,6 +53,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "Run the streaming pipeline: events.raw -> validate, score -> database."),
     "status": ("pipeline.commands.status", "status_command",
                "Consumer lag, events/s, DLQ count and the last processed position of the stream."),
+    "topics": ("pipeline.commands.topics", "topics_app",
+               "Remove a stream deployment's Kafka topics and consumer groups."),
     "serve": ("pipeline.commands.serve", "serve_command",
               "One process: HTTP ingest, engine, writer, notifier, API and pages (SQLite or PostgreSQL, no Kafka)."),
     "sources": ("pipeline.commands.sources", "sources_app", "Source tokens for HTTP ingest: create, list, revoke."),

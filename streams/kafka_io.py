@@ -22,6 +22,7 @@ from kafka import errors as kerrors
 from kafka.consumer.fetcher import ConsumerRecord
 
 from pipeline.errors import KafkaUnavailable, ServiceUnavailable, UnknownTopic
+from streams.topics import MAX_MESSAGE_BYTES, TOPIC_CONFIG
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 # How long a client waits for its first connection before the broker counts as unreachable.
@@ -74,7 +75,8 @@ def create_topic(
     admin = _connect(KafkaAdminClient, bootstrap, connect_timeout)
     try:
         try:
-            admin.create_topics({name: {"num_partitions": partitions, "replication_factor": replication}})
+            admin.create_topics({name: {"num_partitions": partitions, "replication_factor": replication,
+                                        "configs": dict(TOPIC_CONFIG)}})
         except kerrors.TopicAlreadyExistsError:
             pass
         admin.wait_for_topics([name], timeout_ms=10_000)
@@ -141,6 +143,8 @@ def produce_lines(
         batch_size=256 * 1024,
         # A broker that disappears mid-run should fail the command, not hang it for the default 60 s.
         max_block_ms=15_000,
+        # an oversized event must reach the worker (rejected there, with a dead letter), not fail here
+        max_request_size=MAX_MESSAGE_BYTES,
     )
     failures: list[BaseException] = []
     count = 0

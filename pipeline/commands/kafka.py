@@ -62,7 +62,9 @@ def produce(
         typer.Option(
             "--partition-by",
             help="occurred_at: equal times on one partition, each partition a time-ordered subsequence of a "
-            "time-ordered file (what the stream's clock: event needs, docs/stream.md); none: Kafka's default",
+            "time-ordered file (what the stream's clock: event needs, docs/stream.md); event_id: Kafka's default "
+            "partitioner on the key, as a live producer does. Either way every message is keyed by its event_id "
+            "and all copies of an event_id go to one partition",
         ),
     ] = "occurred_at",
 ) -> None:
@@ -71,18 +73,16 @@ def produce(
 
     if str(file) != "-" and not file.is_file():
         raise UsageError(f"{file}: no such file")
-    if partition_by not in ("occurred_at", "none"):
-        raise UsageError("--partition-by must be occurred_at or none")
+    if partition_by not in ("occurred_at", "event_id"):
+        raise UsageError("--partition-by must be occurred_at or event_id")
     settings = _settings()
     bootstrap = bootstrap or settings.kafka_bootstrap
     wanted = partitions or settings.topic_partitions
     actual = create_topic(bootstrap, topic, wanted, settings.topic_replication)
-    partition_fn = None
-    if partition_by == "occurred_at":
-        from streams.partitioning import OccurredAtPartitioner
+    from streams.partitioning import OccurredAtPartitioner, event_id_key
 
-        partition_fn = OccurredAtPartitioner(actual)
-    sent = produce_lines(bootstrap, topic, _read_lines(file), partition_fn=partition_fn)
+    partition_fn = OccurredAtPartitioner(actual) if partition_by == "occurred_at" else None
+    sent = produce_lines(bootstrap, topic, _read_lines(file), key_fn=event_id_key, partition_fn=partition_fn)
     mismatch = partitions is not None and actual != partitions
     note = f" (the topic already existed: --partitions {partitions} not applied)" if mismatch else ""
     typer.echo(f"produced {sent} messages to {topic} ({actual} partitions) at {bootstrap}{note}")

@@ -17,7 +17,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from streams.app import FATAL_EXIT_WITHIN
-from streams.topics import MAX_MESSAGE_BYTES, TopicNames, delete_deployment, ensure_topics
+from streams.topics import MAX_MESSAGE_BYTES, TopicNames, ensure_topics
 from tests.integration import streamkit as sk
 from tests.streams.test_copies import time_partition
 
@@ -125,9 +125,14 @@ def test_oversized_input_and_a_corrected_resend_match_replay_and_the_deployment_
     assert {(r["topic"] == deployment.raw, r["group"]) for r in rows} == {
         (True, names.ingest_group), (False, names.app_id)}
 
-    deleted_topics, deleted_groups = delete_deployment(kafka_bootstrap, names)
-    assert sorted(deleted_topics) == sorted(names.all_topics)
-    assert sorted(deleted_groups) == sorted(names.groups)
+    # removing the deployment: refused without --yes, then every topic and both groups go
+    refused = subprocess.run([*sk.RISKWATCH, "topics", "delete"], cwd=sk.ROOT, env=deployment.env(),
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    deleted = subprocess.run([*sk.RISKWATCH, "topics", "delete", "--yes"], cwd=sk.ROOT, env=deployment.env(),
+                             capture_output=True, text=True, timeout=120)
+    assert deleted.returncode == 0, deleted.stderr
+    assert f"deleted {len(names.all_topics)} topics" in deleted.stdout and "2 consumer groups" in deleted.stdout
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     try:
         assert not [t for t in admin.list_topics() if t.startswith(deployment.prefix)]
@@ -185,3 +190,29 @@ def test_a_failed_batch_ends_the_worker_promptly_with_a_non_zero_exit(deployment
     assert "batch failed: stopping the worker" in text
     # the failure was logged, and the process was gone within the promised time (plus polling slack)
     assert failed_at is None or ended_at - failed_at <= FATAL_EXIT_WITHIN + 3, text[-3000:]
+
+
+def test_produce_keys_every_message_by_event_id_and_keeps_copies_on_one_partition(kafka_bootstrap, tmp_path):
+    from streams.kafka_io import iter_messages
+
+    first, corrected = gas_alarm("gas-1", 0), gas_alarm("gas-1", 7)
+    lines = [first, gas_alarm("gas-2", 2), gas_alarm("gas-3", 4), corrected, gas_alarm("gas-4", 9)]
+    (tmp_path / "in.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    prefix = f"test.produce.{time.time_ns()}."
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        for mode in ("occurred_at", "event_id"):
+            topic = f"{prefix}{mode}"
+            sk_out = subprocess.run([*sk.RISKWATCH, "produce", str(tmp_path / "in.jsonl"), "--topic", topic,
+                                     "--partitions", "4", "--partition-by", mode, "--bootstrap", kafka_bootstrap],
+                                    cwd=sk.ROOT, capture_output=True, text=True, timeout=120)
+            assert sk_out.returncode == 0, sk_out.stderr
+            messages = list(iter_messages(kafka_bootstrap, topic, 30))
+            assert sorted(m.key for m in messages) == sorted(json.loads(x)["event_id"].encode() for x in lines)
+            copies = {m.partition for m in messages if m.key == b"gas-1"}
+            assert len(copies) == 1, (mode, copies)
+            configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+            assert configs["topic"][topic]["max.message.bytes"]["value"] == str(MAX_MESSAGE_BYTES)
+    finally:
+        admin.delete_topics([f"{prefix}occurred_at", f"{prefix}event_id"])
+        admin.close()
