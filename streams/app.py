@@ -125,11 +125,12 @@ class StreamApp:
         self.by_entity_topic = app.topic(names.by_entity, partitions=counts.by_entity, **raw_codec)
         self.sink_topic = app.topic(names.ingested, names.dlq, names.updates, names.alerts, **raw_codec)
         raw_table = dict(key_type=bytes, value_type=bytes)   # raw serializers: values are our orjson bytes
-        self.entity_table = app.Table(ENTITY_TABLE, partitions=counts.by_entity,
+        # Faust would name the changelog <app_id>-<table>-changelog; the deployment's prefix goes in
+        # front. Given at creation: Faust's recovery knows a table by its changelog's name from then.
+        changelog = app.topic(names.changelog(ENTITY_TABLE), partitions=counts.by_entity, compacting=True,
+                              acks=False, internal=True, **raw_table)
+        self.entity_table = app.Table(ENTITY_TABLE, partitions=counts.by_entity, changelog_topic=changelog,
                                       help="per-entity engine state and applied positions", **raw_table)
-        # Faust names the changelog <app_id>-<table>-changelog; the deployment's prefix goes in front
-        self.entity_table.changelog_topic = self.entity_table.changelog_topic.derive(
-            topics=[names.changelog(ENTITY_TABLE)])
 
         self.partition_of = EntityPartitioner(counts.by_entity)
         self.scorers: dict[int, PartitionScorer] = {}
