@@ -69,6 +69,12 @@ def _change(
                                              actor=actor[:64], at=now, detail=detail))
         if audit_action is not None:
             audit.record(conn, actor, audit_action, {"alert_id": alert_id}, at=now)
+        if new_status is not None:
+            # The alert's case row (pipeline/cases) moves in the same transaction; imported here because
+            # pipeline.cases builds on this module.
+            from pipeline.cases.store import refresh_alert_case
+
+            refresh_alert_case(conn, alert_id, alert.entity)
         changed = get_alert(conn, alert_id)
         assert changed is not None      # the row was read and updated in this transaction
         return changed

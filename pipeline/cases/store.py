@@ -86,3 +86,9 @@ def refresh_cases(conn: sa.Connection, assignments: Assignments, refs: Iterable[
             return 0
     cases = derive_cases(conn, assignments, None, refs)
     return write_cases(conn, sorted(cases.values(), key=lambda c: c.ref))
+
+
+def refresh_alert_case(conn: sa.Connection, alert_id: str, entity: str) -> int:
+    """After a person's action on an alert (acknowledge, close, resolve): its case and its person's."""
+    refs = {f"alert:{alert_id}"} | ({entity} if entity.startswith("person:") else set())
+    return refresh_cases(conn, configured_assignments(), refs)

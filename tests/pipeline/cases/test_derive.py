@@ -79,7 +79,10 @@ def _alert_setup(engine, url, config):
 
 
 def test_alert_case_follows_the_alert_open_acknowledged_resolved(engine, url, config):
+    import sqlalchemy as sa
+
     from pipeline.alerting import actions
+    from pipeline.cases.store import CASES
 
     alert = _alert_setup(engine, url, config)
     alert_id = alert.ref.partition(":")[2]
@@ -87,6 +90,9 @@ def test_alert_case_follows_the_alert_open_acknowledged_resolved(engine, url, co
     timeout = timedelta(seconds=config.assignments.ack_timeout["high"])
     assert alert.due == at(4, 9) + timeout                       # raised + the level's ack_timeout
     actions.acknowledge(engine, alert_id, "cli:test", now=at(5))
+    with engine.connect() as conn:   # the stored row follows the alert's workflow at once
+        row = conn.execute(sa.select(CASES).where(CASES.c.ref == alert.ref)).one()
+    assert (row.state, row.due, row.is_open) == ("acknowledged", None, True)
     actions.resolve(engine, alert_id, now=at(6), score=10.0, alert_level="high")
     states = [_case(engine, config, alert.ref, t) for t in (at(4, 23), at(5, 12), at(7))]
     assert [c.state for c in states] == ["open", "acknowledged", "resolved"]
