@@ -101,7 +101,8 @@ class UploadPages:
         name = PurePath(filename or "").name
         if not data or PurePath(name).suffix.lower() not in SUFFIXES:
             return self.form(request, 422, "请选择 .xlsx 或 .csv 格式的台账文件。", visitor)
-        report = self.run(visitor, kind, name, data, dry_run=True, skip_bad=False)
+        # the good rows counted as if imported (new events among them), the bad rows listed
+        report = self.run(visitor, kind, name, data, dry_run=True, skip_bad=True)
         if isinstance(report, Response):
             return report
         key = self.uploads.keep(Waiting(visitor.session.sid, kind, name, data, self.site.clock()))

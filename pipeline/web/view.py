@@ -38,6 +38,7 @@ from pipeline.labels import (
     place_name,
 )
 from pipeline.storage.models import Event
+from pipeline.web.casenotes import actor_text
 
 EVENTS = Event.__table__
 TOP_REASONS = 5
@@ -243,7 +244,8 @@ def _history(h, config: ConfigSet, clock: Clocktext) -> HistoryView:
         detail = f"成功 {sent} 条" + (f"，失败 {failed} 条" if failed else "")
     elif h.action in ("raised", "upgraded"):
         detail = f"等级 {level_zh(h.level)}"
-    return HistoryView(clock.full(h.at), label(ALERT_ACTIONS, h.action), SOURCES.get(h.actor, h.actor), detail, h.action)
+    actor = actor_text(h.actor, config) if h.actor.startswith("link:") else SOURCES.get(h.actor, h.actor)
+    return HistoryView(clock.full(h.at), label(ALERT_ACTIONS, h.action), actor, detail, h.action)
 
 
 # -- the chart ------------------------------------------------------------------------------------

@@ -9,6 +9,12 @@
 //               status, headers, text, layout widths, a screenshot; tap 确认收到; the link again;
 //               the expired and forged links; every request's URL and console errors
 //   list-page   {base, token, screenshot}  log in with a personal token, the list, a filter
+//   phone-flow  {link, note, progress, reason, expired, forged, screenshot, flowScreenshot}  the leader's
+//               phone flow at 360×740 from one link: read, 确认收到, 记录进展, 关闭 (reason), the link
+//               again, expired and forged links
+//   workspace   {base, token, week, ledger, kind, shots: {brief, ledger, phone}}  the analyst's workspace
+//               at 1280×900 (log in, caseloads, brief, a case and a note, ledger check and import), then
+//               the same pages at 360×740
 // Exit 0 with the JSON report on stdout, or 1 with {"error": ...}.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,11 +26,14 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PHONE = { width: 360, height: 740 };
 
-async function withPage(fn) {
+const DESKTOP = { width: 1280, height: 900 };
+
+async function withPage(fn, viewport = PHONE) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-chromium-'));
+  const phone = viewport.width <= 480;
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: EXECUTABLE, headless: true, args: ARGS, viewport: PHONE, deviceScaleFactor: 2,
-    isMobile: true, hasTouch: true, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
+    executablePath: EXECUTABLE, headless: true, args: ARGS, viewport, deviceScaleFactor: phone ? 2 : 1,
+    isMobile: phone, hasTouch: phone, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
   });
   const page = context.pages()[0] || await context.newPage();
   const seen = { requests: [], console: [] };
@@ -111,6 +120,86 @@ const scenarios = {
       return out;
     });
   },
+};
+
+async function shot(page, file, fullPage, height) {
+  if (!file) return;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const clip = height ? { x: 0, y: 0, width: page.viewportSize().width, height } : undefined;
+  await page.screenshot({ path: file, fullPage: !!fullPage, clip });
+}
+
+async function submit(page, selector, tap) {
+  const [answer] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.waitForEvent('load'),
+    tap ? page.locator(selector).tap() : page.locator(selector).click(),
+  ]);
+  const out = await look(page, answer);
+  out.postUrl = answer.url();
+  return out;
+}
+
+async function login(page, base, token, tap) {
+  await page.goto(`${base}/login`, { waitUntil: 'load' });
+  await page.locator('input#token').fill(token);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login'), { waitUntil: 'load' }),
+    tap ? page.locator('form.act button[type=submit]').tap() : page.locator('form.act button[type=submit]').click()]);
+}
+
+scenarios['phone-flow'] = async (input) => withPage(async (page) => {
+  const out = {};
+  out.first = await look(page, await page.goto(input.link, { waitUntil: 'load' }));
+  out.first.buttons = await page.locator('button[type=submit]').evaluateAll((bs) => bs.map((b) => b.id));
+  await shot(page, input.screenshot, false);
+  await page.locator('textarea#note').fill(input.note);
+  out.ack = await submit(page, 'button#ack', true);
+  await page.locator('textarea#text').fill(input.progress);
+  out.note = await submit(page, 'button#addnote', true);
+  await shot(page, input.flowScreenshot, true, 1180);
+  await page.locator('details.closebox summary').tap();
+  await page.locator('textarea#reason').fill(input.reason);
+  out.close = await submit(page, 'button#close', true);
+  out.close.buttons = await page.locator('button[type=submit]').evaluateAll((bs) => bs.map((b) => b.id));
+  out.again = await look(page, await page.goto(input.link, { waitUntil: 'load' }));
+  out.again.buttons = await page.locator('button[type=submit]').evaluateAll((bs) => bs.map((b) => b.id));
+  out.expired = await look(page, await page.goto(input.expired, { waitUntil: 'load' }));
+  out.forged = await look(page, await page.goto(input.forged, { waitUntil: 'load' }));
+  return out;
+});
+
+scenarios.workspace = async (input) => {
+  const desk = await withPage(async (page) => {
+    const out = {};
+    await login(page, input.base, input.token, false);
+    out.home = await look(page, null);
+    out.brief = await look(page, await page.goto(`${input.base}/w/brief?week=${input.week}`, { waitUntil: 'load' }));
+    out.brief.caseLinks = await page.locator('#overdue a.id').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    await shot(page, input.shots.brief, true);
+    out.case = await look(page, await page.goto(`${input.base}${out.brief.caseLinks[0]}`, { waitUntil: 'load' }));
+    await page.locator('textarea#ntext').fill(input.note);
+    out.noted = await submit(page, 'button#addnote', false);
+    await page.goto(`${input.base}/w/ledgers`, { waitUntil: 'load' });
+    await page.locator('select#kind').selectOption(input.kind);
+    await page.locator('input#file').setInputFiles(input.ledger);
+    out.report = await submit(page, 'button#check', false);
+    await shot(page, input.shots.ledger, true);
+    if (await page.locator('input#skipbad').count()) await page.locator('input#skipbad').check();
+    out.imported = await submit(page, 'button#import', false);
+    return out;
+  }, DESKTOP);
+  const phone = await withPage(async (page) => {
+    const out = {};
+    await login(page, input.base, input.token, true);
+    out.home = await look(page, null);
+    out.brief = await look(page, await page.goto(`${input.base}/w/brief?week=${input.week}`, { waitUntil: 'load' }));
+    out.case = await look(page, await page.goto(`${input.base}${desk.brief.caseLinks[0]}`, { waitUntil: 'load' }));
+    await shot(page, input.shots.phone, false);
+    out.decisions = await look(page, await page.goto(`${input.base}/w/decisions`, { waitUntil: 'load' }));
+    out.ledgers = await look(page, await page.goto(`${input.base}/w/ledgers`, { waitUntil: 'load' }));
+    return out;
+  });
+  return { desk, phone, requests: [...desk.requests, ...phone.requests], console: [...desk.console, ...phone.console] };
 };
 
 async function main() {
