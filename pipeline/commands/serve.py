@@ -108,7 +108,8 @@ def _one_process(engine, cfg, settings, stop: threading.Event, *, notify: bool, 
 
         notifier = build(settings, config, None, db or settings.db_url)
     wake = threading.Event()
-    processor = Processor(InboxWriter(engine), cfg, clock=settings.clock)
+    loop_writer = InboxWriter(engine)
+    processor = Processor(loop_writer, cfg, clock=settings.clock)
     processor.step()
     threads = [threading.Thread(target=processor.run, args=(stop, wake), name="riskwatch-engine", daemon=True)]
     if notifier is not None:
@@ -117,4 +118,4 @@ def _one_process(engine, cfg, settings, stop: threading.Event, *, notify: bool, 
     for thread in threads:
         thread.start()
     # ingest answers 503 after 2 s of a database that does not answer, rather than holding the client
-    return DatabaseSink(InboxWriter(engine, retry_deadline=2.0), wake), threads
+    return DatabaseSink(InboxWriter(engine, retry_deadline=2.0, lock=loop_writer.lock), wake), threads

@@ -13,6 +13,7 @@ processed position, again in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -49,9 +50,13 @@ class InboxRow:
 class InboxWriter(Writer):
     """The storage writer plus the inbox; one instance per process (its lock orders the accepts)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, lock: threading.Lock | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._accept_lock = threading.Lock()
+        # Held around every accept. On SQLite, which has one writer at a time, the engine loop's
+        # writes take it too: waiting here costs nothing, where SQLite's own busy handler sleeps in
+        # steps of up to 100 ms. Give the ingest's and the loop's writer the same lock.
+        self.lock = lock or threading.Lock()
+        self._step_lock = self.lock if not self.is_postgres else contextlib.nullcontext()
 
     def accept(self, events: Sequence[Event]) -> None:
         """Commit the events and their inbox rows; StorageUnavailable (nothing committed) when the
@@ -66,7 +71,7 @@ class InboxWriter(Writer):
             self._write_tables(conn, tables)
             conn.execute(INBOX.insert(), inbox)
 
-        with self._accept_lock:
+        with self.lock:
             self._transaction(work)
 
     def read(self, next_seq: int, limit: int) -> list[InboxRow]:
@@ -122,4 +127,5 @@ class InboxWriter(Writer):
                     [{"topic": POSITION_TOPIC, "partition": 0, "next_offset": next_seq, "updated_at": now}])
             also(conn)
 
-        self._transaction(work)
+        with self._step_lock:
+            self._transaction(work)
