@@ -21,6 +21,7 @@ HISTORY = m.AlertHistory.__table__
 CONTRIBUTIONS = m.Contribution.__table__
 NOTIFICATIONS = Notification.__table__
 ENTITIES = m.Entity.__table__
+EVENTS = m.Event.__table__
 # Contributions older than this before a notice cannot be among its top reasons in practice
 # (default half-lives are days to weeks); the bound keeps the query small for busy entities.
 REASON_HORIZON = timedelta(days=120)
@@ -127,6 +128,20 @@ def top_contributions(conn: sa.Connection, entity: str, at: datetime, n: int = 3
         worth.append((r.rule, value, fired))
     worth.sort(key=lambda x: (-x[1], x[2], x[0]))
     return worth[:n]
+
+
+def latest_place(conn: sa.Connection, entity: str, at: datetime) -> str | None:
+    """The location id of the latest evidence of `entity` up to `at` (where a person or business was
+    seen last), None when its evidence names no place."""
+    q = (sa.select(CONTRIBUTIONS.c.events).where(CONTRIBUTIONS.c.entity == entity,
+                                                   CONTRIBUTIONS.c.fired_at <= aware(at).astimezone(UTC))
+         .order_by(CONTRIBUTIONS.c.fired_at.desc()).limit(1))
+    ids = conn.execute(q).scalar()
+    if not ids:
+        return None
+    return conn.execute(sa.select(EVENTS.c.location_id)
+                        .where(EVENTS.c.event_id.in_(list(ids)), EVENTS.c.location_id.is_not(None))
+                        .order_by(EVENTS.c.occurred_at.desc()).limit(1)).scalar()
 
 
 def deliveries_of(conn: sa.Connection, alert_id: str) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from pipeline.labels import NOTICE_KINDS as KIND_ZH
-from pipeline.labels import entity_label, level_label, score_text, time_text
+from pipeline.labels import building_label, entity_label, level_label, place_name, score_text, time_text
 from pipeline.notify.channels.base import Message
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ class Notice:
     assignee: str | None
     reasons: tuple[Reason, ...] = ()
     detail: dict[str, Any] = field(default_factory=dict)   # escalated: to/step; closed: reason, actor
+    building: str | None = None    # the alert's building (persons and businesses are named by id only)
+    place: str | None = None       # location id of the latest evidence, where the entity is not a place
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,24 @@ class Renderer:
     def title(self, notice: Notice) -> str:
         return f"【风险预警·{level_label(notice.level)}】{KIND_ZH[notice.kind]}：{self.entity(notice.entity)}"
 
+    def where(self, n: Notice) -> str | None:
+        """Where it is, for an entity whose name does not say it (persons, businesses): the place of
+        the latest evidence, else the building."""
+        kind = n.entity.partition(":")[0]
+        if kind in ("location", "checkpoint", "building"):
+            return None
+        place = place_name(n.place, self.area) if n.place else None
+        building = building_label(n.building)
+        if place:
+            return place if not building or place.startswith(building) else f"{building}{place}"
+        return building or None
+
     def facts(self, n: Notice) -> list[str]:
-        """The notice's lines, without markup."""
+        """The notice's lines, without markup: what, where, how serious, when, whose."""
+        where = self.where(n)
         lines = [
             f"对象：{self.entity(n.entity)}",
+            *([f"地点：{where}"] if where else []),
             f"等级：{level_label(n.level, colour=True)}　风险分值：{score_text(n.score)}",
             f"时间：{self.local(n.at)}",
             f"包保领导：{self.leader(n.assignee)}",
@@ -123,13 +139,15 @@ class Renderer:
         md_parts, text_parts = [], []
         for n in notices:
             facts, reasons, links = self.facts(n), self.reasons(n), self.links(n, leader_id)
+            # What matters first: the facts and the links to act, then the reasons, so that a message
+            # split for a robot's size limit starts with what the leader must do.
             md = [f"### {KIND_ZH[n.kind]}", *(f"> {line}" for line in facts)]
             txt = [f"■ {KIND_ZH[n.kind]}", *(f"  {line}" for line in facts)]
+            md += ["", "　".join(f"[{label}]({url})" for label, url in links)]
+            txt += [f"  {label}：{url}" for label, url in links]
             if reasons:
                 md += ["", "**主要原因：**", *reasons]
                 txt += ["  主要原因：", *(f"    {r}" for r in reasons)]
-            md += ["", "　".join(f"[{label}]({url})" for label, url in links)]
-            txt += [f"  {label}：{url}" for label, url in links]
             md_parts.append("\n".join(md))
             text_parts.append("\n".join(txt))
         footer = "（本消息由风险监测系统自动发送，涉及人员均以编号表示。）"

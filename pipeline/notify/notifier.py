@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from pipeline.alerting import actions
 from pipeline.alerting.escalation import due_escalations
-from pipeline.alerting.records import HISTORY, aware, get_alert, top_contributions
+from pipeline.alerting.records import HISTORY, aware, get_alert, latest_place, top_contributions
 from pipeline.alerting.resolution import current_score, due_resolutions
 from pipeline.configset import ConfigSet
 from pipeline.notify import outbox
@@ -31,6 +31,7 @@ from pipeline.notify.channels.base import Channel, Context
 from pipeline.notify.config import ChannelsConfig
 from pipeline.notify.delivery import Outcome, RetryPolicy, deliver
 from pipeline.notify.notices import Notice, Reason, Renderer
+from pipeline.notify.split import Part, split
 
 log = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x7269736B6E6F7469  # "risknoti"
@@ -143,30 +144,45 @@ class Notifier:
     def _deliver(self, groups: list[outbox.Group], report: PassReport) -> None:
         if not groups:
             return
+        jobs: list[tuple[outbox.Group, Part]] = []
         with self.engine.connect() as conn:
-            messages = [(g, self._message(conn, g)) for g in groups]
+            for g in groups:
+                parts, gone = self._parts(conn, g)
+                jobs += [(g, part) for part in parts]
+                if gone:
+                    with self.engine.begin() as write:
+                        outbox.record(write, replace(g, rows=gone), self.clock(), ok=False, attempts=0,
+                                      error="the alert or its change was purged before the notice went out")
+                    report.failed += len(gone)
 
-        def send(item):
-            group, message = item
+        def send(job: tuple[outbox.Group, Part]) -> tuple[outbox.Group, Part, Outcome]:
+            group, part = job
             channel = self._channels.get((group.leader_id, group.channel))
             if channel is None:
-                return group, Outcome(False, 1, f"channel {group.channel} of {group.leader_id} is no longer configured",
-                                      permanent=True)
-            previous = max(r.attempts for r in group.rows)
-            return group, deliver(channel, message, self.policy, previous, self.sleep)
+                return group, part, Outcome(False, 1, f"channel {group.channel} of {group.leader_id} is no longer "
+                                                      "configured", permanent=True)
+            previous = max(r.attempts for r in part.rows)
+            attempts = 0
+            for message in part.messages:   # a notice is sent only when every piece of it went out
+                outcome = deliver(channel, message, self.policy, previous, self.sleep)
+                attempts += outcome.attempts
+                if not outcome.ok:
+                    return group, part, replace(outcome, attempts=attempts)
+            return group, part, Outcome(True, attempts)
 
-        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(messages)))) as pool:
-            for group, outcome in pool.map(send, messages):
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(jobs)))) as pool:
+            for group, part, outcome in pool.map(send, jobs):
                 now = self.clock()
                 retry_at = None
                 if not outcome.ok and not outcome.permanent:
-                    first = min(r.created_at for r in group.rows)
+                    first = min(r.created_at for r in part.rows)
                     if (now - first).total_seconds() < self.policy.give_up_after:
                         retry_at = now + timedelta(seconds=outcome.wait)
                 with self.engine.begin() as conn:
-                    status = outbox.record(conn, group, now, ok=outcome.ok, error=outcome.error,
-                                           attempts=outcome.attempts, retry_at=retry_at)
-                n = len(group.rows)
+                    status = outbox.record(conn, outbox.Group(part.id, group.leader_id, group.channel, part.rows),
+                                           now, ok=outcome.ok, error=outcome.error, attempts=outcome.attempts,
+                                           retry_at=retry_at)
+                n = len(part.rows)
                 if status == "sent":
                     report.sent += n
                 elif status == "pending":
@@ -176,30 +192,40 @@ class Notifier:
                     report.failed += n
                     report.errors.append(outcome.error or "")
 
-    def _message(self, conn: sa.Connection, group: outbox.Group):
+    def _parts(self, conn: sa.Connection, group: outbox.Group) -> tuple[list[Part], tuple[outbox.Row, ...]]:
+        """The group's notices as messages its channel takes whole, and the rows whose alert is gone."""
         history = {
             r.id: r for r in conn.execute(sa.select(HISTORY).where(HISTORY.c.id.in_([x.history_id for x in group.rows])))
         }
-        notices = []
+        items, gone = [], []
         for row in sorted(group.rows, key=lambda x: (aware(history[x.history_id].at), x.history_id)
                           if x.history_id in history else (x.created_at, x.history_id)):
             h = history.get(row.history_id)
             alert = get_alert(conn, row.alert_id)
             if h is None or alert is None:
-                continue  # purged meanwhile
-            detail = dict(h.detail or {})
-            at = aware(h.at)
-            reasons = tuple(Reason(self.titles.get(rule, rule), value, fired)
-                            for rule, value, fired in top_contributions(conn, alert.entity, at))
-            extra = {}
-            if row.kind == "escalated":
-                extra = {"to": detail.get("to"), "step": detail.get("step")}
-            elif row.kind == "closed":
-                extra = {"reason": detail.get("reason", ""), "actor": h.actor}
-            score = detail.get("score", alert.score)
-            notices.append(Notice(row.kind, alert.alert_id, alert.entity, h.level,
-                                  None if score is None else float(score), at, alert.assignee, reasons, extra))
-        return self.renderer.message(group.message_id, group.leader_id, notices)
+                gone.append(row)  # purged meanwhile
+                continue
+            items.append((row, self._notice(conn, row, h, alert)))
+        channel = self._channels.get((group.leader_id, group.channel))
+        limit = channel.max_bytes if channel is not None else None
+        parts = split(lambda mid, notices: self.renderer.message(mid, group.leader_id, notices),
+                      group.message_id, items, limit)
+        return parts, tuple(gone)
+
+    def _notice(self, conn: sa.Connection, row: outbox.Row, h, alert) -> Notice:
+        detail = dict(h.detail or {})
+        at = aware(h.at)
+        reasons = tuple(Reason(self.titles.get(rule, rule), value, fired)
+                        for rule, value, fired in top_contributions(conn, alert.entity, at))
+        extra = {}
+        if row.kind == "escalated":
+            extra = {"to": detail.get("to"), "step": detail.get("step")}
+        elif row.kind == "closed":
+            extra = {"reason": detail.get("reason", ""), "actor": h.actor}
+        score = detail.get("score", alert.score)
+        return Notice(row.kind, alert.alert_id, alert.entity, h.level, None if score is None else float(score), at,
+                      alert.assignee, reasons, extra, building=alert.building,
+                      place=latest_place(conn, alert.entity, at))
 
     # -- the loop ------------------------------------------------------------------------------
 

@@ -56,6 +56,9 @@ class Channel:
     type: ClassVar[str]
     Options: ClassVar[type[Options]]
     env_keys: ClassVar[tuple[str, ...]] = ()   # option fields that name environment variables
+    # Largest markdown body (UTF-8 bytes) the peer takes; the notifier splits longer groups
+    # (pipeline/notify/split.py). None: no limit.
+    max_bytes: ClassVar[int | None] = None
 
     def __init__(self, options: Options, ctx: Context):
         self.options = options
@@ -83,10 +86,9 @@ def missing_env(options: Options, env_keys: tuple[str, ...], env: Mapping[str, s
     return out
 
 
-def fit(text: str, max_bytes: int, suffix: str = "\n\n……（内容过长，已截断，请查看详情链接）") -> str:
-    """`text` cut to at most `max_bytes` UTF-8 bytes (whole characters), marked when cut."""
-    raw = text.encode("utf-8")
-    if len(raw) <= max_bytes:
-        return text
-    room = max_bytes - len(suffix.encode("utf-8"))
-    return raw[:max(room, 0)].decode("utf-8", errors="ignore") + suffix
+def refuse_oversize(message: Message, max_bytes: int) -> None:
+    """A robot never cuts a message: one over the limit is refused (the notifier splits before
+    sending, so this only guards against a caller that did not)."""
+    n = len(message.markdown.encode("utf-8"))
+    if n > max_bytes:
+        raise Permanent(f"message {message.id} is {n} bytes, over the channel's limit of {max_bytes}: not cut")

@@ -16,7 +16,7 @@ import base64
 import hashlib
 import hmac
 
-from pipeline.notify.channels.base import Channel, Message, Options, fit
+from pipeline.notify.channels.base import Channel, Message, Options, refuse_oversize
 from pipeline.notify.channels.http import post_json, robot_result
 
 MAX_BYTES = 20000
@@ -39,12 +39,14 @@ class DingTalk(Channel):
     type = "dingtalk"
     Options = DingTalkOptions
     env_keys = ("url_env", "secret_env")
+    max_bytes = MAX_BYTES
 
     def send(self, message: Message) -> None:
+        refuse_oversize(message, MAX_BYTES)
         url = self.secret("url_env")
         secret = self.secret("secret_env")
         timestamp = int(round(self.ctx.wall() * 1000))
         params = {"timestamp": str(timestamp), "sign": sign(secret, timestamp)}
         body = {"msgtype": "markdown",
-                "markdown": {"title": message.title, "text": fit(message.markdown, MAX_BYTES)}}
+                "markdown": {"title": message.title, "text": message.markdown}}
         robot_result(post_json(self.ctx, url, body, params=params), url, RATE_LIMITED)

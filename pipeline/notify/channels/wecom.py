@@ -8,7 +8,7 @@ Markdown content is limited to 4096 bytes; errcode 45009 is the robot's rate lim
 
 from __future__ import annotations
 
-from pipeline.notify.channels.base import Channel, Message, Options, fit
+from pipeline.notify.channels.base import Channel, Message, Options, refuse_oversize
 from pipeline.notify.channels.http import post_json, robot_result
 
 MAX_BYTES = 4096
@@ -23,8 +23,10 @@ class WeCom(Channel):
     type = "wecom"
     Options = WeComOptions
     env_keys = ("url_env",)
+    max_bytes = MAX_BYTES
 
     def send(self, message: Message) -> None:
+        refuse_oversize(message, MAX_BYTES)
         url = self.secret("url_env")
-        body = {"msgtype": "markdown", "markdown": {"content": fit(message.markdown, MAX_BYTES)}}
+        body = {"msgtype": "markdown", "markdown": {"content": message.markdown}}
         robot_result(post_json(self.ctx, url, body), url, RATE_LIMITED)

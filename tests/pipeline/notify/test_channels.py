@@ -59,12 +59,21 @@ def test_wecom_sends_markdown_to_the_url_from_the_environment(http, receiver):
     assert req.body == {"msgtype": "markdown", "markdown": {"content": MESSAGE.markdown}}
 
 
-def test_wecom_cuts_markdown_to_4096_bytes_on_a_character_boundary(http, receiver):
-    long = Message("m-2", "L01", TITLE, TEXT, "风险" * 3000)
-    WeCom(WeComOptions(url_env="WECOM"), ctx(http, {"WECOM": receiver.url + "/w"})).send(long)
-    content = receiver.requests[0].body["markdown"]["content"]
-    assert len(content.encode("utf-8")) <= 4096
-    assert content.endswith("已截断，请查看详情链接）")
+@pytest.mark.parametrize("robot", ["wecom", "dingtalk"])
+def test_a_robot_never_cuts_a_message_over_its_limit(http, receiver, robot):
+    # the notifier splits long groups (tests/pipeline/notify/test_split.py); a robot refuses, never truncates
+    env = {"URL": receiver.url + "/r", "SECRET": "s"}
+    chan = (WeCom(WeComOptions(url_env="URL"), ctx(http, env)) if robot == "wecom"
+            else DingTalk(DingTalkOptions(url_env="URL", secret_env="SECRET"), ctx(http, env)))
+    limit = chan.max_bytes
+    assert limit == {"wecom": 4096, "dingtalk": 20000}[robot]
+    with pytest.raises(Permanent, match="not cut"):
+        chan.send(Message("m-2", "L01", TITLE, TEXT, "风" * (limit // 3 + 1)))
+    assert receiver.requests == []
+    chan.send(Message("m-3", "L01", TITLE, TEXT, "风" * (limit // 3)))
+    [req] = receiver.requests
+    sent = req.body["markdown"].get("content") or req.body["markdown"]["text"]
+    assert sent == "风" * (limit // 3)
 
 
 def test_wecom_errcode_is_a_refusal_and_rate_limit_is_transient(http, receiver):
