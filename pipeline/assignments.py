@@ -94,7 +94,7 @@ def load_assignments(path: str | Path, levels: list[str] | None = None) -> Assig
         issues.append(ConfigIssue(name, key, message))
 
     top = _validated(AssignmentsFile, data, name, "", issues)
-    raw_leaders = data.get("leaders") if isinstance(data.get("leaders"), dict) else {}
+    raw_leaders: dict[Any, Any] = data["leaders"] if isinstance(data.get("leaders"), dict) else {}
     leaders: dict[str, Leader] = {}
     for lid, spec in raw_leaders.items():
         if _validated(LEADER_ID, lid, name, f"leaders.{lid}", issues) is None:

@@ -54,6 +54,6 @@ def load_config(config_dir: Path | None = None, rules_file: Path | None = None) 
         assignments = load_assignments(config_file("assignments.yaml", config_dir), levels)
     except ConfigError as exc:
         issues += exc.issues
-    if issues:
+    if issues or vocab is None or area is None or rules is None or assignments is None:
         raise ConfigError(issues)
     return ConfigSet(vocab, area, rules, assignments)

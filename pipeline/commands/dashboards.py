@@ -81,7 +81,9 @@ def render_cmd(
     db: Annotated[Optional[str], typer.Option(help="PostgreSQL URL with the data (default: the settings' db_url)")] = None,
     out: Annotated[Path, typer.Option(help="Directory for the PNG files")] = Path("docs/img"),
     start: Annotated[Optional[str], typer.Option("--from", help="Range start (RFC 3339); default: --to minus 7 days")] = None,
-    end: Annotated[Optional[str], typer.Option("--to", help="Range end (RFC 3339); default: midnight after the last event")] = None,
+    end: Annotated[
+        Optional[str], typer.Option("--to", help="Range end (RFC 3339); default: midnight after the last event")
+    ] = None,
     config: ConfigDirOpt = None,
 ) -> None:
     """Render each dashboard's panel data to PNG with matplotlib, in the dashboard's grid layout."""
@@ -111,11 +113,10 @@ def render_cmd(
 
 
 def _instant(text: str | None, name: str) -> datetime | None:
-    if text is None:
-        return None
     from datetime import UTC
 
-    return datetime.fromtimestamp(time_option(text, name), UTC)
+    seconds = time_option(text, name)
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
 def _after_last_event(engine, tz) -> datetime:

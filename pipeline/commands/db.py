@@ -97,8 +97,7 @@ def purge_cmd(
     from pipeline.storage.purge import count_purge, purge
     from pipeline.timeutil import parse_duration
 
-    settings = None if (before and db) else _settings()
-    duration = before or settings.retention
+    duration = before or _settings().retention
     try:
         age = parse_duration(duration)
     except ValueError as exc:

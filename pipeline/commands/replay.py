@@ -21,7 +21,9 @@ def replay_command(
     config: ConfigDirOpt = None,
     rules: RulesOpt = None,
     until: Annotated[Optional[str], typer.Option(help="End the clock here (RFC 3339) when later than the last event")] = None,
-    db: Annotated[Optional[str], typer.Option(help="Also store events, rejections, contributions, alerts (SQLAlchemy URL)")] = None,
+    db: Annotated[
+        Optional[str], typer.Option(help="Also store events, rejections, contributions, alerts (SQLAlchemy URL)")
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable JSON Lines on stdout (docs/contract.md §6)")
     ] = False,

@@ -41,7 +41,9 @@ def _target(config: Path | None) -> Path:
 def apply(
     file: Annotated[Path, typer.Argument(help="The new rules file", exists=True, dir_okay=False)],
     days: Annotated[int, typer.Option("--days", min=1, max=365, help="Days of stored events to replay")] = 30,
-    until: Annotated[Optional[str], typer.Option("--until", help="End of the what-if window (default: latest stored event)")] = None,
+    until: Annotated[
+        Optional[str], typer.Option("--until", help="End of the what-if window (default: latest stored event)")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff and the what-if; change nothing")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
     config: ConfigDirOpt = None,

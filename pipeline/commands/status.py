@@ -7,7 +7,7 @@ the database answered, 1 when one of them did not (the rest is still shown), 2 f
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -20,7 +20,9 @@ def status_command(
     db: Annotated[Optional[str], typer.Option(help="Database URL [default: settings db_url]")] = None,
     bootstrap: Annotated[Optional[str], typer.Option(help="Kafka bootstrap servers [default: settings kafka_bootstrap]")] = None,
     app_id: Annotated[Optional[str], typer.Option("--app-id", help="Consumer group / app id [default: settings app_id]")] = None,
-    topic_prefix: Annotated[Optional[str], typer.Option(help="Prefix of the topic names [default: settings topic_prefix]")] = None,
+    topic_prefix: Annotated[
+        Optional[str], typer.Option(help="Prefix of the topic names [default: settings topic_prefix]")
+    ] = None,
 ) -> None:
     """Consumer lag per partition, events/s, DLQ count and the last processed position of the stream."""
     import orjson
@@ -29,7 +31,7 @@ def status_command(
     from streams.status import collect
     from streams.topics import TopicNames
 
-    overrides = {k: v for k, v in {"db_url": db_url(db), "kafka_bootstrap": bootstrap, "app_id": app_id,
+    overrides: dict[str, Any] = {k: v for k, v in {"db_url": db_url(db), "kafka_bootstrap": bootstrap, "app_id": app_id,
                                    "topic_prefix": topic_prefix}.items() if v is not None}
     settings = load_settings(**overrides)
     names = TopicNames.make(settings.topic_prefix, settings.app_id)

@@ -17,7 +17,9 @@ tokens_app = typer.Typer(help="Bearer tokens for the API and for reveals (viewer
 def create(
     actor: Annotated[str, typer.Argument(help="Who the token belongs to (recorded as the actor in the audit log)")],
     role: Annotated[str, typer.Option("--role", help="viewer, leader, analyst or admin")],
-    leader: Annotated[Optional[str], typer.Option("--leader", help="Leader id (config/assignments.yaml) for a leader token")] = None,
+    leader: Annotated[
+        Optional[str], typer.Option("--leader", help="Leader id (config/assignments.yaml) for a leader token")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""

@@ -9,7 +9,7 @@ config, unreachable broker or database, or a database at the wrong migration.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -21,13 +21,21 @@ from pipeline.errors import UsageError
 def worker_command(
     config: ConfigDirOpt = None,
     rules: RulesOpt = None,
-    clock: Annotated[Optional[str], typer.Option(help="Engine clock: wall (live) or event (backfills, tests) [default: settings clock]")] = None,
-    until_drained: Annotated[bool, typer.Option("--until-drained", help="Stop cleanly once everything in events.raw is in the database")] = False,
+    clock: Annotated[
+        Optional[str], typer.Option(help="Engine clock: wall (live) or event (backfills, tests) [default: settings clock]")
+    ] = None,
+    until_drained: Annotated[
+        bool, typer.Option("--until-drained", help="Stop cleanly once everything in events.raw is in the database")
+    ] = False,
     db: Annotated[Optional[str], typer.Option(help="Database URL [default: settings db_url]")] = None,
     bootstrap: Annotated[Optional[str], typer.Option(help="Kafka bootstrap servers [default: settings kafka_bootstrap]")] = None,
     app_id: Annotated[Optional[str], typer.Option("--app-id", help="Consumer group / app id [default: settings app_id]")] = None,
-    topic_prefix: Annotated[Optional[str], typer.Option(help="Prefix of the topic names [default: settings topic_prefix]")] = None,
-    partitions: Annotated[Optional[int], typer.Option(min=1, help="Partitions of topics created now [default: settings topic_partitions]")] = None,
+    topic_prefix: Annotated[
+        Optional[str], typer.Option(help="Prefix of the topic names [default: settings topic_prefix]")
+    ] = None,
+    partitions: Annotated[
+        Optional[int], typer.Option(min=1, help="Partitions of topics created now [default: settings topic_partitions]")
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
 ) -> None:
     """Run the streaming pipeline: events.raw -> validate, de-duplicate, score -> database (JSON logs on stderr)."""
@@ -37,7 +45,7 @@ def worker_command(
         raise UsageError("--clock must be wall or event")
     if log_level.lower() not in ("debug", "info", "warning", "error"):
         raise UsageError("--log-level must be debug, info, warning or error")
-    overrides = {k: v for k, v in {
+    overrides: dict[str, Any] = {k: v for k, v in {
         "clock": clock, "db_url": db_url(db), "kafka_bootstrap": bootstrap, "app_id": app_id,
         "topic_prefix": topic_prefix, "topic_partitions": partitions,
     }.items() if v is not None}

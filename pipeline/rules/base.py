@@ -7,7 +7,7 @@ can keep it in a changelog-backed table and restore it after a crash. Times are 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pipeline.contract import Event
 from pipeline.rules.spec import RuleSpec
@@ -30,6 +30,9 @@ class RuleLogic:
 
     #: the pydantic model of this type's rules (a RuleSpec subclass with a `type` literal)
     Spec: ClassVar[type[RuleSpec]]
+
+    def __init__(self, spec: Any, problems: list) -> None:
+        """Build from a validated `Spec`; problems of its conditions are added to `problems`."""
 
     def conditions(self) -> list[tuple[str, dict]]:
         """(key, condition mapping) pairs, for indexing rules by kind/type and for guardrails."""

@@ -54,9 +54,8 @@ class RulesFile(BaseModel):
 
 
 # One model per rule type, chosen by `type` (pipeline/rules/registry.py lists the types).
-RULE_SPEC: TypeAdapter[RuleSpec] = TypeAdapter(
-    Annotated[Union[tuple(t.Spec for t in RULE_TYPES.values())], Field(discriminator="type")]  # type: ignore[misc]
-)
+_SPECS = tuple(t.Spec for t in RULE_TYPES.values())
+RULE_SPEC: TypeAdapter[RuleSpec] = TypeAdapter(Annotated[Union[_SPECS], Field(discriminator="type")])  # type: ignore[arg-type]
 
 
 @dataclass

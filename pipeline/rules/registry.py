@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pipeline.rules.absence import AbsenceRule
+from pipeline.rules.base import RuleLogic
 from pipeline.rules.match import MatchRule
 from pipeline.rules.sequence import SequenceRule
 from pipeline.rules.threshold import ThresholdRule
 
-RULE_TYPES = {
+RULE_TYPES: dict[str, type[RuleLogic]] = {
     "match": MatchRule,
     "threshold": ThresholdRule,
     "sequence": SequenceRule,

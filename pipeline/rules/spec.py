@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from pipeline.timeutil import duration_seconds
 
@@ -18,12 +18,14 @@ TARGETS = ("person", "business", "location", "building", "checkpoint")
 SUBJECT_TARGETS = ("person", "business")
 
 
-def _seconds(text: str) -> float:
-    return duration_seconds(text)
+def _seconds(value: Any) -> float:
+    if not isinstance(value, str):
+        raise ValueError("must be a duration such as 90s, 6h or 14d")
+    return duration_seconds(value)
 
 
 # "90s", "14d", ...: a string in the file, seconds once loaded.
-Duration = Annotated[StrictStr, AfterValidator(_seconds)]
+Duration = Annotated[float, BeforeValidator(_seconds)]
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 # A condition of the rule language (pipeline/rules/conditions.py checks it).
 Condition = Any
