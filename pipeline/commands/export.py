@@ -122,16 +122,26 @@ def _write_weekly(engine, cfg, week, out: Path, chosen, reveal):
 def annual(
     year: Annotated[int, typer.Option("--year", help="Calendar year in the area's time zone")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the docs/contract.md §7 figures as one JSON object")] = False,
+    formats: Annotated[str, typer.Option("--format", help="docx, pdf or both (comma-separated)")] = "docx,pdf",
     out: OutOpt = Path("."),
     config: ConfigDirOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Yearly rule-of-law statistics (docs/contract.md §7): JSON, or a Chinese report section (docx)."""
+    """Yearly rule-of-law statistics (docs/contract.md §7): JSON, or a Chinese report section in official
+    A4 style (docx and PDF). A year without any stored event is refused (exit 3), not reported as zeros."""
     import orjson
 
     from pipeline import audit
-    from pipeline.exports.annual import annual_figures
-    from pipeline.exports.annual_docx import write_annual_docx
+    from pipeline.errors import NotFound
+    from pipeline.exports.annual import annual_figures, is_empty
+    from pipeline.exports.annual_docx import write_annual_docx, write_annual_pdf
+
+    writers = {"docx": write_annual_docx, "pdf": write_annual_pdf}
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    if as_json:
+        chosen = []
+    elif not chosen or any(f not in writers for f in chosen):
+        raise UsageError(f"--format: choose from docx, pdf (comma-separated), not {formats!r}")
 
     cfg = read_config(config)
     if not 1900 <= year <= 9998:
@@ -139,16 +149,17 @@ def annual(
     engine = open_db(db)
     try:
         figures = annual_figures(engine, year, cfg.area.tz)
-        path = None
-        if not as_json:
-            path = write_annual_docx(figures, out / f"annual-statistics-{year}.docx", cfg.area.name, cfg.area.street,
-                                     tz_name=cfg.area.timezone)
+        if is_empty(figures):
+            raise NotFound(f"{year}年（北京时间）没有任何可统计的事件，未生成年度数据：请检查 --db 是否指向正确的数据库、"
+                           f"--year 是否写对，或先导入该年的台账（riskwatch import ledger）")
+        paths = [writers[f](figures, out / f"annual-statistics-{year}.{f}", cfg.area.name, cfg.area.street,
+                            tz_name=cfg.area.timezone) for f in chosen]
         audit.record(engine, audit.cli_actor(), audit.EXPORT,
-                     {"export": "annual", "year": year, "format": "json" if as_json else "docx",
-                      "files": [path.name] if path else []})
+                     {"export": "annual", "year": year, "format": "json" if as_json else ",".join(chosen),
+                      "files": [p.name for p in paths]})
     finally:
         engine.dispose()
     if as_json:
         typer.echo(orjson.dumps(figures).decode())
-    else:
+    for path in paths:
         typer.echo(str(path))

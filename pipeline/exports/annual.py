@@ -6,6 +6,11 @@ December and resolved in January is found in the first year and resolved in neit
 A hazard is rectified on time when a `hazard.rectified` of the same hazard_id occurred at or before
 the `due_at` of its first `hazard.found` of the year; a found event without a readable due_at cannot be
 on time. Numeric attributes that are missing or not numbers add nothing to the sums.
+
+Beyond the contract's keys (which stay exactly as §7 names them), `EXTRA` holds figures the report also
+states, under new keys: hazards rectified in total (a found hazard of the year with any rectification in
+the year), 责令限期整改 notices (`enforcement.warning_issued`), the publicity sessions' audience (sum of
+`attributes.audience`, what the 普法宣传台账 import writes for 参与人数), petitions received and replied.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import sqlalchemy as sa
 
 from pipeline.exports.period import year as year_period
 from pipeline.exports.sqlhelp import aware_utc, utc_param
+from pipeline.labels import percent_text
 from pipeline.storage.models import Event
 from pipeline.timeutil import parse_time
 
@@ -41,11 +47,20 @@ FIGURES: dict[str, tuple[str, str]] = {
     "tasks_published": ("发布公示任务", "条"),
     "tasks_completed": ("完成公示任务", "条"),
 }
+# New keys (not in docs/contract.md §7): key -> (report wording, unit).
+EXTRA: dict[str, tuple[str, str]] = {
+    "hazards_rectified": ("完成隐患整改", "项"),
+    "warnings_issued": ("责令限期整改", "份"),
+    "publicity_audience": ("普法宣传受众", "人次"),
+    "petitions_received": ("受理信访件", "件"),
+    "petitions_replied": ("答复信访件", "件"),
+}
 
 _NEEDED = [
     ("dispute", "reported"), ("dispute", "resolved"), ("petition", "received"), ("inspection", "unit_inspected"),
     ("hazard", "found"), ("hazard", "rectified"), ("patrol", "patrol_finished"), ("enforcement", "penalty_issued"),
     ("outreach", "publicity_session"), ("inspection", "task_published"), ("inspection", "task_completed"),
+    ("enforcement", "warning_issued"), ("petition", "replied"),
 ]
 _PATROL_SUMS = {"patrol_personnel": "personnel", "patrol_vehicles": "vehicles", "patrol_roads": "roads",
                 "patrol_communities": "communities"}
@@ -93,7 +108,7 @@ def figures_from_rows(y: int, rows) -> dict:
             if case is not None:
                 (reported if type_ == "reported" else resolved).add(str(case))
         elif kind == "petition":
-            online += attrs.get("channel") == "online"
+            online += type_ == "received" and attrs.get("channel") == "online"
         elif kind == "hazard":
             hid = attrs.get("hazard_id")
             if hid is None:
@@ -107,8 +122,10 @@ def figures_from_rows(y: int, rows) -> dict:
         elif kind == "patrol":
             for key, attr in _PATROL_SUMS.items():
                 sums[key] += _number(attrs.get(attr))
-        elif kind == "enforcement":
+        elif kind == "enforcement" and type_ == "penalty_issued":
             sums["penalty_amount_yuan"] += _number(attrs.get("amount_yuan"))
+        elif kind == "outreach":
+            sums["publicity_audience"] += _number(attrs.get("audience"))
     on_time = sum(
         1 for hid, (_, due) in found.items()
         if due is not None and any(t <= due for t in rectified.get(hid, ()))
@@ -127,7 +144,17 @@ def figures_from_rows(y: int, rows) -> dict:
         "publicity_sessions": counts[("outreach", "publicity_session")],
         "tasks_published": counts[("inspection", "task_published")],
         "tasks_completed": counts[("inspection", "task_completed")],
+        "hazards_rectified": sum(1 for hid in found if rectified.get(hid)),
+        "warnings_issued": counts[("enforcement", "warning_issued")],
+        "publicity_audience": _whole(sums["publicity_audience"]),
+        "petitions_received": counts[("petition", "received")],
+        "petitions_replied": counts[("petition", "replied")],
     }
+
+
+def is_empty(figures: dict) -> bool:
+    """No figure of the year is above zero: the database holds nothing of that year."""
+    return not any(value for key, value in figures.items() if key != "year")
 
 
 def _due(value) -> datetime | None:
@@ -140,21 +167,31 @@ def _due(value) -> datetime | None:
 
 
 def _pct(part: int, whole: int) -> str:
-    return f"{100.0 * part / whole:.1f}%" if whole else "—"
+    return percent_text(part, whole)
+
+
+def report_paragraphs(f: dict) -> list[str]:
+    """The figures as the report states them (法治政府建设情况报告): disputes and petitions, safety
+    inspection and hazards, enforcement patrols (执法: the law-enforcement staff and vehicles sent out; 巡查:
+    the roads and communities patrolled), penalties and notices, publicity and public tasks."""
+    resolved = ("均已化解" if f["disputes_resolved"] == f["disputes_found"]
+                else f"已化解{f['disputes_resolved']}件（化解率{_pct(f['disputes_resolved'], f['disputes_found'])}）")
+    return [
+        f"{f['year']}年，全年摸排矛盾纠纷{f['disputes_found']}件，{resolved}；受理信访件{f['petitions_received']}件，"
+        f"已答复{f['petitions_replied']}件，其中线上平台收件{f['online_cases']}件。",
+        f"排查生产经营单位{f['units_inspected']}家次，发现事故隐患{f['hazards_found']}项，"
+        f"完成整改{f['hazards_rectified']}项（整改率{_pct(f['hazards_rectified'], f['hazards_found'])}），"
+        f"其中按期完成整改{f['hazards_rectified_on_time']}项"
+        f"（按期整改率{_pct(f['hazards_rectified_on_time'], f['hazards_found'])}）。",
+        f"开展执法巡查，出动执法人员{f['patrol_personnel']}人次、执法车辆{f['patrol_vehicles']}车次，"
+        f"巡查道路{f['patrol_roads']}条次、巡查社区{f['patrol_communities']}个次；"
+        f"下达责令限期整改通知书{f['warnings_issued']}份，"
+        f"作出行政处罚{f['penalties']}起，处罚金额{f['penalty_amount_yuan']}元。",
+        f"宣讲相关法律法规{f['publicity_sessions']}次，受众{f['publicity_audience']}人次；"
+        f"发布公示任务{f['tasks_published']}条，完成{f['tasks_completed']}条，"
+        f"完成率{_pct(f['tasks_completed'], f['tasks_published'])}。",
+    ]
 
 
 def report_paragraph(f: dict) -> str:
-    """The figures as the report states them (法治政府建设情况报告), one paragraph."""
-    resolved = ("均已化解" if f["disputes_resolved"] == f["disputes_found"]
-                else f"已化解{f['disputes_resolved']}件（化解率{_pct(f['disputes_resolved'], f['disputes_found'])}）")
-    return (
-        f"{f['year']}年，全年摸排矛盾纠纷{f['disputes_found']}件，{resolved}；"
-        f"线上平台收件{f['online_cases']}件。"
-        f"排查生产经营单位{f['units_inspected']}家次，发现事故隐患{f['hazards_found']}项，"
-        f"按期完成整改{f['hazards_rectified_on_time']}项（按期整改率{_pct(f['hazards_rectified_on_time'], f['hazards_found'])}）。"
-        f"出动执法人员{f['patrol_personnel']}人次、执法车辆{f['patrol_vehicles']}车次，"
-        f"巡查道路{f['patrol_roads']}条次、巡查社区{f['patrol_communities']}个次；"
-        f"作出行政处罚{f['penalties']}起，处罚金额{f['penalty_amount_yuan']}元。"
-        f"宣讲相关法律法规{f['publicity_sessions']}次；发布公示任务{f['tasks_published']}条，"
-        f"完成{f['tasks_completed']}条，完成率{_pct(f['tasks_completed'], f['tasks_published'])}。"
-    )
+    return "".join(report_paragraphs(f))

@@ -210,7 +210,7 @@ class Casework:
         ctx, rng = self.ctx, self.ctx.rng
         lobby = ctx.world.lobbies[rng.choice(ctx.world.buildings)]
         ctx.push(t, "outreach", "publicity_session", "community", location=lobby.loc(),
-                 attributes={"topic": rng.choice(OUTREACH_TOPICS), "attendees": rng.randint(15, 80)})
+                 attributes={"topic": rng.choice(OUTREACH_TOPICS), "audience": rng.randint(15, 80)})
 
     # ------------------------------------------------------------------ petitions
     def _petition(self, t: int) -> None:
