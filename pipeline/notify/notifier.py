@@ -119,12 +119,16 @@ class Notifier:
         return report
 
     def _escalate(self, now: datetime, report: PassReport) -> None:
+        """Escalations carry the time they fell due, on the alert's own time basis, and the score then:
+        an alert replayed from last year escalates in its history but is older than max_age, so it
+        pages nobody (and is never announced with a score decayed to 0 by now)."""
         with self.engine.connect() as conn:
             due = due_escalations(conn, self.config.assignments, now)
-            scores = {e.alert.entity: current_score(conn, e.alert.entity, now) for e in due}
+            scores = {(e.alert.alert_id, e.step): current_score(conn, e.alert.entity, e.due) for e in due}
         for e in due:
             try:
-                actions.escalate(self.engine, e.alert.alert_id, e.to, e.step, now, scores[e.alert.entity], e.timeout_s)
+                actions.escalate(self.engine, e.alert.alert_id, e.to, e.step, e.due,
+                                 scores[(e.alert.alert_id, e.step)], e.timeout_s)
                 report.escalated += 1
                 log.info("alert %s escalated to %s (step %d)", e.alert.alert_id, e.to, e.step)
             except actions.InvalidTransition:

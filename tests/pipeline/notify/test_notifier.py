@@ -252,14 +252,32 @@ def test_closed_by_hand_notifies_everyone_it_reached(engine, config, receiver):
     assert "关闭原因：误报：烟感设备故障" in closed[0].body["text"]
 
 
-def test_old_changes_are_not_notified_but_an_old_open_alert_still_escalates(engine, config, receiver):
+def test_old_changes_are_not_notified_and_an_old_alert_escalates_without_paging(engine, config, receiver):
+    """Replaying old data into a database a notifier watches pages nobody: the escalation of an
+    8-day-old open alert is recorded at the time it fell due (the alert's time basis), which is older
+    than max_age, so neither the raise nor the escalation is sent."""
     raise_alert(engine, "a1", "location:HD-1-1203", "L01", T0)
     clock = FakeClock(T0 + timedelta(days=8))
     chans = channels({"L01": [hook(receiver.url + "/L01")], "L05": [hook(receiver.url + "/L05")]})
     report = make(engine, config, chans, clock, max_age=timedelta(days=7)).run_once(flush=True)
-    assert (report.escalated, report.planned, report.sent) == (1, 1, 1)
-    [req] = receiver.requests                       # the 8-day-old "raised" is not sent; the escalation is
-    assert req.path == "/L05" and req.body["notices"][0]["kind"] == "escalated"
+    assert (report.escalated, report.planned, report.sent) == (1, 0, 0)
+    assert receiver.requests == []
+    with engine.connect() as conn:
+        [esc] = [h for h in history_of(conn, "a1") if h.action == "escalated"]
+    timeout = config.assignments.ack_timeout["high"]
+    assert esc.at == T0 + timedelta(seconds=timeout)          # when it fell due, not when it was noticed
+    assert esc.detail["score"] > 60                            # the score then, not decayed to 0 by now
+
+
+def test_a_recent_escalation_still_pages(engine, config, receiver):
+    raise_alert(engine, "a1", "location:HD-1-1203", "L01", T0)
+    timeout = config.assignments.ack_timeout["high"]
+    clock = FakeClock(T0 + timedelta(seconds=timeout + 120))
+    chans = channels({"L01": [hook(receiver.url + "/L01")], "L05": [hook(receiver.url + "/L05")]})
+    report = make(engine, config, chans, clock, max_age=timedelta(days=7)).run_once(flush=True)
+    assert report.escalated == 1
+    to_l05 = [n["kind"] for r in receiver.requests if r.path == "/L05" for n in r.body["notices"]]
+    assert "escalated" in to_l05
 
 
 def test_email_notice_through_smtp(engine, config, mail_sink):
