@@ -47,7 +47,7 @@ class _Steps:
 
 @export_app.command("weekly")
 def weekly(
-    week: Annotated[str, typer.Option("--week", help="ISO week, e.g. 2024-W45 (boundaries in the area's time zone)")],
+    week: Annotated[str, typer.Option("--week", help="ISO week (2024-W45) or any day of it (2024-11-06); the area's time zone")],
     out: OutOpt = Path("."),
     formats: Annotated[str, typer.Option("--format", help="Comma-separated: xlsx, pdf")] = "xlsx,pdf",
     reveal: Annotated[bool, typer.Option("--reveal", help="Show persons' names (analyst/admin token and --purpose)")] = False,

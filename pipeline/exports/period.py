@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 
 
 @dataclass(frozen=True)
@@ -26,17 +27,31 @@ class Period:
     def local_range_zh(self) -> str:
         return f"{self.first_day:%Y年%m月%d日}至{self.last_day:%Y年%m月%d日}"
 
+    def week_zh(self) -> str:
+        """The official style: 2024年第45周（11月4日—11月10日）."""
+        from pipeline.labels import week_text
+
+        return week_text(self.first_day)
+
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
 
 
 def iso_week(text: str, tz: ZoneInfo | str) -> Period:
-    """The ISO week `YYYY-Www` (Monday 00:00 to the next Monday 00:00, local time)."""
+    """The ISO week `YYYY-Www` (Monday 00:00 to the next Monday 00:00, local time), or the week holding the
+    date `YYYY-MM-DD` (a meeting is often named by its day)."""
     tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+    d = _DATE.fullmatch(text.strip())
+    if d:
+        try:
+            return week_of(date(int(d.group(1)), int(d.group(2)), int(d.group(3))), tz)
+        except ValueError:
+            raise ValueError(f"no such date: {text!r}") from None
     m = _WEEK.fullmatch(text.strip())
     if not m:
-        raise ValueError(f"not an ISO week: {text!r} (use YYYY-Www, e.g. 2024-W45)")
+        raise ValueError(f"not an ISO week or a date: {text!r} (use YYYY-Www, e.g. 2024-W45, or a day of the week, "
+                         "e.g. 2024-11-06)")
     try:
         monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError:
