@@ -3,7 +3,7 @@
 Roles: viewer (dashboards), leader (their own alerts; `leader_id` ties the token to a leader of
 config/assignments.yaml), analyst (exports, reveal with a purpose), admin (everything, tokens).
 A token is shown once when created; only its sha256 is stored (`api_tokens`), so the database
-never holds a usable token. Revoked tokens stop working at once.
+never holds a usable token. Revoked tokens stop working at once; a token may be given an expiry.
 
 The one check everything calls: `require_role(bind, token, roles) -> actor`, AccessDenied otherwise.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,6 +35,7 @@ class TokenInfo:
     leader_id: str | None
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
 
 def hash_token(token: str) -> str:
@@ -41,29 +43,37 @@ def hash_token(token: str) -> str:
 
 
 def create_token(bind: sa.Engine, actor: str, role: str, leader_id: str | None = None,
-                 created_by: str | None = None) -> str:
-    """A new token for `actor` with `role`; returns the token (shown once), stores its hash, audits."""
+                 created_by: str | None = None, *, leaders: Collection[str] | None = None,
+                 expires_at: datetime | None = None) -> str:
+    """A new token for `actor` with `role`; returns the token (shown once), stores its hash, audits.
+    `leaders`: the leader ids of assignments.yaml, which `leader_id` must be one of when given."""
     if role not in ROLES:
         raise UsageError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
     if not actor or len(actor) > 64:
         raise UsageError("actor must be 1-64 characters")
     if role == "leader" and not leader_id:
         raise UsageError("a leader token needs --leader (the leader id of config/assignments.yaml)")
+    if leader_id is not None and leaders is not None and leader_id not in leaders:
+        raise UsageError(f"--leader: no leader {leader_id!r} in assignments.yaml (leaders: {', '.join(sorted(leaders))})")
+    now = datetime.now(UTC)
+    if expires_at is not None and expires_at <= now:
+        raise UsageError("the expiry must lie in the future")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     digest = hash_token(token)
     with bind.begin() as conn:
         conn.execute(TOKENS.insert().values(token_hash=digest, actor=actor, role=role, leader_id=leader_id,
-                                            created_at=datetime.now(UTC), revoked_at=None))
+                                            created_at=now, revoked_at=None, expires_at=expires_at))
         audit.record(conn, created_by or audit.cli_actor(), audit.TOKEN_CREATE,
-                     {"actor": actor, "role": role, "leader_id": leader_id, "token_sha256_prefix": digest[:12]})
+                     {"actor": actor, "role": role, "leader_id": leader_id, "token_sha256_prefix": digest[:12],
+                      "expires_at": expires_at.isoformat() if expires_at else None})
     return token
 
 
 def list_tokens(bind: sa.Engine) -> list[TokenInfo]:
     with bind.connect() as conn:
         rows = conn.execute(sa.select(TOKENS).order_by(TOKENS.c.created_at)).all()
-    return [TokenInfo(r.token_hash, r.actor, r.role, r.leader_id, _aware(r.created_at), _aware(r.revoked_at))
-            for r in rows]
+    return [TokenInfo(r.token_hash, r.actor, r.role, r.leader_id, _aware(r.created_at), _aware(r.revoked_at),
+                      _aware(r.expires_at)) for r in rows]
 
 
 def revoke(bind: sa.Engine, prefix_or_token: str, revoked_by: str | None = None) -> int:
@@ -84,8 +94,8 @@ def revoke(bind: sa.Engine, prefix_or_token: str, revoked_by: str | None = None)
     return len(hashes)
 
 
-def identify(bind: sa.Engine | sa.Connection, token: str | None) -> TokenInfo:
-    """The active token's record; AccessDenied when missing, unknown or revoked."""
+def identify(bind: sa.Engine | sa.Connection, token: str | None, now: datetime | None = None) -> TokenInfo:
+    """The active token's record; AccessDenied when missing, unknown, revoked or expired (at `now`)."""
     if not token:
         raise AccessDenied("a token is required (--token or RISKWATCH_TOKEN)")
     query = sa.select(TOKENS).where(TOKENS.c.token_hash == hash_token(token))
@@ -98,7 +108,10 @@ def identify(bind: sa.Engine | sa.Connection, token: str | None) -> TokenInfo:
         raise AccessDenied("unknown token")
     if row.revoked_at is not None:
         raise AccessDenied("token revoked")
-    return TokenInfo(row.token_hash, row.actor, row.role, row.leader_id, _aware(row.created_at), None)
+    expires_at = _aware(row.expires_at)
+    if expires_at is not None and expires_at <= (now or datetime.now(UTC)):
+        raise AccessDenied("token expired")
+    return TokenInfo(row.token_hash, row.actor, row.role, row.leader_id, _aware(row.created_at), None, expires_at)
 
 
 def require_role(bind: sa.Engine | sa.Connection, token: str | None, roles) -> str:

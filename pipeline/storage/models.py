@@ -200,6 +200,7 @@ class ApiToken(Base):
     leader_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # None: never (migration 0013)
 
     __table_args__ = (
         sa.CheckConstraint(f"role IN {ROLES!r}", name="ck_api_tokens_role"),
