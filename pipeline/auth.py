@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from pipeline import audit
 from pipeline.errors import AccessDenied, UsageError
 from pipeline.storage.models import ROLES, ApiToken
+from pipeline.timeutil import aware
 
 TOKENS = ApiToken.__table__
 TOKEN_PREFIX = "rw_"
@@ -72,8 +73,8 @@ def create_token(bind: sa.Engine, actor: str, role: str, leader_id: str | None =
 def list_tokens(bind: sa.Engine) -> list[TokenInfo]:
     with bind.connect() as conn:
         rows = conn.execute(sa.select(TOKENS).order_by(TOKENS.c.created_at)).all()
-    return [TokenInfo(r.token_hash, r.actor, r.role, r.leader_id, _aware(r.created_at), _aware(r.revoked_at),
-                      _aware(r.expires_at)) for r in rows]
+    return [TokenInfo(r.token_hash, r.actor, r.role, r.leader_id, aware(r.created_at), aware(r.revoked_at),
+                      aware(r.expires_at)) for r in rows]
 
 
 def revoke(bind: sa.Engine, prefix_or_token: str, revoked_by: str | None = None) -> int:
@@ -108,10 +109,10 @@ def identify(bind: sa.Engine | sa.Connection, token: str | None, now: datetime |
         raise AccessDenied("unknown token")
     if row.revoked_at is not None:
         raise AccessDenied("token revoked")
-    expires_at = _aware(row.expires_at)
+    expires_at = aware(row.expires_at)
     if expires_at is not None and expires_at <= (now or datetime.now(UTC)):
         raise AccessDenied("token expired")
-    return TokenInfo(row.token_hash, row.actor, row.role, row.leader_id, _aware(row.created_at), None, expires_at)
+    return TokenInfo(row.token_hash, row.actor, row.role, row.leader_id, aware(row.created_at), None, expires_at)
 
 
 def require_role(bind: sa.Engine | sa.Connection, token: str | None, roles) -> str:
@@ -121,8 +122,3 @@ def require_role(bind: sa.Engine | sa.Connection, token: str | None, roles) -> s
         raise AccessDenied(f"role {info.role} may not do this (needs {' or '.join(roles)})")
     return info.actor
 
-
-def _aware(at: datetime | None) -> datetime | None:
-    if at is None:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
