@@ -106,9 +106,13 @@ def render_cmd(
     frm = _instant(start, "--from") or to - timedelta(days=7)
     tr = TimeRange(frm, to)
     subtitle = f"{frm.astimezone(tz):%Y-%m-%d %H:%M} — {to.astimezone(tz):%Y-%m-%d %H:%M}"
-    for uid, dash in dashboards.items():
-        _, results = run_dashboard(engine, dash, tr)
-        typer.echo(str(render_dashboard(dash, results, out / f"{uid}.png", cfg.area.timezone, subtitle)))
+    from pipeline.commands.progress import Steps
+
+    with Steps(len(dashboards), "看板截图") as step:
+        for uid, dash in dashboards.items():
+            step(dash.get("title", uid))
+            _, results = run_dashboard(engine, dash, tr)
+            typer.echo(str(render_dashboard(dash, results, out / f"{uid}.png", cfg.area.timezone, subtitle)))
     engine.dispose()
 
 

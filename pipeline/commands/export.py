@@ -6,7 +6,6 @@ needs an analyst or admin token and a purpose, checked before anything is read o
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -20,29 +19,6 @@ export_app = typer.Typer(help="Exports: the weekly risk review (xlsx, pdf) and t
                          no_args_is_help=True)
 OutOpt = Annotated[Path, typer.Option("--out", help="Directory for the files", file_okay=False)]
 
-
-class _Steps:
-    """A transient progress bar on stderr (terminals only) over the review's sections and files."""
-
-    def __init__(self, total: int):
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
-                                 console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
-        self.total = total
-
-    def __enter__(self):
-        self.progress.start()
-        self.task = self.progress.add_task("周报", total=self.total)
-        return self
-
-    def __call__(self, name: str) -> None:
-        self.progress.update(self.task, advance=1, description=name)
-
-    def __exit__(self, *exc):
-        self.progress.stop()
-        return False
 
 
 @export_app.command("weekly")
@@ -98,10 +74,11 @@ def weekly(
 
 
 def _write_weekly(engine, cfg, week, out: Path, chosen, reveal):
+    from pipeline.commands.progress import Steps
     from pipeline.exports.review import build_review, with_names
     from pipeline.exports.writers import EXPORTERS, write_export
 
-    with _Steps(5 + len(chosen) + bool(reveal)) as step:
+    with Steps(5 + len(chosen) + bool(reveal), "周报") as step:
         review = build_review(engine, cfg, week, progress=step)
         if reveal:
             from pipeline.persons.registry import reveal as reveal_persons
@@ -152,8 +129,11 @@ def annual(
         if is_empty(figures):
             raise NotFound(f"{year}年（北京时间）没有任何可统计的事件，未生成年度数据：请检查 --db 是否指向正确的数据库、"
                            f"--year 是否写对，或先导入该年的台账（riskwatch import ledger）")
-        paths = [writers[f](figures, out / f"annual-statistics-{year}.{f}", cfg.area.name, cfg.area.street,
-                            tz_name=cfg.area.timezone) for f in chosen]
+        from pipeline.commands.progress import working
+
+        with working("正在生成年度数据文件…"):
+            paths = [writers[f](figures, out / f"annual-statistics-{year}.{f}", cfg.area.name, cfg.area.street,
+                                tz_name=cfg.area.timezone) for f in chosen]
         audit.record(engine, audit.cli_actor(), audit.EXPORT,
                      {"export": "annual", "year": year, "format": "json" if as_json else ",".join(chosen),
                       "files": [p.name for p in paths]})

@@ -52,13 +52,16 @@ def ledger_command(
         raise UsageError(f"no such file: {file}")
     settings = load_settings()
     cfg = load_config(config)
+    from pipeline.commands.progress import working
+
     engine = open_db(db)
     try:
-        report = import_ledger(
-            file.read_bytes(), file.name, kind, cfg=cfg, engine=engine, actor=audit.cli_actor(), sheet=sheet,
-            dry_run=dry_run, skip_bad=skip_bad, deliver=_kafka(settings) if to_kafka else None,
-            max_skew=settings.clock_skew_seconds,
-        )
+        with working(f"正在导入 {file.name}…"):
+            report = import_ledger(
+                file.read_bytes(), file.name, kind, cfg=cfg, engine=engine, actor=audit.cli_actor(), sheet=sheet,
+                dry_run=dry_run, skip_bad=skip_bad, deliver=_kafka(settings) if to_kafka else None,
+                max_skew=settings.clock_skew_seconds,
+            )
     finally:
         engine.dispose()
     errors_file = None

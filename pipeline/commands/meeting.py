@@ -20,7 +20,8 @@ meeting_app = typer.Typer(help="The weekly risk-analysis meeting (研判会): it
 
 @meeting_app.command("brief")
 def brief_cmd(
-    week: Annotated[str, typer.Option("--week", help="ISO week (2024-W46) or any day of it (2024-11-13); as of its Sunday 24:00")],
+    week: Annotated[str, typer.Option("--week",
+                                      help="ISO week (2024-W46) or any day of it (2024-11-13); as of its Sunday 24:00")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the brief as one JSON object")] = False,
     out: Annotated[Path, typer.Option("--out", help="Directory for the xlsx and PDF (without --json)",
                                       file_okay=False)] = Path("."),

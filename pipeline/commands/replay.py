@@ -40,7 +40,10 @@ def replay_command(
         result = replay(read_lines(events), cfg, until=until_t, keep_events=store is not None, on_line=on_line)
     records = list(output_records(result, cfg))
     if store is not None:
-        _store(store, result, events)
+        from pipeline.commands.progress import working
+
+        with working("正在写入数据库…"):
+            _store(store, result, events)
     if as_json:
         out = sys.stdout.buffer
         for record in records:
