@@ -229,7 +229,8 @@ def test_grafanas_read_only_role_runs_every_panel_and_nothing_else(week):
             assert len(results) == len(definition.panels), definition.uid
         with reader.connect() as conn:
             for sql in ("SELECT * FROM person_registry", "SELECT * FROM audit_log", "SELECT * FROM api_tokens",
-                        "SELECT * FROM used_links", "SELECT * FROM rejections", "DELETE FROM events",
+                        "SELECT * FROM web_sessions", "SELECT * FROM link_revocations", "SELECT * FROM rejections",
+                        "DELETE FROM events",
                         "UPDATE alerts SET status = 'closed'"):
                 with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
                     conn.execute(sa.text(sql))
