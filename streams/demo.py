@@ -10,7 +10,7 @@ import sys
 
 import sqlalchemy as sa
 
-from pipeline.commands.replay_report import level_zh
+from pipeline.labels import level_label
 from pipeline.settings import load_settings
 from streams.topics import TopicNames, delete_deployment
 
@@ -61,14 +61,14 @@ def report(top: int = 10) -> None:
     for col in ("对象", "分值", "等级", "贡献条数"):
         table.add_column(col)
     for s in scores[:top]:
-        table.add_row(s.entity, f"{s.score:.2f}", level_zh(s.level), str(s.contributions))
+        table.add_row(s.entity, f"{s.score:.2f}", level_label(s.level), str(s.contributions))
     console.print(table)
     table = Table(title=f"预警（{len(alerts)} 条）")
     for col in ("对象", "等级", "包保领导", "规则", "发起时间"):
         table.add_column(col)
     for entity, level, assignee, rules, raised_at in alerts:
         rules = rules if isinstance(rules, list) else __import__("json").loads(rules)
-        table.add_row(entity, level_zh(level), assignee or "-", "、".join(titles.get(r, r) for r in rules),
+        table.add_row(entity, level_label(level), assignee or "-", "、".join(titles.get(r, r) for r in rules),
                       str(raised_at)[:19])
     console.print(table)
 

@@ -83,3 +83,24 @@ def test_a_refused_config_lists_each_problem_with_file_and_key():
 def test_other_exceptions_are_not_swallowed():
     result = CliRunner().invoke(_app_raising(RuntimeError("bug")), ["boom"])
     assert isinstance(result.exception, RuntimeError)
+
+
+def test_streams_and_dashboards_do_not_reach_back_into_the_cli_layer():
+    """Dependencies point inward: the CLI wires streams/ and dashboards/, never the other way round
+    (labels come from pipeline/labels.py, not from a command or from pipeline/explain.py)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(cli.__file__).resolve().parents[1]
+    outer = ("pipeline.cli", "pipeline.commands", "pipeline.explain")
+    found = []
+    for path in sorted([*(root / "streams").rglob("*.py"), *(root / "dashboards").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            else:
+                continue
+            found += [f"{path.relative_to(root)}: {m}" for m in modules if m.startswith(outer)]
+    assert found == []
