@@ -10,7 +10,6 @@ import typer
 
 from pipeline.commands.access import DbOpt, open_db
 from pipeline.commands.common import ConfigDirOpt, read_config
-from pipeline.errors import UsageError
 
 api_app = typer.Typer(help="The alert HTTP API (OpenAPI at /openapi.json) and the leaders' alert pages.",
                       invoke_without_command=True)
@@ -38,7 +37,7 @@ def api_cmd(
         try:
             Keys.from_settings(settings)
         except LinkSecretMissing as exc:
-            raise UsageError(f"{exc}; or pass --no-pages to serve only the JSON API") from None
+            raise LinkSecretMissing(f"{exc}; or pass --no-pages to serve only the JSON API") from None
     engine = open_db(db)
     try:
         app = create_app(engine, cfg.assignments, body_limit=settings.body_limit)
