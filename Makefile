@@ -94,6 +94,7 @@ demo: install kafka
 	@mkdir -p var
 	$(RW) simulate --days 7 --seed 7 --malformed-rate 0.05 --to var/demo-week.jsonl
 	@rm -f var/demo.db var/demo.db-wal var/demo.db-shm
+	$(RW) db upgrade
 	$(PY) -m streams.demo reset
 	$(RW) produce var/demo-week.jsonl --topic $${RISKWATCH_TOPIC_PREFIX}events.raw
 	@echo "worker running until the input is drained (JSON log: var/demo-worker.log)"
