@@ -140,3 +140,87 @@ def test_docs_load_nothing_from_elsewhere(api):
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert "set-cookie" not in page.headers
     assert client.get("/redoc").status_code == 404
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/status") as status:
+        line = next(x for x in status if x.startswith("VmRSS:"))
+    return int(line.split()[1]) * 1024
+
+
+def _send_until_answered(port: int, head: bytes, chunks, budget_s: float = 20.0) -> tuple[bytes, int]:
+    """Send the request head, then body pieces until the server answers or hangs up; (answer, bytes sent)."""
+    import socket
+    import time
+
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(head)
+        sock.setblocking(False)
+        answer = b""
+        deadline = time.monotonic() + budget_s
+        for piece in chunks:
+            try:
+                answer += sock.recv(65536)
+            except BlockingIOError:
+                pass
+            except OSError:
+                break
+            if answer or time.monotonic() > deadline:
+                break
+            try:
+                sock.setblocking(True)
+                sock.settimeout(2)
+                sock.sendall(piece)
+                sent += len(piece)
+                sock.setblocking(False)
+            except OSError:              # the server hung up: it will not read the rest
+                break
+        sock.setblocking(True)
+        sock.settimeout(5)
+        try:
+            while b"\r\n\r\n" not in answer:
+                more = sock.recv(65536)
+                if not more:
+                    break
+                answer += more
+        except OSError:
+            pass
+    return answer, sent
+
+
+def test_a_real_server_refuses_64_mib_unauthenticated_bodies_without_holding_them(api):
+    """uvicorn on 127.0.0.1: a declared 64 MiB body gets 413 before any of it is read; a chunked one
+    without a token gets 401 after at most a few pieces; the server's memory does not grow by the body."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.pipeline.notify.notify_peers import free_port
+
+    app, _, _ = api
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        before = _rss_bytes()
+        piece = b"x" * MiB
+        declared, _ = _send_until_answered(port, (
+            b"POST /alerts/a1/ack HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 67108864\r\n\r\n"), (piece for _ in range(64)))
+        assert declared.startswith(b"HTTP/1.1 413"), declared[:200]
+        chunk = b"%x\r\n" % len(piece) + piece + b"\r\n"
+        streamed, sent = _send_until_answered(port, (
+            b"POST /alerts/a1/ack HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"), (chunk for _ in range(64)))
+        assert streamed.startswith(b"HTTP/1.1 401"), streamed[:200]
+        grown = _rss_bytes() - before
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert sent < 64 * MiB and grown < 32 * MiB, (sent, grown)
