@@ -26,6 +26,7 @@ from dashboards.common import (
     rule_titles,
     values_table,
 )
+from dashboards.overview import PENDING_ALERTS
 from dashboards.panels import Dashboard, Panel
 from pipeline import labels
 from pipeline.configset import ConfigSet
@@ -58,7 +59,7 @@ def dashboard(cfg: ConfigSet) -> Dashboard:
     panels = [
         Panel("预警总数", "stat", f"WITH {SELECTED}\nSELECT count(*) AS \"预警数\" FROM selected", ("预警数",),
               w=5, h=4, nonempty=True),
-        Panel("待确认", "stat", f"WITH {SELECTED}\nSELECT count(*) AS \"预警数\" FROM selected WHERE status = 'open'",
+        Panel("待确认", "stat", PENDING_ALERTS,
               ("预警数",), w=5, h=4, nonempty=True, color="#FF9830"),
         Panel("平均确认用时", "stat", f"""WITH {acks}
 SELECT round((avg(extract(epoch FROM ack_at - raised_at)) / 60)::numeric, 1) AS "分钟" FROM acks WHERE ack_at IS NOT NULL""",
@@ -92,7 +93,7 @@ SELECT s.raised_at AS "触发时间", s.entity AS {REF_COLUMN}, {entity_label("s
        COALESCE(ld.name, s.assignee) AS "包保领导",
        (SELECT string_agg(COALESCE(rt.title, r), '、') FROM jsonb_array_elements_text(s.rules) AS r
           LEFT JOIN {rule_titles(cfg)} ON rt.id = r) AS "触发规则",
-       round(s.score::numeric) AS "风险分值"
+       floor(s.score)::int AS "风险分值"
 FROM selected s
 LEFT JOIN {level_labels(cfg)} ON lv.id = s.level
 LEFT JOIN {leader_names(cfg)} ON ld.id = s.assignee

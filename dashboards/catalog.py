@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dashboards import alerts, disputes, entity, hazards, overview, patrol
+from dashboards import alerts, disputes, entity, hazards, leaders, overview, patrol
 from dashboards.panels import Dashboard, build_dashboard
 from dashboards.sqlquery import register
 from pipeline.configset import ConfigSet
 
-MODULES = (overview, entity, hazards, disputes, patrol, alerts)
+MODULES = (overview, entity, hazards, disputes, patrol, alerts, leaders)
 
 
 def definitions(cfg: ConfigSet) -> list[Dashboard]:

@@ -31,6 +31,7 @@ UID_HAZARDS = "riskwatch-hazards"
 UID_DISPUTES = "riskwatch-disputes"
 UID_PATROL = "riskwatch-patrol"
 UID_ALERTS = "riskwatch-alerts"
+UID_LEADERS = "riskwatch-leaders"
 
 # Building filter value for entities without a building (persons, businesses).
 NO_BUILDING = "-"
@@ -112,6 +113,16 @@ def link_to_entity(title: str = "查看风险对象详情") -> dict:
     return {
         "title": title,
         "url": f"/d/{UID_ENTITY}?var-entity=${{__data.fields.{REF_COLUMN}}}&${{__url_time_range}}",
+        "targetBlank": False,
+    }
+
+
+def link_to_case(title: str = "查看案件处置记录") -> dict:
+    """A data link from a case cell to the 包保领导 dashboard's drill-down on that case (the row's hidden
+    ref column), keeping the time range and the leader selection."""
+    return {
+        "title": title,
+        "url": f"/d/{UID_LEADERS}?var-case=${{__data.fields.{REF_COLUMN}}}&${{__url_time_range}}&${{leader:queryparam}}",
         "targetBlank": False,
     }
 

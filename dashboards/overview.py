@@ -25,6 +25,12 @@ from pipeline import labels
 from pipeline.configset import ConfigSet
 
 IN_CATEGORY = "EXISTS (SELECT 1 FROM contributions c WHERE c.entity = a.entity AND c.category IN ($category))"
+# Every alert still unacknowledged at the end of the range, whenever it was raised: open work does not
+# drop out of the count because its week has passed.
+PENDING_ALERTS = f"""SELECT count(*) AS "预警数"
+FROM alerts a LEFT JOIN entities e ON e.ref = a.entity
+WHERE a.status = 'open' AND a.raised_at < $__timeTo() AND {in_building('e.building')} AND a.level IN ($level)
+  AND {IN_CATEGORY}"""
 
 
 def _count_level(level: str) -> str:
@@ -55,7 +61,7 @@ def _heatmap(cfg: ConfigSet) -> tuple[str, tuple[str, ...]]:
     names = building_names(cfg)
     cols = ",\n       ".join(
         f"CASE WHEN f.floor BETWEEN {-b.basement_floors} AND {b.floors} "
-        f"THEN round(COALESCE(max(p.score) FILTER (WHERE p.building = {q(bid)}), 0)::numeric) END AS \"{names[bid]}\""
+        f"THEN floor(COALESCE(max(p.score) FILTER (WHERE p.building = {q(bid)}), 0))::int END AS \"{names[bid]}\""
         for bid, b in area.buildings.items())
     sql = f"""WITH {SCORED}, placed AS (
   SELECT sc.building, fl.floor, sc.score
@@ -82,13 +88,15 @@ def dashboard(cfg: ConfigSet) -> Dashboard:
     by_bc_sql, by_bc_cols = _by_building_category(cfg)
     heat_sql, heat_cols = _heatmap(cfg)
     panels = [
-        *(Panel(f"{labels.level_label(level)}风险对象", "stat", _count_level(level), ("对象数",), w=4, h=4,
+        *(Panel(f"{labels.level_label(level)}风险对象", "stat", _count_level(level), ("对象数",), w=3, h=4,
                 nonempty=True, color=LEVEL_COLORS[level]) for level in ("critical", "high", "medium")),
         Panel("新增预警", "stat", f"""SELECT count(*) AS "预警数"
 FROM alerts a LEFT JOIN entities e ON e.ref = a.entity
 WHERE $__timeFilter(a.raised_at) AND {in_building('e.building')} AND a.level IN ($level)
   AND {IN_CATEGORY}""",
               ("预警数",), w=4, h=4, nonempty=True, color="#5794F2"),
+        Panel("待确认预警", "stat", PENDING_ALERTS, ("预警数",), w=3, h=4, nonempty=True, color="#FF9830",
+              description="至时间范围末仍未确认的全部预警，含此前各周产生的。"),
         Panel("逾期未整改隐患", "stat", f"""WITH {HAZARDS}
 SELECT count(*) FILTER (WHERE is_overdue) AS "隐患数" FROM hz""", ("隐患数",), w=4, h=4, nonempty=True, color="#F2495C"),
         Panel("未化解纠纷", "stat", f"""WITH {CASES}
@@ -98,7 +106,7 @@ SELECT count(*) FILTER (WHERE status <> '已化解') AS "纠纷数" FROM cs""", 
 SELECT sc.entity AS {REF_COLUMN}, {entity_label("sc.entity", cfg)} AS "风险对象",
        {label_case("sc.type", labels.ENTITY_KINDS)} AS "类型",
        COALESCE(sc.building || '号楼', '—') AS "楼栋", COALESCE(cat.label, sc.category) AS "主要类别",
-       round(sc.score::numeric) AS "风险分值", lv.label AS "等级"
+       floor(sc.score)::int AS "风险分值", lv.label AS "等级"
 FROM scored sc
 LEFT JOIN {level_labels(cfg)} ON lv.id = sc.level
 LEFT JOIN {category_labels(cfg)} ON cat.id = sc.category

@@ -19,7 +19,7 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models import piechart as pm
 
-from dashboards.common import DS, LEVEL_COLORS, REF_COLUMN, TAG, link_to_entity
+from dashboards.common import DS, LEVEL_COLORS, REF_COLUMN, TAG, link_to_case, link_to_entity
 from dashboards.sqlquery import RawSql
 from pipeline import labels
 
@@ -43,6 +43,7 @@ class Panel:
     unit: str | None = None
     description: str = ""
     entity_column: str | None = None  # cells of this column link to the entity drill-down (its row's hidden `ref`)
+    case_column: str | None = None    # cells of this column link to the case drill-down (its row's hidden `ref`)
     level_series: bool = False        # series or columns named by level (重大, 较大, ...) get the level's colour
     x_field: str | None = None        # bar chart category column
     stacked: bool = False
@@ -129,6 +130,9 @@ def _sdk_panel(p: Panel):
         b = b.color_scheme(db.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS))
     if p.entity_column:
         b = b.override_by_name(p.entity_column, [dm.DynamicConfigValue(id_val="links", value=[link_to_entity()])])
+        b = b.override_by_name(REF_COLUMN, [dm.DynamicConfigValue(id_val="custom.hidden", value=True)])
+    if p.case_column:
+        b = b.override_by_name(p.case_column, [dm.DynamicConfigValue(id_val="links", value=[link_to_case()])])
         b = b.override_by_name(REF_COLUMN, [dm.DynamicConfigValue(id_val="custom.hidden", value=True)])
     if p.level_series:
         for level in labels.LEVEL_ORDER:

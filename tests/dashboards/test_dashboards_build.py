@@ -22,7 +22,7 @@ from pipeline.cli import app
 from pipeline.configset import load_config
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-EXPECTED_TITLES = {"研判总览", "风险对象详情", "隐患排查整改", "矛盾纠纷化解", "巡查覆盖", "预警响应"}
+EXPECTED_TITLES = {"研判总览", "风险对象详情", "隐患排查整改", "矛盾纠纷化解", "巡查覆盖", "预警响应", "包保领导"}
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +151,7 @@ def test_build_command_writes_files(tmp_path):
 def test_lint_command_reports_ok():
     result = CliRunner().invoke(app, ["dashboards", "lint"])
     assert result.exit_code == 0, result.output
-    assert "6 dashboards" in result.output
+    assert "7 dashboards" in result.output
 
 
 def test_level_charts_colour_each_level_apart(built):

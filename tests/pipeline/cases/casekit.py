@@ -83,3 +83,48 @@ def scenario_events() -> list[dict]:
 def write_lines(path: Path, events: list[dict]) -> Path:
     path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8")
     return path
+
+
+def act(engine, config) -> dict[str, str]:
+    """People's actions on the stored scenario: P-0301's alert closed by hand on Nov 15 and the person's
+    file on Nov 16. Returns the alert cases by their entity."""
+    from pipeline.alerting.access import Principal
+    from pipeline.cases.actions import close_case
+    from pipeline.cases.derive import derive_cases
+
+    admin = Principal("cli:test", "admin")
+    with engine.connect() as conn:
+        cases = derive_cases(conn, config.assignments)
+    alerts = {c.entity: c.ref for c in cases.values() if c.kind == "alert"}
+    close_case(engine, config.assignments, alerts["person:P-0301"], admin, "已稳控", now=at(15))
+    close_case(engine, config.assignments, "person:P-0301", admin, "矛盾已化解，解除重点关注", now=at(16))
+    return alerts
+
+
+def meet(engine, config) -> dict[str, int]:
+    """Decisions of the W45-W48 meetings, a 转办 of HZ-A to L05 (Nov 20) and a note on MD-1 (Nov 21)."""
+    from datetime import date
+
+    from pipeline.alerting.access import Principal
+    from pipeline.cases.actions import add_note, reassign
+    from pipeline.cases.decisions import add_decision, mark_done
+
+    a, tz, admin = config.assignments, config.area.tz, Principal("cli:test", "admin")
+
+    def decide(case, owner, due, week, made, done=None):
+        d = add_decision(engine, a, tz, case, f"研判意见 {case}", owner, due, admin, week, now=made)
+        if done is not None:
+            mark_done(engine, d.id, "已落实", admin, now=done)
+        return d.id
+
+    ids = {
+        "overdue": decide("hazard:HZ-A", "L02", date(2024, 11, 15), "2024-W46", at(13)),
+        "done_w47": decide("dispute:MD-1", "L01", date(2024, 11, 20), "2024-W46", at(13), done=at(19)),
+        "done_w45": decide("hazard:HZ-D", "L02", date(2024, 11, 8), "2024-W45", at(6), done=at(9)),
+        "made_w47": decide("dispute:MD-2", "L04", date(2024, 12, 1), "2024-W47", at(20)),
+        "made_w48": decide("hazard:HZ-A", "L02", date(2024, 11, 22), "2024-W48", at(26)),
+        "not_due": decide("hazard:HZ-B", "L01", date(2024, 11, 30), "2024-W46", at(13)),
+    }
+    reassign(engine, a, "hazard:HZ-A", admin, "L05", "分管副主任督办", now=at(20))
+    add_note(engine, a, "dispute:MD-1", admin, "已约双方再次调解", "progress", now=at(21))
+    return ids

@@ -4,42 +4,17 @@ and the brief of an earlier week is what was true then."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from pipeline.alerting.access import Principal
-from pipeline.cases.actions import add_note, reassign
 from pipeline.cases.brief import meeting_brief
-from pipeline.cases.decisions import add_decision, mark_done
 from pipeline.storage.views import entity_scores_at
-from tests.pipeline.cases.casekit import UTC, at
-
-ADMIN = Principal("cli:test", "admin")
+from tests.pipeline.cases.casekit import UTC, at, meet
 
 
 @pytest.fixture
 def meeting(scenario, engine, config):
     """Decisions of the W45-W48 meetings, a 转办 and a note, on top of the scenario."""
-    a, tz = config.assignments, config.area.tz
-
-    def decide(case, owner, due, week, made, done=None):
-        d = add_decision(engine, a, tz, case, f"研判意见 {case}", owner, due, ADMIN, week, now=made)
-        if done is not None:
-            mark_done(engine, d.id, "已落实", ADMIN, now=done)
-        return d.id
-
-    ids = {
-        "overdue": decide("hazard:HZ-A", "L02", date(2024, 11, 15), "2024-W46", at(13)),
-        "done_w47": decide("dispute:MD-1", "L01", date(2024, 11, 20), "2024-W46", at(13), done=at(19)),
-        "done_w45": decide("hazard:HZ-D", "L02", date(2024, 11, 8), "2024-W45", at(6), done=at(9)),
-        "made_w47": decide("dispute:MD-2", "L04", date(2024, 12, 1), "2024-W47", at(20)),
-        "made_w48": decide("hazard:HZ-A", "L02", date(2024, 11, 22), "2024-W48", at(26)),
-        "not_due": decide("hazard:HZ-B", "L01", date(2024, 11, 30), "2024-W46", at(13)),
-    }
-    reassign(engine, a, "hazard:HZ-A", ADMIN, "L05", "分管副主任督办", now=at(20))
-    add_note(engine, a, "dispute:MD-1", ADMIN, "已约双方再次调解", "progress", now=at(21))
-    return ids
+    return meet(engine, config)
 
 
 def _brief(engine, config, week):
