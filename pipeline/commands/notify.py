@@ -27,18 +27,28 @@ def notify_cmd(
     interval: Annotated[str, typer.Option("--interval", help="Time between passes")] = "5s",
     max_age: Annotated[str, typer.Option("--max-age", help="Alert changes older than this are not notified")] = "7d",
     channels: Annotated[Optional[Path], typer.Option("--channels", help="channels.yaml to use", dir_okay=False)] = None,
+    check: Annotated[bool, typer.Option("--check", help="List the leaders without a channel (exit 1 if any), then exit")]
+    = False,
     config: ConfigDirOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Run the notifier."""
     from datetime import timedelta
 
-    from pipeline.notify.service import build
+    from pipeline.notify.service import build, leaders_without_channel
     from pipeline.settings import load_settings
     from pipeline.timeutil import duration_seconds
 
     every, age = duration_seconds(interval), duration_seconds(max_age)
     settings = load_settings()
+    if check:
+        missing = leaders_without_channel(settings, config, channels)
+        for lid, name in missing:
+            typer.echo(f"{lid}\t{name}\t未配置通知渠道（其预警通知无法送达）")
+        if missing:
+            raise typer.Exit(1)
+        typer.echo("每位包保领导均已配置通知渠道")
+        return
     notifier = build(settings, config, channels, db_url(db), max_age=timedelta(seconds=age))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = notifier.engine

@@ -159,6 +159,11 @@ def _channel(file: str, key: str, leader_id: str, entry, issues: list[ConfigIssu
     return ChannelSpec(leader_id, parsed.id or kind, kind, parsed)
 
 
+def leaders_without_channel(config: ChannelsConfig, assignments: Assignments) -> list[str]:
+    """Leaders of assignments.yaml that channels.yaml gives no channel: their notices cannot go out."""
+    return sorted(lid for lid in assignments.leaders if not config.channels_of(lid))
+
+
 def check_environment(config: ChannelsConfig, env: Mapping[str, str]) -> None:
     """ConfigError listing every environment variable the channels (and SMTP) need but lack."""
     issues = []

@@ -28,7 +28,7 @@ from pipeline.configset import ConfigSet
 from pipeline.notify import outbox
 from pipeline.notify.channels import CHANNELS
 from pipeline.notify.channels.base import Channel, Context
-from pipeline.notify.config import ChannelsConfig
+from pipeline.notify.config import ChannelsConfig, leaders_without_channel
 from pipeline.notify.delivery import Outcome, RetryPolicy, deliver
 from pipeline.notify.notices import Notice, Reason, Renderer
 from pipeline.notify.split import Part, split
@@ -95,6 +95,15 @@ class Notifier:
         for leader_id, specs in channels.by_leader.items():
             for spec in specs:
                 self._channels[(leader_id, spec.id)] = CHANNELS[spec.type](spec.options, self.ctx)
+        self.unreachable = leaders_without_channel(channels, config.assignments)
+        self._warn_unreachable()
+
+    def _warn_unreachable(self) -> None:
+        """A leader without a channel hears nothing until an escalation reaches someone else: say so at
+        start and on every pass (`riskwatch notify --check` lists them)."""
+        if self.unreachable:
+            log.warning("no channel in %s for leader(s) %s: their notices cannot be delivered and count as failed",
+                        self.channels.source or "channels.yaml", ", ".join(self.unreachable))
 
     def close(self) -> None:
         if self._own_http:
@@ -109,10 +118,15 @@ class Notifier:
                 report.skipped = True
                 return report
             now = self.clock()
+            self._warn_unreachable()
             self._escalate(now, report)
             self._resolve(now, report)
             with self.engine.begin() as conn:
-                report.planned = outbox.plan(conn, self.channels, now, self.max_age)
+                report.planned, unreachable = outbox.plan(conn, self.channels, now, self.max_age)
+            report.failed += unreachable
+            if unreachable:
+                report.errors.append(f"{unreachable} notice(s) for leaders without a channel: "
+                                     + ", ".join(self.unreachable))
             with self.engine.begin() as conn:
                 groups = outbox.claim(conn, now, self.channels.group_wait, flush)
             self._deliver(groups, report)

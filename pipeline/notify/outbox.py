@@ -59,8 +59,9 @@ def _row(r) -> Row:
                r.message_id)
 
 
-def plan(conn: sa.Connection, channels: ChannelsConfig, now: datetime, max_age: timedelta) -> int:
-    """Create the rows for every not yet planned notice; returns how many rows were created."""
+def plan(conn: sa.Connection, channels: ChannelsConfig, now: datetime, max_age: timedelta) -> tuple[int, int]:
+    """Create the rows for every not yet planned notice: (rows created, of them `failed` at once because
+    their leader has no channel)."""
     planned = sa.select(NOTIFICATIONS.c.id).where(NOTIFICATIONS.c.history_id == HISTORY.c.id)
     todo = conn.execute(
         sa.select(HISTORY.c.id, HISTORY.c.alert_id, HISTORY.c.action, HISTORY.c.level, HISTORY.c.detail)
@@ -69,7 +70,7 @@ def plan(conn: sa.Connection, channels: ChannelsConfig, now: datetime, max_age: 
         .order_by(HISTORY.c.at, HISTORY.c.id)
     ).all()
     if not todo:
-        return 0
+        return 0, 0
     assignees = dict(conn.execute(sa.select(ALERTS.c.alert_id, ALERTS.c.assignee)
                                   .where(ALERTS.c.alert_id.in_({h.alert_id for h in todo}))).all())
     chains: dict[str, list[str]] = {}
@@ -100,7 +101,7 @@ def plan(conn: sa.Connection, channels: ChannelsConfig, now: datetime, max_age: 
     if rows:
         conn.execute(NOTIFICATIONS.insert(), rows)
     _note_history(conn, now, unreachable)
-    return len(rows)
+    return len(rows), len(unreachable)
 
 
 def claim(conn: sa.Connection, now: datetime, group_wait: float, flush: bool = False) -> list[Group]:

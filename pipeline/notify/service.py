@@ -37,6 +37,20 @@ def build(settings, config_dir: Path | None = None, channels_file: Path | None =
                     env=env, max_age=max_age, alert_link=alert_link_hook(settings, logging.getLogger(__name__)))
 
 
+def leaders_without_channel(settings, config_dir: Path | None = None,
+                            channels_file: Path | None = None) -> list[tuple[str, str]]:
+    """(id, name) of every leader of assignments.yaml that channels.yaml gives no channel."""
+    from pipeline.configset import config_file, load_config
+    from pipeline.notify import config as channel_config
+
+    config_dir = config_dir or settings.config_dir
+    config = load_config(config_dir)
+    channels = channel_config.load_channels(channels_file or config_file("channels.yaml", config_dir),
+                                            config.assignments)
+    return [(lid, config.assignments.leaders[lid].name)
+            for lid in channel_config.leaders_without_channel(channels, config.assignments)]
+
+
 def run_in_thread(notifier: Notifier, interval: float) -> tuple[threading.Thread, threading.Event]:
     """Passes every `interval` seconds in a daemon thread until the returned event is set."""
     stop = threading.Event()

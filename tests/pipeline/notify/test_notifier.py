@@ -155,7 +155,7 @@ def test_permanent_failure_and_leader_without_channel_are_recorded_on_the_alert(
     receiver.script = [Step(404)]
     clock = FakeClock(T0)
     report = make(engine, config, channels({"L01": [hook(receiver.url)]}), clock).run_once(flush=True)
-    assert report.failed == 1 and report.sent == 0
+    assert report.failed == 2 and report.sent == 0   # the 404, and L02's notice that has no channel
     with engine.connect() as conn:
         h1 = [h for h in history_of(conn, "a1") if h.action == "notified"]
         h2 = [h for h in history_of(conn, "a2") if h.action == "notified"]
