@@ -3,7 +3,7 @@
 
 The cookie `rw_session` holds 32 random bytes (b64url); `web_sessions` holds only their sha256 with
 the token's hash, the actor and the expiry. A session is valid while it is not ended, not expired,
-and its token is active (a revoked token logs its sessions out at once).
+and its token is active (a revoked or expired token logs its sessions out at once).
 """
 
 from __future__ import annotations
@@ -60,12 +60,15 @@ def find(bind: sa.Engine, cookie: str | None, now: datetime) -> Session | None:
     if not cookie or not _COOKIE.match(cookie):
         return None
     query = (sa.select(SESSIONS.c.sid_hash, SESSIONS.c.expires_at, SESSIONS.c.ended_at, TOKENS.c.actor,
-                       TOKENS.c.role, TOKENS.c.leader_id, TOKENS.c.revoked_at)
+                       TOKENS.c.role, TOKENS.c.leader_id, TOKENS.c.revoked_at,
+                       TOKENS.c.expires_at.label("token_expires_at"))
              .join(TOKENS, TOKENS.c.token_hash == SESSIONS.c.token_hash)
              .where(SESSIONS.c.sid_hash == _hash(cookie)))
     with bind.connect() as conn:
         row = conn.execute(query).first()
     if row is None or row.ended_at is not None or row.revoked_at is not None or _aware(row.expires_at) <= now:
+        return None
+    if row.token_expires_at is not None and _aware(row.token_expires_at) <= now:
         return None
     return Session(row.sid_hash, row.actor, row.role, row.leader_id, _aware(row.expires_at))
 

@@ -56,3 +56,15 @@ def test_nul_and_surrogates_in_forms_and_queries_give_422(site, world):
     assert get_alert(world.connect(), "a1").status in ("open", "closed")
     for path in ("/a/a1?t=%00", "/a/a%00", "/alerts?building=%00", "/alerts?building=%ED%A0%80"):
         assert client.get(path, headers=HTML).status_code == 422, path
+
+
+def test_a_token_that_expires_ends_its_sessions(site, world, clock):
+    from datetime import UTC, datetime, timedelta
+
+    client, _ = site
+    clock.now = datetime.now(UTC)
+    token = create_token(world, "leader-L01", "leader", leader_id="L01", expires_at=clock.now + timedelta(hours=1))
+    assert login(client, token).status_code == 303
+    assert client.get("/alerts", headers=HTML).status_code == 200
+    clock.now += timedelta(hours=1, seconds=1)
+    assert client.get("/alerts", headers=HTML, follow_redirects=False).status_code == 303
