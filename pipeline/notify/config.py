@@ -159,6 +159,18 @@ def _channel(file: str, key: str, leader_id: str, entry, issues: list[ConfigIssu
     return ChannelSpec(leader_id, parsed.id or kind, kind, parsed)
 
 
+def env_names(config: ChannelsConfig) -> list[str]:
+    """Every environment variable the channels (and SMTP) name, in file order, once each: what a
+    deployment's .env must set (.env.example is kept in step with config/channels.yaml by a test)."""
+    names: list[str] = []
+    for specs in config.by_leader.values():
+        for spec in specs:
+            names += [getattr(spec.options, key) for key in CHANNELS[spec.type].env_keys]
+    if config.smtp is not None:
+        names += [getattr(config.smtp, option) for option in ("host_env", "username_env", "password_env")]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 def leaders_without_channel(config: ChannelsConfig, assignments: Assignments) -> list[str]:
     """Leaders of assignments.yaml that channels.yaml gives no channel: their notices cannot go out."""
     return sorted(lid for lid in assignments.leaders if not config.channels_of(lid))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipeline.config_errors import ConfigError
-from pipeline.notify.config import check_environment, load_channels
+from pipeline.notify.config import check_environment, env_names, load_channels
+from pipeline.settings import DEFAULT_CONFIG_DIR
 
 
 def test_the_projects_channels_file_loads_and_reaches_every_leader(config):
@@ -79,3 +82,17 @@ def test_missing_environment_variables_are_all_listed(config):
     assert {"RISKWATCH_EMAIL_L01", "RISKWATCH_DINGTALK_SECRET_L03", "RISKWATCH_SMTP_HOST"} <= missing
     full = {var: "x" for var in missing} | {"RISKWATCH_WECOM_URL_L01": "x"}
     check_environment(chans, full)  # nothing missing: no error
+
+
+def test_env_example_lists_every_variable_the_projects_channels_need(config):
+    """compose's notifier reads .env (copied from .env.example): a variable channels.yaml names but the
+    example lacks would make it refuse to start, and escalations would never go out."""
+    channels = load_channels(DEFAULT_CONFIG_DIR / "channels.yaml", config.assignments)
+    needed = env_names(channels)
+    assert {"RISKWATCH_WECOM_URL_L05", "RISKWATCH_EMAIL_L05", "RISKWATCH_EMAIL_L10", "RISKWATCH_DUTY_WEBHOOK_URL",
+            "RISKWATCH_DUTY_WEBHOOK_TOKEN", "RISKWATCH_SMTP_HOST"} <= set(needed)
+    example = (DEFAULT_CONFIG_DIR.parent / ".env.example").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example, re.M))
+    assert [name for name in needed if name not in listed] == []
+    # and the check it stands in for: an environment with every listed variable set passes
+    check_environment(channels, {name: "x" for name in listed})
