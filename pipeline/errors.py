@@ -32,7 +32,8 @@ error only has to pick its place here.
     │   └── InvalidTransition                     e.g. acknowledging a closed alert
     └── DeliveryError               exit 1  502   a notice did not go out
         ├── Transient                             worth retrying
-        └── Permanent                             not worth retrying
+        ├── Permanent                             not worth retrying
+        └── Uncertain                             may have gone out (a robot's late reply): not resent
 
 Exit 2 is what the README promises for a bad command line, a refused configuration and an
 unreachable service; the operator's setup (keys, secrets, schema, topics, fonts) belongs with them
@@ -227,3 +228,8 @@ class Transient(DeliveryError):
 
 class Permanent(DeliveryError):
     """A failure retrying cannot fix (a refused URL, a rejected payload)."""
+
+
+class Uncertain(DeliveryError):
+    """The request went out but no reply came in time, to a peer without idempotency keys (a robot):
+    it may have been delivered, so it is recorded as uncertain rather than sent again blindly."""
