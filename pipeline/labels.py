@@ -9,6 +9,7 @@ can send that has none.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -111,6 +112,12 @@ LEDGER_KINDS = {"disputes": "矛盾纠纷排查化解台账", "hazards": "安全
 NOTIFICATION_STATES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
 ROLES = {"viewer": "查看", "analyst": "研判分析", "admin": "管理员", "leader": "包保领导"}
 
+# Rejection reasons (docs/contract.md §1); `missing_field:<f>` and the like read "缺少字段 <f>".
+REJECTIONS = {"invalid_json": "不是合法的 JSON", "not_an_object": "不是 JSON 对象", "too_large": "消息超过 64 KiB",
+              "missing_field": "缺少字段", "invalid_field": "字段取值不合规", "unknown_field": "未定义的字段",
+              "unknown_kind": "未知的事件大类", "unknown_type": "未知的事件类型", "naive_timestamp": "时间缺少时区",
+              "future_timestamp": "时间晚于当前时钟"}
+
 # Monitoring devices by the prefix of their id (config/area.yaml: sensors, and the per-unit/per-floor devices).
 DEVICE_KINDS = {"USD": "户内独立烟感", "MTR": "智能电表", "HYD": "消火栓水压监测", "EML": "应急照明控制器", "SMK": "烟感探测器",
                 "GAS": "燃气报警器", "EBK": "电动车识别摄像头", "FEX": "安全出口监测", "DOR": "门禁", "WTR": "水浸探测器"}
@@ -130,7 +137,7 @@ TABLES: dict[str, Mapping[str, str]] = {
     "case_state": CASE_STATES, "decision_state": DECISION_STATES, "case_action": CASE_ACTIONS,
     "note_kind": NOTE_KINDS, "alert_action": ALERT_ACTIONS,
     "notice_kind": NOTICE_KINDS, "audit_action": AUDIT_ACTIONS, "notification_state": NOTIFICATION_STATES,
-    "role": ROLES, "ledger_kind": LEDGER_KINDS, "device_kind": DEVICE_KINDS,
+    "role": ROLES, "ledger_kind": LEDGER_KINDS, "device_kind": DEVICE_KINDS, "rejection": REJECTIONS,
 }
 
 _LOCATION = re.compile(r"HD-([0-9A-Za-z]+)-(B[0-9]+|[0-9]{2})(?:([0-9]{2})|-(S[0-9]+)|-([a-z][a-z0-9-]*))")
@@ -141,6 +148,13 @@ def label(table: Mapping[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return table.get(code, code)
+
+
+def rejection_label(reason: str) -> str:
+    """invalid_json -> 不是合法的 JSON; missing_field:occurred_at -> 缺少字段 occurred_at."""
+    code, _, field_name = reason.partition(":")
+    word = label(REJECTIONS, code)
+    return f"{word} {field_name}" if field_name else word
 
 
 def level_label(level: str | None, colour: bool = False) -> str:
@@ -228,12 +242,13 @@ def entity_label(ref: str, area: Area | None = None) -> str:
 
 
 def score_text(value: float | None) -> str:
-    """A score as people read it: whole numbers from 10 up (66), one decimal below (4.5, 3)."""
+    """A score as people read it: whole numbers from 10 up (65), one decimal below (4.5, 3). Rounded down,
+    so a shown score never reaches a level threshold the score itself has not (29.99 is "29", 低, not "30")."""
     if value is None:
         return "—"
     if abs(value) >= 10:
-        return f"{value:.0f}"
-    return f"{value:.1f}".removesuffix(".0")
+        return str(math.floor(value))
+    return f"{math.floor(value * 10) / 10:.1f}".removesuffix(".0")
 
 
 def percent_text(part: float, whole: float) -> str:

@@ -53,7 +53,7 @@ def replay_command(
     else:
         from pipeline.commands.replay_report import print_report
 
-        print_report(records)
+        print_report(records, cfg)
 
 
 def _storage(url: str, cfg):

@@ -98,7 +98,8 @@ def test_entity_label(ref, text):
 
 
 def test_scores_times_and_weeks():
-    assert labels.score_text(65.86) == "66"
+    assert labels.score_text(65.86) == "65"
+    assert labels.score_text(29.999) == "29"          # never shows a threshold (一般 ≥ 30) not reached
     assert labels.score_text(4.5) == "4.5"
     assert labels.score_text(3.0) == "3"
     assert labels.time_text(datetime(2024, 11, 4, 20, 5, tzinfo=UTC)) == "11月5日 04:05"

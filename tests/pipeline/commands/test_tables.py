@@ -36,3 +36,16 @@ def test_audit_list_speaks_chinese(engine):
     assert out.exit_code == 0, out.output
     assert "导出报表" in out.stdout and "2024年11月11日 09:00" in out.stdout
     assert "export " not in out.stdout
+
+
+def test_replay_report_speaks_chinese(tmp_path):
+    events = tmp_path / "days.jsonl"
+    assert CliRunner().invoke(app, ["simulate", "--days", "3", "--seed", "7", "--to", str(events)]).exit_code == 0
+    with events.open("a", encoding="utf-8") as f:
+        f.write('{"event_id": "bad-1", "kind": "monitoring"}\n')
+    out = CliRunner().invoke(app, ["replay", str(events)])
+    assert out.exit_code == 0, out.output
+    for word in ("风险对象", "风险分值", "数据时钟", "北京时间", "缺少字段"):
+        assert word in out.stdout, word
+    for code in ("location:", "person:", "building:", "missing_field", "smoke-alarm", "Z）"):
+        assert code not in out.stdout, code
