@@ -19,7 +19,7 @@ security.py.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -97,6 +97,15 @@ class Pages:
             raise Refusal("login", 401, alert_id)
         return Access(found.principal, "session", found.binding)
 
+    def owned(self, alert: records.AlertRecord) -> records.AlertRecord:
+        """The alert as its case is owned: after a 转办 of `alert:<id>` the new owner (and their chain)
+        answers for it, and the old owner's links stop acting."""
+        with self.engine.connect() as conn:
+            case = derive_case(conn, self.assignments, f"alert:{alert.alert_id}")
+        if case is None or not case.owner or case.owner == alert.assignee:
+            return alert
+        return replace(alert, assignee=case.owner)
+
     def load(self, alert_id: str, who: Access) -> records.AlertRecord:
         with self.engine.connect() as conn:
             alert = records.get_alert(conn, alert_id)
@@ -104,16 +113,16 @@ class Pages:
             raise Refusal("not_found", 404, alert_id)
         try:
             if who.via == "link":
-                check_act(who.principal, alert, self.assignments)
+                check_act(who.principal, self.owned(alert), self.assignments)
             else:
-                check_see(who.principal, alert, self.assignments)
+                check_see(who.principal, self.owned(alert), self.assignments)
         except Forbidden:
             raise Refusal("not_answerable" if who.via == "link" else "forbidden", 403, alert_id) from None
         return alert
 
     def may_act(self, who: Access, alert: records.AlertRecord) -> bool:
         try:
-            check_act(who.principal, alert, self.assignments)
+            check_act(who.principal, self.owned(alert), self.assignments)
             return True
         except Forbidden:
             return False
@@ -158,7 +167,7 @@ class Pages:
         now = self.site.clock()
 
         def authorize(a: records.AlertRecord) -> None:
-            check_act(who.principal, a, self.assignments)
+            check_act(who.principal, self.owned(a), self.assignments)
 
         try:
             if action == "ack":

@@ -102,6 +102,25 @@ def test_one_link_acknowledges_then_closes_while_the_alert_is_theirs(site, world
     assert "a1" not in {e.alert.alert_id for e in due} and "a2" in {e.alert.alert_id for e in due}
 
 
+def test_after_a_reassignment_the_old_owners_link_stops_and_the_new_owners_acts(site, world):
+    from pipeline.alerting.access import Principal
+    from pipeline.cases.actions import reassign
+    from pipeline.configset import load_config
+
+    client, pages = site
+    old, new = pages.signer.issue("a1", "L01"), pages.signer.issue("a1", "L03")
+    csrf = form_value(client.get(f"/a/a1?t={old}").text, "csrf")
+    assert client.get(f"/a/a1?t={new}").status_code == 403                 # L03 does not answer for L01's alert
+    reassign(world, load_config().assignments, "alert:a1", Principal("analyst-1", "analyst"), "L03", "转消防专班处理")
+    before = kit.snapshot(world)
+    refused = client.post("/a/a1/ack", data={"t": old, "csrf": csrf})
+    assert refused.status_code == 403 and "无权处理" in refused.text and kit.snapshot(world) == before
+    page = client.get(f"/a/a1?t={new}")
+    assert page.status_code == 200
+    ack = client.post("/a/a1/ack", data={"t": new, "csrf": form_value(page.text, "csrf")})
+    assert ack.status_code == 200 and get_alert(world.connect(), "a1").status == "acknowledged"
+
+
 def test_a_link_stops_acting_once_the_alert_is_no_longer_theirs(site, world):
     client, pages = site
     token = pages.signer.issue("a1", "L01")
