@@ -116,7 +116,8 @@ ORDER BY h.at DESC""", ("上报时间", REF_COLUMN, "风险对象", "等级", "�
         Panel("通知失败记录", "table", f"""WITH {SELECTED}
 SELECT n.created_at AS "通知时间", s.entity AS {REF_COLUMN}, {entity_label("s.entity", cfg)} AS "风险对象",
        {label_case("n.kind", labels.NOTICE_KINDS)} AS "通知类型",
-       COALESCE(ld.name, n.leader_id) AS "接收人", n.channel AS "渠道", n.attempts AS "尝试次数",
+       COALESCE(ld.name, n.leader_id) AS "接收人", {label_case("n.channel", labels.CHANNEL_TYPES)} AS "渠道",
+       n.attempts AS "尝试次数",
        COALESCE(n.last_error, '') AS "原因"
 FROM notifications n
 JOIN selected s ON s.alert_id = n.alert_id

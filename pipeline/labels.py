@@ -109,7 +109,8 @@ AUDIT_ACTIONS = {"reveal": "查看真实身份", "export": "导出报表", "ackn
 LEDGER_KINDS = {"disputes": "矛盾纠纷排查化解台账", "hazards": "安全隐患排查整改台账", "patrols": "巡查登记表",
                 "inspections": "执法检查台账", "penalties": "行政处罚台账", "publicity": "普法宣传台账",
                 "petitions": "信访及网上平台件", "tasks": "双随机抽查任务"}
-NOTIFICATION_STATES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
+CHANNEL_TYPES = {"wecom": "企业微信", "dingtalk": "钉钉", "email": "邮件", "webhook": "Webhook 接口", "sms": "短信"}
+NOTIFICATION_STATES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "uncertain": "可能已送达（待核实）"}
 ROLES = {"viewer": "查看", "analyst": "研判分析", "admin": "管理员", "leader": "包保领导"}
 
 # Rejection reasons (docs/contract.md §1); `missing_field:<f>` and the like read "缺少字段 <f>".
@@ -138,6 +139,7 @@ TABLES: dict[str, Mapping[str, str]] = {
     "note_kind": NOTE_KINDS, "alert_action": ALERT_ACTIONS,
     "notice_kind": NOTICE_KINDS, "audit_action": AUDIT_ACTIONS, "notification_state": NOTIFICATION_STATES,
     "role": ROLES, "ledger_kind": LEDGER_KINDS, "device_kind": DEVICE_KINDS, "rejection": REJECTIONS,
+    "channel_type": CHANNEL_TYPES,
 }
 
 _LOCATION = re.compile(r"HD-([0-9A-Za-z]+)-(B[0-9]+|[0-9]{2})(?:([0-9]{2})|-(S[0-9]+)|-([a-z][a-z0-9-]*))")
@@ -148,6 +150,11 @@ def label(table: Mapping[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return table.get(code, code)
+
+
+def tag_label(tag: str) -> str:
+    """A dispute type or other tag: neighbour_noise -> 邻里噪音."""
+    return DISPUTE_TYPES.get(tag) or TAGS.get(tag, tag)
 
 
 def rejection_label(reason: str) -> str:

@@ -106,7 +106,7 @@ def show_cmd(alert_id: str, as_json: JsonOpt = False, db: DbOpt = None, config: 
          labels.SOURCES.get(h.actor, h.actor), json.dumps(h.detail, ensure_ascii=False) if h.detail else "")
         for h in history_of_records), title="处置记录"))
     show(table(("通知", "接收人", "渠道", "状态", "尝试次数", "原因"), (
-        (labels.label(labels.NOTICE_KINDS, d["kind"]), leader(d["leader"]), d["channel"],
+        (labels.label(labels.NOTICE_KINDS, d["kind"]), leader(d["leader"]), labels.label(labels.CHANNEL_TYPES, d["channel"]),
          labels.label(labels.NOTIFICATION_STATES, d["status"]), d["attempts"], d["last_error"] or "")
         for d in deliveries), title="通知送达"))
 

@@ -19,7 +19,7 @@ from pipeline.exports import weekly_alerts, weekly_events, weekly_scores
 from pipeline.exports.casework import Casework, build_casework
 from pipeline.exports.period import Period, iso_week, previous_week
 from pipeline.exports.sqlhelp import to_local
-from pipeline.labels import ALARM_TYPES, LEVEL_ORDER
+from pipeline.labels import ALARM_TYPES, LEVEL_ORDER, tag_label
 from pipeline.labels import ALERT_STATES as ALERT_STATUS_ZH
 from pipeline.labels import CATEGORIES as CATEGORY_ZH
 from pipeline.labels import DISPUTE_STATES as DISPUTE_STATE_ZH
@@ -277,7 +277,7 @@ def _disputes(d: pd.DataFrame, tz) -> Sheet:
     df = pd.DataFrame({
         "案件编号": d["id"],
         "登记时间": to_local(d["reported"], tz) if len(d) else [],
-        "纠纷类型": d["tags"].map(lambda t: "、".join(t)),
+        "纠纷类型": d["tags"].map(lambda t: "、".join(tag_label(x) for x in t)),
         "位置": d["location"].fillna(""),
         "当事人": d["parties"].map(lambda ps: "、".join(ps)),
         "最新进展": d["last"].map(lambda s: DISPUTE_STEP_ZH.get(s, s)),

@@ -200,7 +200,7 @@ def test_alert_response_reports_the_recorded_workflow(week):
     esc = res["逐级上报记录"].rows
     assert [(r[1], r[5]) for r in esc] == [(facts["escalated"].entity, leaders["L05"])]
     failed = res["通知失败记录"].rows
-    assert [(r[1], r[5], r[7]) for r in failed] == [(facts["failed"].entity, "wecom", "HTTP 500 from robot")]
+    assert [(r[1], r[5], r[7]) for r in failed] == [(facts["failed"].entity, "企业微信", "HTTP 500 from robot")]
     assert res["通知失败"].rows[0][0] == 1
     assert res["待确认"].rows[0][0] == res["预警总数"].rows[0][0] - 1
 
