@@ -102,7 +102,8 @@ def create_app(engine: sa.Engine, assignments: Assignments,
     )
     app.state.api = api
     guards = guard.install(app, body_limit)
-    guards.require("/alerts/", ("POST",), api.bearer_ok, "Bearer")
+    for prefix in ("/alerts/", "/cases/", "/decisions"):     # the bearer-token routes that take a body
+        guards.require(prefix, ("POST",), api.bearer_ok, "Bearer")
     app.add_exception_handler(RequestValidationError, _validation_error)
     register_error_handlers(app)
     mount_docs(app)

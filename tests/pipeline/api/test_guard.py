@@ -72,6 +72,9 @@ def test_an_unauthenticated_64_mib_body_is_never_read(api):
     assert (streamed["status"], streamed["read"]) == (401, 0)        # no Content-Length: no token, no reading
     assert json.loads(streamed["body"]) == {"detail": "missing, unknown or revoked credentials"}
     assert peak < 8 * MiB
+    for path in ("/cases/hazard:HZ-1/notes", "/decisions", "/decisions/1/done"):   # the cases API alike
+        refused = call(app, "POST", path, {"content-type": "application/json"}, 64)
+        assert (refused["status"], refused["read"]) == (401, 0), path
     # with a valid token, a streamed body stops being read just past the limit (64 KiB by default)
     authed = call(app, "POST", "/alerts/a1/ack", {"authorization": f"Bearer {admin}",
                                                   "content-type": "application/json"}, 64, b"x" * 16384)
