@@ -69,7 +69,7 @@ def daily(conn: sa.Connection, cur: Period, prev: Period) -> pd.DataFrame:
         day = sa.cast((epoch(col, dialect) - start_s) / DAY, sa.Integer).label("day")
         df = frame(conn, sa.select(day, sa.func.count().label("n")).select_from(table)
                    .where(col >= utc_param(prev.start), col < utc_param(cur.end)).group_by(day))
-        for d, n in zip(df.get("day", []), df.get("n", [])):
+        for d, n in zip(df.get("day", []), df.get("n", []), strict=True):
             if 0 <= int(d) < 14:
                 out.loc[int(d), name] = int(n)
     return out
