@@ -227,3 +227,31 @@ def test_a_real_server_refuses_64_mib_unauthenticated_bodies_without_holding_the
         server.should_exit = True
         thread.join(10)
     assert sent < 64 * MiB and grown < 32 * MiB, (sent, grown)
+
+
+def test_no_text_anywhere_gives_a_500(engine, config):
+    """Property: whatever characters (NUL, lone surrogates, controls, anything) reach the query, the
+    path or a JSON body, the API answers 2xx/4xx, never 500."""
+    from urllib.parse import quote_from_bytes
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from pipeline.api.app import create_app
+
+    kit.raise_alert(engine, "a1", "location:HD-1-1203", "L01", kit.T0)
+    client = TestClient(create_app(engine, config.assignments, lambda: kit.T0), raise_server_exceptions=False)
+    admin = {"Authorization": f"Bearer {create_token(engine, 'admin-2', 'admin')}"}
+    anything = st.text(alphabet=st.characters(blacklist_categories=()), max_size=40)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(anything)
+    def probe(text: str) -> None:
+        raw = quote_from_bytes(text.encode("utf-8", "surrogatepass"), safe="")
+        for response in (client.get(f"/alerts?building={raw}", headers=admin),
+                         client.get(f"/alerts/{raw or 'x'}", headers=admin),
+                         client.post("/alerts/nope/ack", content=json.dumps({"note": text}),
+                                     headers={**admin, "Content-Type": "application/json"})):
+            assert response.status_code < 500, (text, response.status_code, response.text[:200])
+
+    probe()
