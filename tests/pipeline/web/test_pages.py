@@ -276,6 +276,9 @@ def test_api_command_refuses_to_serve_the_pages_without_the_secret(monkeypatch, 
     monkeypatch.setenv("RISKWATCH_LINK_SECRET", "too-short")
     result = CliRunner().invoke(app, ["api", "--db", f"sqlite:///{tmp_path / 'x.db'}"])
     assert result.exit_code == 2 and "too short" in result.stderr and "too-short" not in result.stderr
+    monkeypatch.setenv("RISKWATCH_LINK_SECRET", "a" * 32)
+    result = CliRunner().invoke(app, ["api", "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 2 and "too easy to guess" in result.stderr and "a" * 32 not in result.stderr
 
 
 def test_every_notice_carries_its_leaders_signed_link(world, config, clock):
