@@ -92,7 +92,9 @@ GROUP BY 1 ORDER BY 3 DESC, 2 DESC, 1""", ("包保领导", "在办", "逾期", *
               nonempty=True, description="在办：未办结（隐患未验收、纠纷未化解、预警未解除或关闭、一人一案未销案）；"
               "逾期：已过整改期限（预警为确认时限）仍未办结，已整改待复查的隐患不计。"),
         Panel("在办案件清单", "table", f"""SELECT c.ref AS {REF_COLUMN}, {_title(cfg)} AS "案件",
-       {label_case('c.kind', labels.CASE_KINDS)} AS "类型", {label_case('c.state', labels.CASE_STATES)} AS "状态",
+       {label_case('c.kind', labels.CASE_KINDS)} AS "类型",
+       CASE WHEN c.kind = 'alert' THEN {label_case('c.state', labels.ALERT_STATES)}
+            ELSE {label_case('c.state', labels.CASE_STATES)} END AS "状态",
        COALESCE(c.building || '号楼', '—') AS "楼栋", {place_label('c.location_id', cfg, "'—'")} AS "地点",
        {leader} AS "包保领导", c.opened_at AS "立案时间", c.due AS "整改期限", {DAYS} AS "逾期天数",
        c.last_action_at AS "最近处置时间"
@@ -104,7 +106,7 @@ ORDER BY 10 DESC, c.opened_at, c.ref""", (REF_COLUMN, "案件", "类型", "状�
         Panel("案件处置记录", "table", f"""SELECT a.at AS "时间",
        CASE WHEN a.action = 'note' THEN {label_case('a.note_kind', labels.NOTE_KINDS)}
             ELSE {label_case('a.action', labels.CASE_ACTIONS)} END AS "事项",
-       a.actor AS "人员", COALESCE(ld.id || ' ' || ld.name, a.owner, '') AS "转办至"
+       {label_case("a.actor", labels.SOURCES)} AS "人员", COALESCE(ld.id || ' ' || ld.name, a.owner, '') AS "转办至"
 FROM case_actions a LEFT JOIN {leader_names(cfg)} ON ld.id = a.owner
 WHERE a.ref = '$case'
 UNION ALL

@@ -164,6 +164,11 @@ def rejection_label(reason: str) -> str:
     return f"{word} {field_name}" if field_name else word
 
 
+def case_state_label(kind: str, state: str) -> str:
+    """A case's state as people say it: an alert case in the alert's words (待确认), others in CASE_STATES."""
+    return label(ALERT_STATES if kind == "alert" else CASE_STATES, state)
+
+
 def level_label(level: str | None, colour: bool = False) -> str:
     """重大 / 较大 / 一般 / 低; with colour: 重大（红）."""
     text = label(LEVELS, level)

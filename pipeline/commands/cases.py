@@ -30,11 +30,11 @@ def _principal(actor: str | None):
 
 def _case_line(c, now, area) -> str:
     from pipeline.cases.brief import case_place
-    from pipeline.labels import CASE_KINDS, CASE_STATES, label, time_text
+    from pipeline.labels import CASE_KINDS, case_state_label, label, time_text
 
     late = c.days_overdue(now)
     overdue = f"逾期{late}天" if late else ("已逾期" if c.is_overdue(now) else "")
-    return (f"{c.ref:<28} {label(CASE_KINDS, c.kind):<5} {label(CASE_STATES, c.state):<6} {c.owner or '-':<5} "
+    return (f"{c.ref:<28} {label(CASE_KINDS, c.kind):<5} {case_state_label(c.kind, c.state):<6} {c.owner or '-':<5} "
             f"{case_place(c, area) or '-':<16} 期限 {time_text(c.due) or '无':<12} {overdue}")
 
 

@@ -25,10 +25,10 @@ from pipeline.labels import (
     ALERT_ACTIONS,
     CASE_ACTIONS,
     CASE_KINDS,
-    CASE_STATES,
     DECISION_STATES,
     NOTE_KINDS,
     building_label,
+    case_state_label,
     entity_label,
     label,
     level_label,
@@ -133,11 +133,11 @@ def build_casework(conn: sa.Connection, cfg, week: str) -> Casework:
     rows = []
     for c in brief["open_cases"]:
         case = cases[c["ref"]]
-        rows.append([c["ref"], case_title(case, area), label(CASE_KINDS, c["kind"]), label(CASE_STATES, c["state"]),
+        rows.append([c["ref"], case_title(case, area), label(CASE_KINDS, c["kind"]), case_state_label(c["kind"], c["state"]),
                      building_label(c["building"]), c["place"] or "", leader(c["leader"]),
                      _local(case.opened_at, period), _local(case.due, period), c["days_overdue"],
                      c["score"], level_label(c["level"]) if c["level"] else "",
-                     _local(case.last_action_at, period), last.get(c["ref"], _no_record(c["state"]))])
+                     _local(case.last_action_at, period), last.get(c["ref"], _no_record(c["kind"], c["state"]))])
     open_cases = pd.DataFrame(rows, columns=OPEN_COLUMNS)
 
     closed = [cases[ref] for ref in brief["closed"]]
@@ -149,7 +149,7 @@ def build_casework(conn: sa.Connection, cfg, week: str) -> Casework:
             when = case.opened_at if what == "新增" else case.closed_at
             change_rows.append([what, ref, case_title(case, area), label(CASE_KINDS, case.kind), building_label(case.building),
                                 case_place(case, area) or "", leader(case.owner), _local(when, period),
-                                reasons.get(ref, "") if what == "办结" else label(CASE_STATES, case.state)])
+                                reasons.get(ref, "") if what == "办结" else case_state_label(case.kind, case.state)])
     changes = pd.DataFrame(change_rows, columns=CHANGE_COLUMNS)
 
     chosen = brief_decisions(list_decisions(conn, area.tz), period)
@@ -159,9 +159,9 @@ def build_casework(conn: sa.Connection, cfg, week: str) -> Casework:
     return Casework(period, brief, open_cases, changes, decisions, records, leaders)
 
 
-def _no_record(state: str) -> str:
+def _no_record(kind: str, state: str) -> str:
     """The last-action text of a case nobody has written on: its state, or that nothing is recorded."""
-    return "未见处置记录" if state == "open" else label(CASE_STATES, state)
+    return "未见处置记录" if state == "open" else case_state_label(kind, state)
 
 
 def _decision_row(d: DecisionRecord, period: Period, leader) -> list:
