@@ -28,6 +28,7 @@ from pipeline import audit, auth, labels
 from pipeline.alerting.access import Principal
 from pipeline.api.guard import bad_str
 from pipeline.configset import ConfigSet
+from pipeline.errors import RiskwatchError
 from pipeline.web import security, sessions
 from pipeline.web.links import Keys
 
@@ -38,8 +39,9 @@ PAGE_ROLES = ("leader", "analyst", "admin")
 WORKSPACE_ROLES = ("analyst", "admin")
 
 
-class Refusal(Exception):
-    """Shown as a Chinese message page: `kind` picks the text, `status` the HTTP status."""
+class Refusal(RiskwatchError):
+    """A page request refused: shown as a Chinese message page (`Site.guarded`), `kind` picks the
+    text, `status` the HTTP status (401, 403, 404, 410, 422)."""
 
     def __init__(self, kind: str, status: int, alert_id: str | None = None, detail: str = ""):
         super().__init__(kind)
