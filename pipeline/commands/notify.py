@@ -56,7 +56,8 @@ def notify_cmd(
         if once:
             report = notifier.run_once(flush=True)
             typer.echo(f"escalated {report.escalated}, resolved {report.resolved}, planned {report.planned}, "
-                       f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}"
+                       f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}, "
+                       f"uncertain {report.uncertain}"
                        + (" (another notifier holds the lock)" if report.skipped else ""))
             for error in report.errors:
                 typer.echo(f"  {error}", err=True)

@@ -4,6 +4,7 @@
 version: 1
 group_wait: 30s            # notices for one leader within this window go out as one message
 timeout: 10s               # per request to a peer
+robot_timeout: 15s         # per request to a WeCom/DingTalk robot; a later reply makes the delivery uncertain
 smtp:                      # needed when any leader has an email channel
   host: mail.example.org   # or host_env
   port: 587
@@ -38,7 +39,7 @@ from pipeline.notify.channels import CHANNELS
 from pipeline.notify.channels.base import Options, missing_env
 from pipeline.timeutil import duration_seconds
 
-_TOP_KEYS = ("version", "group_wait", "timeout", "smtp", "leaders")
+_TOP_KEYS = ("version", "group_wait", "timeout", "robot_timeout", "smtp", "leaders")
 
 
 class SmtpOptions(BaseModel):
@@ -83,6 +84,7 @@ class ChannelsConfig:
     timeout: float = 10.0
     smtp: SmtpOptions | None = None
     source: str = ""
+    robot_timeout: float = 15.0
 
     def channels_of(self, leader_id: str) -> tuple[ChannelSpec, ...]:
         return self.by_leader.get(leader_id, ())
@@ -100,7 +102,7 @@ def load_channels(path: str | Path, assignments: Assignments) -> ChannelsConfig:
     if data.get("version", 1) != 1:
         problem("version", "only version 1 is known")
     seconds = {}
-    for key, default in (("group_wait", "30s"), ("timeout", "10s")):
+    for key, default in (("group_wait", "30s"), ("timeout", "10s"), ("robot_timeout", "15s")):
         try:
             seconds[key] = duration_seconds(str(data.get(key, default)))
         except ValueError as exc:
@@ -138,7 +140,7 @@ def load_channels(path: str | Path, assignments: Assignments) -> ChannelsConfig:
         by_leader[leader_id] = tuple(specs)
     if issues:
         raise ConfigError(issues)
-    return ChannelsConfig(by_leader, seconds["group_wait"], seconds["timeout"], smtp, name)
+    return ChannelsConfig(by_leader, seconds["group_wait"], seconds["timeout"], smtp, name, seconds["robot_timeout"])
 
 
 def _channel(file: str, key: str, leader_id: str, entry, issues: list[ConfigIssue]) -> ChannelSpec | None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipeline.notify.channels.base import Channel, Message, Permanent, Transient
+from pipeline.notify.channels.base import Channel, Message, Permanent, Transient, Uncertain
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class Outcome:
     error: str | None = None
     permanent: bool = False
     wait: float = 0.0                   # transient: seconds until the next try
+    uncertain: bool = False             # may have been delivered: recorded as such, never resent
 
 
 def deliver(channel: Channel, message: Message, policy: RetryPolicy, previous_attempts: int = 0,
@@ -46,6 +47,9 @@ def deliver(channel: Channel, message: Message, policy: RetryPolicy, previous_at
         try:
             channel.send(message)
             return Outcome(True, attempts)
+        except Uncertain as exc:
+            log.warning("notification %s to %s via %s is uncertain: %s", message.id, message.leader_id, channel.type, exc)
+            return Outcome(False, attempts, str(exc), permanent=True, uncertain=True)
         except Permanent as exc:
             log.warning("notification %s to %s via %s failed permanently: %s",
                         message.id, message.leader_id, channel.type, exc)

@@ -45,6 +45,7 @@ class PassReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    uncertain: int = 0              # may have been delivered (a robot's late reply): not resent
     skipped: bool = False           # another notifier held the lock
     errors: list[str] = field(default_factory=list)
 
@@ -81,7 +82,7 @@ class Notifier:
         self._own_http = http is None
         self.http = http or httpx.Client(headers={"User-Agent": "riskwatch-notifier"})
         smtp = channels.smtp.resolved(env) if channels.smtp is not None else None
-        self.ctx = Context(self.http, env, smtp, channels.timeout)
+        self.ctx = Context(self.http, env, smtp, channels.timeout, robot_timeout=channels.robot_timeout)
         self.titles = {r.id: r.title for r in config.rules.rules}
         self.renderer = Renderer(
             grafana_url=grafana_url,
@@ -199,10 +200,13 @@ class Notifier:
                 with self.engine.begin() as conn:
                     status = outbox.record(conn, outbox.Group(part.id, group.leader_id, group.channel, part.rows),
                                            now, ok=outcome.ok, error=outcome.error, attempts=outcome.attempts,
-                                           retry_at=retry_at)
+                                           retry_at=retry_at, uncertain=outcome.uncertain)
                 n = len(part.rows)
                 if status == "sent":
                     report.sent += n
+                elif status == "uncertain":
+                    report.uncertain += n
+                    report.errors.append(outcome.error or "")
                 elif status == "pending":
                     report.retrying += n
                     report.errors.append(outcome.error or "")

@@ -132,10 +132,16 @@ def claim(conn: sa.Connection, now: datetime, group_wait: float, flush: bool = F
 
 
 def record(conn: sa.Connection, group: Group, now: datetime, *, ok: bool, error: str | None = None,
-           attempts: int = 1, retry_at: datetime | None = None) -> str:
-    """Store a group's outcome: sent, retry at `retry_at`, or (retry_at None) failed. Returns the status."""
+           attempts: int = 1, retry_at: datetime | None = None, uncertain: bool = False) -> str:
+    """Store a group's outcome: sent, retry at `retry_at`, uncertain (may have been delivered: never
+    resent), or failed. Returns the status."""
     ids = [r.id for r in group.rows]
-    status = "sent" if ok else ("pending" if retry_at is not None else "failed")
+    if ok:
+        status = "sent"
+    elif uncertain:
+        status = "uncertain"
+    else:
+        status = "pending" if retry_at is not None else "failed"
     values = {"status": status, "attempts": NOTIFICATIONS.c.attempts + attempts,
               "last_error": None if ok else (error or "")[:500]}
     if ok:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pipeline.storage.base import Base
 
-NOTIFICATION_STATUSES = ("pending", "sent", "failed")
+NOTIFICATION_STATUSES = ("pending", "sent", "failed", "uncertain")
 SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 

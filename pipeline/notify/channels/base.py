@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.errors import DeliveryError, Permanent, Transient  # noqa: F401 - re-exported for the channels
+from pipeline.errors import DeliveryError, Permanent, Transient, Uncertain  # noqa: F401 - re-exported for the channels
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class Context:
     smtp: Any = None                       # notify.config.SmtpOptions or None
     timeout: float = 10.0
     wall: Callable[[], float] = field(default=time.time)
+    # Robots answer slowly under load and take no idempotency key: a longer wait for their reply, and a
+    # reply that still comes too late makes the delivery uncertain instead of a blind retry.
+    robot_timeout: float = 15.0
 
 
 class Options(BaseModel):

@@ -49,4 +49,5 @@ class DingTalk(Channel):
         params = {"timestamp": str(timestamp), "sign": sign(secret, timestamp)}
         body = {"msgtype": "markdown",
                 "markdown": {"title": message.title, "text": message.markdown}}
-        robot_result(post_json(self.ctx, url, body, params=params), url, RATE_LIMITED)
+        robot_result(post_json(self.ctx, url, body, params=params, idempotent=False,
+                               timeout=self.ctx.robot_timeout), url, RATE_LIMITED)

@@ -1,7 +1,9 @@
 """One POST of JSON to a peer, with the failure classification every HTTP channel shares.
 
 Transient: timeouts, connection errors, 408, 429 and 5xx (with the Retry-After the peer asked for,
-in seconds or as an HTTP date). Permanent: any other non-2xx. The URL is never put in an error
+in seconds or as an HTTP date). Permanent: any other non-2xx. Uncertain: the request went out whole
+but no reply came within the timeout, to a peer that takes no idempotency key (a robot): it may have
+been delivered, and sending it again could post it twice. The URL is never put in an error
 message with its query string (robots carry their key or signature there).
 """
 
@@ -13,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from pipeline.notify.channels.base import Context, Permanent, Transient
+from pipeline.notify.channels.base import Context, Permanent, Transient, Uncertain
 
 
 def shown(url: str) -> str:
@@ -42,14 +44,22 @@ def retry_after(value: str | None, now: float) -> float | None:
 
 
 def post_json(ctx: Context, url: str, payload: Any, headers: dict[str, str] | None = None,
-              params: dict[str, str] | None = None) -> httpx.Response:
-    """POST `payload` as UTF-8 JSON; the 2xx response, else Transient/Permanent."""
+              params: dict[str, str] | None = None, *, idempotent: bool = True,
+              timeout: float | None = None) -> httpx.Response:
+    """POST `payload` as UTF-8 JSON; the 2xx response, else Transient/Permanent, or Uncertain when a
+    non-`idempotent` request was sent but its reply did not come within `timeout` (default ctx.timeout)."""
     if params:  # httpx replaces a URL's query with `params`: merge, the robot URL carries its token
         url = str(httpx.URL(url).copy_merge_params(params))
+    timeout = ctx.timeout if timeout is None else timeout
     try:
-        response = ctx.http.post(url, json=payload, headers=headers, timeout=ctx.timeout)
-    except httpx.TimeoutException as exc:
-        raise Transient(f"timeout after {ctx.timeout:g}s posting to {shown(url)} ({type(exc).__name__})") from None
+        response = ctx.http.post(url, json=payload, headers=headers, timeout=timeout)
+    except httpx.ReadTimeout as exc:
+        text = f"timeout: no reply within {timeout:g}s from {shown(url)} ({type(exc).__name__})"
+        if idempotent:
+            raise Transient(text) from None
+        raise Uncertain(f"{text}: it may have been delivered, not sent again") from None
+    except httpx.TimeoutException as exc:   # connect, write or pool: the request did not go out whole
+        raise Transient(f"timeout after {timeout:g}s posting to {shown(url)} ({type(exc).__name__})") from None
     except httpx.TransportError as exc:
         raise Transient(f"cannot reach {shown(url)}: {type(exc).__name__}: {exc}") from None
     status = response.status_code

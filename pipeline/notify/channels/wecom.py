@@ -29,4 +29,5 @@ class WeCom(Channel):
         refuse_oversize(message, MAX_BYTES)
         url = self.secret("url_env")
         body = {"msgtype": "markdown", "markdown": {"content": message.markdown}}
-        robot_result(post_json(self.ctx, url, body), url, RATE_LIMITED)
+        robot_result(post_json(self.ctx, url, body, idempotent=False, timeout=self.ctx.robot_timeout), url,
+                     RATE_LIMITED)
