@@ -45,7 +45,7 @@ from streams import codec
 from streams.acks import AckQueue
 from streams.commits import Commits
 from streams.ended import EndedAlerts
-from streams.faust_internals import write_table
+from streams.faust_internals import changelog_topic, write_table
 from streams.ingest_side import Counters, IngestSide
 from streams.kafka_io import bootstrap_hosts
 from streams.partitioning import EntityPartitioner
@@ -127,8 +127,7 @@ class StreamApp:
         raw_table = dict(key_type=bytes, value_type=bytes)   # raw serializers: values are our orjson bytes
         # Faust would name the changelog <app_id>-<table>-changelog; the deployment's prefix goes in
         # front. Given at creation: Faust's recovery knows a table by its changelog's name from then.
-        changelog = app.topic(names.changelog(ENTITY_TABLE), partitions=counts.by_entity, compacting=True,
-                              acks=False, internal=True, **raw_table)
+        changelog = changelog_topic(app, names.changelog(ENTITY_TABLE), counts.by_entity)
         self.entity_table = app.Table(ENTITY_TABLE, partitions=counts.by_entity, changelog_topic=changelog,
                                       help="per-entity engine state and applied positions", **raw_table)
 

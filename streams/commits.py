@@ -50,6 +50,8 @@ class Commits:
         self.ready = False
         self._initialised: int | None = None
         self._sought_at: dict = {}
+        self._delivered: set = set()          # partitions Faust delivered messages of, in any generation
+        self._reseeks: dict = {}              # tp -> seeks repeated this generation (log noise)
         self._init_lock = asyncio.Lock()
 
     # -- admitting -------------------------------------------------------------------------------
@@ -63,8 +65,10 @@ class Commits:
         generation = self.offsets.generation
         offsets = self.offsets
         out = []
+        delivered = self._delivered
         for event in events:
             m = event.message
+            delivered.add(m.tp)
             if message_generation(m) != generation:
                 continue
             tp = m.tp
@@ -106,12 +110,16 @@ class Commits:
                 return False
             self.offsets.new_generation(generation)
             self._sought_at.clear()
+            self._reseeks.clear()
             for tp in tps:
                 start = starts[_kafka_tp(tp)]
                 self.offsets.start(tp, start)
                 # Faust may have delivered this partition past `start` in an earlier generation and
-                # deliver nothing more: read it again from the start
-                await self._seek(tp, start)
+                # deliver nothing more: read it again from the start. A partition it never delivered
+                # here needs no seek (Faust's recovery put it at the committed offset), and a seek
+                # costs a fetch thrown away (the worker's start-up).
+                if tp in self._delivered:
+                    await self._seek(tp, start)
             self._initialised = generation
             log.debug("generation initialised", extra={"generation": generation, "partitions": len(tps)})
             return True
@@ -150,8 +158,10 @@ class Commits:
             if end is not None and end <= offset:
                 continue            # nothing to read from there yet
             if self._seek_due(tp) and self.offsets.next.get(tp) == offset:
-                log.info("seek not taken effect yet: seeking again", extra={
-                    "topic": tp.topic, "partition": tp.partition, "offset": offset})
+                repeats = self._reseeks[tp] = self._reseeks.get(tp, 0) + 1
+                # one line per partition and generation; a loaded machine repeats it every 2 s
+                log.log(logging.INFO if repeats == 1 else logging.DEBUG, "seek not taken effect yet: seeking again",
+                        extra={"topic": tp.topic, "partition": tp.partition, "offset": offset, "repeats": repeats})
                 await self._seek(tp, offset)
 
     # -- committing -------------------------------------------------------------------------------

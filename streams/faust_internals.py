@@ -19,6 +19,10 @@ module and one test (tests/streams/test_faust_internals.py), not the worker at r
   `Message.generation_id` tell which consumer generation delivered a message; messages of an older
   generation are never processed.
 
+A table's changelog topic is Faust's `<app_id>-<table>-changelog` unless the table is given one;
+`changelog_topic` builds the topic Faust would build (`Collection._new_changelog_topic`, private)
+under another name, so the deployment's topic prefix can go in front.
+
 Table values are written to the table's local store (`Collection.data`) and sent to its changelog
 topic by the worker itself, with an explicit partition (`write_table`): `table[key] = value` takes
 the partition of whatever event Faust considers current, which is wrong for a batch spanning
@@ -71,3 +75,10 @@ async def write_table(app, table, partition: int, key: bytes, value: bytes | Non
     else:
         table.data[key] = value
     return await app.producer.send(table.changelog_topic.get_topic_name(), key, value, partition, None, None)
+
+
+def changelog_topic(app, name: str, partitions: int):
+    """The changelog topic Faust makes for a table with bytes keys and values, named `name`."""
+    return app.topic(name, partitions=partitions, key_type=bytes, value_type=bytes, key_serializer="raw",
+                     value_serializer="raw", compacting=True, deleting=None, retention=None, acks=False,
+                     internal=True)

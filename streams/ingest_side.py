@@ -71,6 +71,8 @@ class IngestSide:
         self._last_tick_at = 0.0
         self._ends: dict[int, int] = {}
         self._ends_at = 0.0
+        self._ends_task: asyncio.Future | None = None
+        self._revocations = 0
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -87,6 +89,7 @@ class IngestSide:
                         await self._fatal("ingest", self._batch(messages))
                         reader.done(messages)
                         await reader.commit()
+                        log.debug("batch ingested", extra={"messages": len(messages)})
         finally:
             await reader.stop()
 
@@ -99,6 +102,7 @@ class IngestSide:
         for p in partitions:
             self.ingest.forget(p)
         self._ends.clear()
+        self._revocations += 1
 
     async def _batch(self, messages: list) -> None:
         """messages: (events.raw partition, offset, value bytes), each partition in offset order."""
@@ -142,13 +146,25 @@ class IngestSide:
         ends = [e for e in (self.reader.fetched_end(p), self._ends.get(p)) if e is not None]
         return bool(ends) and done >= max(ends)
 
-    async def _refresh_ends(self) -> None:
+    def _refresh_ends(self) -> None:
         """Ask the broker for the end of every assigned events.raw partition (an idle partition has
-        no fresh high watermark from fetches)."""
-        if time.monotonic() - self._ends_at < IDLE_TICK:
+        no fresh high watermark from fetches), in the background: a round trip to the broker (half
+        a second while the worker starts) would make the tick timer overrun its interval."""
+        if self._ends_task is not None or time.monotonic() - self._ends_at < IDLE_TICK:
             return
         self._ends_at = time.monotonic()
-        self._ends = await self.reader.ends()
+        self._ends_task = asyncio.ensure_future(self._read_ends())
+
+    async def _read_ends(self) -> None:
+        revocations = self._revocations
+        try:
+            ends = await self.reader.ends()
+            if revocations == self._revocations:      # not from before a rebalance
+                self._ends = ends
+        except Exception as exc:  # noqa: BLE001 - e.g. the broker restarting: the next refresh asks again
+            log.warning("events.raw ends not read", extra={"error": repr(exc)})
+        finally:
+            self._ends_task = None
 
     def _ticks(self) -> list:
         return [self.ingest.tick(p, self._caught_up(p)) for p in self.reader.assigned() if p in self.ingest.loaded]
@@ -161,7 +177,9 @@ class IngestSide:
             log.warning("progress tick not sent", extra={"error": repr(exc)})
 
     async def _idle_ticks(self) -> None:
-        await self._refresh_ends()
+        self._refresh_ends()
+        if self.lock.locked():
+            return          # a batch is under way and sends its own ticks; waiting would overrun the timer
         async with self.lock:
             ticks = self._ticks()
             if not ticks:

@@ -90,7 +90,13 @@ def test_table_writes_reach_the_store_and_the_changelog_partition(app):
     assert sent == [(name, b"k", b"v", 2), (name, b"k", None, 2)]
 
 
-def test_a_table_takes_the_changelog_topic_it_is_given(app):
-    topic = app.topic("p1.riskwatch-entity-state-changelog", key_type=bytes, value_type=bytes)
-    table = app.Table("entity-state", key_type=bytes, value_type=bytes, changelog_topic=topic)
+def test_a_table_takes_a_changelog_topic_like_its_own_under_another_name(app):
+    default = app.Table("entity-state", key_type=bytes, value_type=bytes, partitions=4).changelog_topic
+    mine = fi.changelog_topic(app, "p1.riskwatch-entity-state-changelog", 4)
+    table = app.Table("other", key_type=bytes, value_type=bytes, partitions=4, changelog_topic=mine)
     assert table.changelog_topic.get_topic_name() == "p1.riskwatch-entity-state-changelog"
+    attrs = ("key_type", "value_type", "key_serializer", "value_serializer", "partitions", "compacting", "deleting",
+             "retention", "acks", "internal", "replicas", "config")
+    assert {a: getattr(mine, a) for a in attrs} == {a: getattr(default, a) for a in attrs}
+    # Faust's recovery finds a table by its changelog's name, registered when the table is created
+    assert app.tables.changelog_topics >= {"p1.riskwatch-entity-state-changelog"}
