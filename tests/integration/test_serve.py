@@ -87,13 +87,23 @@ class Serve:
 
 
 _client = threading.local()
+_clients: list[httpx.Client] = []
 
 
 def client() -> httpx.Client:
     """One client per thread (a new httpx client per request costs tens of milliseconds)."""
     if not hasattr(_client, "value"):
         _client.value = httpx.Client(timeout=30)
+        _clients.append(_client.value)
     return _client.value
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    yield
+    while _clients:
+        _clients.pop().close()
+    _client.__dict__.clear()
 
 
 def post(url: str, token: str, body: bytes, patience: float = 120.0) -> dict:
@@ -193,7 +203,7 @@ def test_serve_survives_kill_9_at_random_points(backend, request, tmp_path):
         db_url, oracle_url = sqlite_url(tmp_path, "serve.db"), sqlite_url(tmp_path, "oracle.db")
     else:
         db_url, oracle_url = request.getfixturevalue("pg_pair")
-    path, lines = simulated(tmp_path, 3, 13)
+    path, lines = simulated(tmp_path, 2, 13)
     summary = sk.replay_into(path, oracle_url)
     tokens = make_tokens(db_url, lines)
     serve = Serve(db_url, tmp_path, "--clock", "event")
@@ -246,14 +256,14 @@ def test_refusals_over_http(tmp_path):
         event = orjson.dumps({"event_id": "s-1", "kind": "monitoring", "type": "smoke_alarm", "source": "sensor-gw",
                               "occurred_at": "2024-11-05T09:00:00+08:00", "location": {"id": "HD-1-0101"}})
         ndjson = {"Content-Type": "application/x-ndjson"}
-        assert httpx.post(f"{serve.url}/v1/events", content=event, headers=ndjson).status_code == 401
-        bad = httpx.post(f"{serve.url}/v1/events", content=event, headers={**ndjson, "Authorization": "Bearer rws_x"})
+        assert client().post(f"{serve.url}/v1/events", content=event, headers=ndjson).status_code == 401
+        bad = client().post(f"{serve.url}/v1/events", content=event, headers={**ndjson, "Authorization": "Bearer rws_x"})
         assert bad.status_code == 401
-        wrong_type = httpx.post(f"{serve.url}/v1/events", content=event,
+        wrong_type = client().post(f"{serve.url}/v1/events", content=event,
                                 headers={"Content-Type": "text/csv", "Authorization": f"Bearer {token}"})
         assert wrong_type.status_code == 415
         assert over_limit_status(serve.port) == 413
-        ok = httpx.post(f"{serve.url}/v1/events", content=event, headers={**ndjson, "Authorization": f"Bearer {token}"})
+        ok = client().post(f"{serve.url}/v1/events", content=event, headers={**ndjson, "Authorization": f"Bearer {token}"})
         assert ok.status_code == 200 and ok.json()["accepted"] == 1
     finally:
         serve.stop()
@@ -291,9 +301,9 @@ def test_503_when_the_database_is_away(pg_url, tmp_path):
             with pgkit.server_lock(exclusive=True):
                 pgkit.pg_ctl(cluster, "stop", "-m", "fast")
                 try:
-                    r = httpx.post(f"{serve.url}/v1/events", content=body, headers=headers, timeout=30)
+                    r = client().post(f"{serve.url}/v1/events", content=body, headers=headers, timeout=30)
                     assert r.status_code == 503 and int(r.headers["retry-after"]) > 0
-                    assert httpx.get(f"{serve.url}/v1/health", timeout=30).status_code == 503
+                    assert client().get(f"{serve.url}/v1/health", timeout=30).status_code == 503
                 finally:
                     pgkit.pg_ctl(cluster, "start")
                     pgkit.wait_ready(pg_url)
