@@ -68,7 +68,7 @@ def report(top: int = 10) -> None:
         table.add_column(col)
     for entity, level, assignee, rules, raised_at in alerts:
         rules = rules if isinstance(rules, list) else __import__("json").loads(rules)
-        table.add_row(entity, level_label(level), assignee or "-", "、".join(titles.get(r, r) for r in rules),
+        table.add_row(entity, level_label(level), assignee or "-", "、".join(titles.get(r) or r for r in rules),
                       str(raised_at)[:19])
     console.print(table)
 
