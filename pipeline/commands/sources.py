@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.commands.access import DbOpt, open_db_or_exit
+from pipeline.commands.access import DbOpt, open_db
 
 sources_app = typer.Typer(help="Source tokens for HTTP ingest (POST /v1/events), each bound to one event `source`.",
                           no_args_is_help=True)
@@ -21,7 +21,7 @@ def create_cmd(
     """Create a token and print it once, alone on the last line (only its hash is stored)."""
     from pipeline.ingest.sources import create
 
-    engine = open_db_or_exit(db)
+    engine = open_db(db)
     try:
         token = create(engine, name, source)
     finally:
@@ -35,7 +35,7 @@ def list_cmd(db: DbOpt = None) -> None:
     """List source tokens: hash prefix, name, source, created, revoked (never the tokens)."""
     from pipeline.ingest.sources import list_sources
 
-    engine = open_db_or_exit(db)
+    engine = open_db(db)
     try:
         found = list_sources(engine)
     finally:
@@ -54,7 +54,7 @@ def revoke_cmd(
     """Revoke the source's token at once (audited); its requests get 401 from then on."""
     from pipeline.ingest.sources import revoke
 
-    engine = open_db_or_exit(db)
+    engine = open_db(db)
     try:
         n = revoke(engine, name)
     finally:
