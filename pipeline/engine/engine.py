@@ -215,7 +215,11 @@ class Engine:
         heapq.heappush(self._heap, (due, rule.index, entity, key))
 
     def sweep(self) -> None:
-        """Prune what can no longer matter and forget entities with nothing left (bounded memory)."""
+        """Prune what can no longer matter (bounded memory). An entity with nothing left keeps what
+        identifies it, its building: the building of its first event decides its multiplier and its
+        leader, and forgetting it would let the next event decide instead, so a result would depend
+        on when a sweep ran (replay and a restored stream sweep on different schedules). An entity
+        without a building is forgotten: recreating it gives the same state."""
         now = self.clock
         self._last_sweep = now
         self._multipliers.clear()
@@ -230,7 +234,7 @@ class Engine:
                     rule.logic.prune(rule_state, now - LATENESS)
                 if rule is None or not any(rule_state.values()):
                     del state["r"][rule_id]
-            if not state["c"] and not state["r"] and state["a"] is None:
+            if not state["c"] and not state["r"] and state["a"] is None and state["b"] is None:
                 del self.entities[entity]
 
     def restore(self, entities: dict[str, dict], clock: float) -> None:

@@ -120,3 +120,23 @@ def test_a_late_step_completes_a_partial_even_after_a_sweep(tmp_path):
             eng.sweep()
         out = ek.feed(eng, cfg, [ev("late", "B", 30 * 60)])
         assert [(c.entity, c.at, c.events) for c in out] == [("location:L1", ek.epoch(30 * 60), ("a", "late"))]
+
+
+# -- which event is evidence when a step's event repeats (docs/semantics.md: the latest) ------------------
+
+
+def test_a_repeated_first_step_gives_the_latest_as_evidence(tmp_path):
+    got = firings(seq(tmp_path), [ev("a1", "A", 0), ev("a2", "A", 1 * H), ev("b", "B", 2 * H)])
+    assert got == [("location:L1", ek.epoch(2 * H), ("a2", "b"))]
+
+
+def test_a_repeated_middle_step_gives_the_latest_as_evidence(tmp_path):
+    cfg = seq(tmp_path, steps=(A, B, C))
+    got = firings(cfg, [ev("a", "A", 0), ev("b1", "B", 1 * H), ev("b2", "B", 2 * H), ev("c", "C", 3 * H)])
+    assert got == [("location:L1", ek.epoch(3 * H), ("a", "b2", "c"))]
+
+
+def test_the_latest_repeat_is_evidence_even_when_the_earlier_one_would_still_be_within(tmp_path):
+    # a1 alone would also complete in time; the rule still names a2 (the later start has more time left)
+    got = firings(seq(tmp_path, within="10h"), [ev("a1", "A", 0), ev("a2", "A", 9 * H), ev("b", "B", 9 * H + 1)])
+    assert got == [("location:L1", ek.epoch(9 * H + 1), ("a2", "b"))]
