@@ -7,8 +7,8 @@ what was true then, and returns the contract's JSON object:
   descending; disputes have no score and come after scored cases of the same days; then by ref);
 - new / closed: refs of the cases opened / ended (closed, resolved) in the week, sorted;
 - by_leader: open and overdue cases per owner;
-- decisions: every decision due by the week's last day that was open at the week's start or done in
-  the week, and every decision the week's meeting made (its `week`), by id.
+- decisions: every decision due by the week's last day that was not done before the week's start,
+  and every decision the week's meeting made (its `week`), by id.
 """
 
 from __future__ import annotations
@@ -63,14 +63,13 @@ def _sort_key(entry: dict[str, Any]) -> tuple:
 
 
 def brief_decisions(decisions: list[DecisionRecord], period: Period) -> list[DecisionRecord]:
-    """Due by the week's end and open at its start or done in it; or made in the week (§8)."""
+    """Due by the week's end and open at its start (not done before it) or done in it; or made in the
+    week (its `week`). When a decision was recorded does not matter: one recorded today for an old
+    meeting counts in that meeting's briefs like one recorded then (§8 reads the due date and states)."""
     start, end = period.start, period.end
     out = []
     for d in decisions:
-        made = iso_week(d.week, period.tz).start
-        if made > start:
-            continue
-        open_at_start = made < start and not d.done_by_time(start)
+        open_at_start = not d.done_by_time(start)
         done_in_week = d.done_at is not None and start < d.done_at <= end
         if d.week == period.label or (d.due <= period.last_day and (open_at_start or done_in_week)):
             out.append(d)

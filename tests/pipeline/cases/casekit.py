@@ -122,7 +122,7 @@ def meet(engine, config) -> dict[str, int]:
         "done_w47": decide("dispute:MD-1", "L01", date(2024, 11, 20), "2024-W46", at(13), done=at(19)),
         "done_w45": decide("hazard:HZ-D", "L02", date(2024, 11, 8), "2024-W45", at(6), done=at(9)),
         "made_w47": decide("dispute:MD-2", "L04", date(2024, 12, 1), "2024-W47", at(20)),
-        "made_w48": decide("hazard:HZ-A", "L02", date(2024, 11, 22), "2024-W48", at(26)),
+        "made_w48": decide("hazard:HZ-A", "L02", date(2024, 11, 29), "2024-W48", at(26)),
         "not_due": decide("hazard:HZ-B", "L01", date(2024, 11, 30), "2024-W46", at(13)),
     }
     reassign(engine, a, "hazard:HZ-A", admin, "L05", "分管副主任督办", now=at(20))

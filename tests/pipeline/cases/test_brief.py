@@ -112,3 +112,25 @@ def test_a_bad_week_is_a_usage_error(engine, config):
 
     with pytest.raises(UsageError, match="--week"):
         _brief(engine, config, "2024-W60")
+
+
+def test_a_decision_recorded_today_counts_in_the_old_weeks_it_is_due_in(scenario, engine, config):
+    from datetime import UTC as _UTC
+    from datetime import date, datetime
+
+    from pipeline.alerting.access import Principal
+    from pipeline.cases.decisions import add_decision, mark_done
+    from pipeline.exports.period import week_of
+
+    admin = Principal("cli:test", "admin")
+    d = add_decision(engine, config.assignments, config.area.tz, "hazard:HZ-A", "限期整改", "L02", date(2024, 11, 20),
+                     admin)
+    assert d.week == week_of(datetime.now(_UTC).astimezone(config.area.tz).date(), config.area.tz).label
+    old = _brief(engine, config, "2024-W47")["decisions"]
+    assert old == [{"id": d.id, "case": "hazard:HZ-A", "owner": "L02", "due": "2024-11-20", "state": "overdue",
+                    "done_at": None}]
+    assert _brief(engine, config, "2024-W46")["decisions"] == []          # not yet due then
+    done = mark_done(engine, d.id, "已整改", admin)
+    assert _brief(engine, config, "2024-W47")["decisions"][0]["state"] == "overdue"   # done only later
+    now = _brief(engine, config, d.week)["decisions"]
+    assert [(x["id"], x["state"], x["done_at"] is not None) for x in now] == [(done.id, "done", True)]
