@@ -24,7 +24,7 @@ from cryptography.fernet import InvalidToken
 from pipeline import audit
 from pipeline.auth import REVEAL_ROLES, require_role
 from pipeline.errors import PurposeRequired
-from pipeline.persons.ids import person_ids
+from pipeline.persons.ids import check_person_id, is_person_id, person_ids
 from pipeline.persons.keys import Keyring, RegistryKeyError, load_keyring
 from pipeline.storage.models import PersonRecord
 
@@ -127,6 +127,8 @@ def pseudonyms(bind: sa.Engine, actor: str, names: set[tuple[str, str]], *, crea
         wanted = set(keys.values())
         for r in conn.execute(sa.select(REGISTRY.c.person_id, REGISTRY.c.ciphertext)).all():
             taken.add(r.person_id)
+            if not is_person_id(r.person_id):
+                continue  # a row stored before ids were checked (a name as id) never becomes a subject
             details = _decrypt(keyring, r.person_id, r.ciphertext)
             entity = "business" if details.extra.get("entity") == "business" else "person"
             key = (entity, _name_key(details.name or ""))
@@ -138,7 +140,7 @@ def pseudonyms(bind: sa.Engine, actor: str, names: set[tuple[str, str]], *, crea
             rows = []
             for key in missing:
                 entity = key[0]
-                pid = _new_id("B" if entity == "business" else "P", taken)
+                pid = check_person_id(_new_id("B" if entity == "business" else "P", taken), f"new {entity} id")
                 fresh: dict[str, str] = {"name": names_of[key], "source": "ledger"}
                 if entity == "business":
                     fresh["entity"] = "business"

@@ -83,3 +83,19 @@ def test_events_with_a_name_as_subject_id_are_rejected():
     doc = ek.event("e-1", "dispute", "reported", person=NAME_AS_ID)
     result = parse_event(orjson.dumps(doc), ek.vocabulary())
     assert isinstance(result, Rejection) and result.reason == "invalid_field:subjects"
+
+
+def test_the_ledgers_registry_helper_never_hands_out_a_name_as_id(engine, registry_key):
+    """A registry row written before ids were checked (its id a name and phone) is never reused as an
+    event's subject: the ledger import gets a fresh pseudonymous id for that name."""
+    from datetime import UTC, datetime
+
+    from pipeline.persons.keys import load_keyring
+
+    keyring = load_keyring()
+    with engine.begin() as conn:
+        conn.execute(PersonRecord.__table__.insert().values(
+            person_id=NAME_AS_ID, ciphertext=keyring.fernet.encrypt(orjson.dumps({"name": "王五"})),
+            key_id=keyring.primary_id, updated_at=datetime.now(UTC)))
+    ids = registry.pseudonyms(engine, "cli:test", {("person", "王五")}, create=True, context="ledger test")
+    assert is_person_id(ids[("person", "王五")]) and ids[("person", "王五")] != NAME_AS_ID
