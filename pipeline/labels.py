@@ -104,7 +104,8 @@ AUDIT_ACTIONS = {"reveal": "查看真实身份", "export": "导出报表", "ackn
                  "registry_rotate": "轮换登记密钥", "registry_lookup": "台账导入查询人员登记", "token_create": "创建令牌",
                  "token_revoke": "吊销令牌",
                  "page_login": "页面登录", "case_note": "记录案件处置", "case_reassign": "案件转办",
-                 "case_close": "案件办结", "decision_add": "记录研判意见", "decision_done": "研判意见落实"}
+                 "case_close": "案件办结", "decision_add": "记录研判意见", "decision_done": "研判意见落实",
+                 "link_revoke": "停用预警链接", "ledger_import": "工作台导入台账"}
 # The street's ledgers `riskwatch import ledger --kind` reads (docs/contract.md §10), by their usual titles.
 LEDGER_KINDS = {"disputes": "矛盾纠纷排查化解台账", "hazards": "安全隐患排查整改台账", "patrols": "巡查登记表",
                 "inspections": "执法检查台账", "penalties": "行政处罚台账", "publicity": "普法宣传台账",

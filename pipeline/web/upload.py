@@ -9,11 +9,13 @@ The file is read once: after the check it waits in memory (at most MAX_WAITING f
 WAIT_S, bound to the session that uploaded it) until it is imported or dropped. The body limit of
 /w/ledgers is the `upload_limit` setting (guard.BodyLimit, before anything is read), and only a
 live workspace session gets its body read at all (guard.AuthFirst). Importing calls the ledgers
-core (pipeline.ledgers.importer.import_ledger), the same as `riskwatch import ledger`.
+core (pipeline.ledgers.importer.import_ledger), the same as `riskwatch import ledger`; each import
+is audited (`ledger_import`: who, kind, counts, the file's hash — never its name or cells).
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from pipeline import labels
+from pipeline import audit, labels
 from pipeline.errors import UsageError
 from pipeline.ledgers.importer import ImportReport, import_ledger
 from pipeline.web.site import Visitor
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 MAX_WAITING = 8
 WAIT_S = 1800
 SUFFIXES = (".xlsx", ".xlsm", ".csv")
+AUDIT_IMPORT = "ledger_import"
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,12 @@ class UploadPages:
         report = self.run(visitor, waiting.kind, waiting.filename, waiting.data, dry_run=False, skip_bad=skip_bad)
         if isinstance(report, Response):
             return report
+        if not report.refused:
+            # counts and the file's hash only: a ledger's name and cells may name people
+            audit.record(self.site.engine, visitor.principal.actor, AUDIT_IMPORT, {
+                "kind": waiting.kind, "file_sha256_prefix": hashlib.sha256(waiting.data).hexdigest()[:12],
+                "rows": report.rows, "events": report.events, "new": report.new, "skipped_rows": report.skipped,
+            }, at=self.site.clock())
         return self.ws.render("workspace/ledger_report.html", visitor, report=report_view(report), upload=None,
                               filename=waiting.filename, form=self.site.csrf(visitor.binding, "ledgers"))
 

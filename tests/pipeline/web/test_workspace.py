@@ -167,6 +167,10 @@ def test_ledger_upload_dry_run_then_import(ws):
     assert done.status_code == 200 and "已导入 2 条新事件" in done.text
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM events")).scalar() == before + 2
+    [record] = audit.list_records(engine, action="ledger_import")
+    assert record.actor == "analyst-1" and {k: record.detail[k] for k in ("kind", "rows", "new", "skipped_rows")} == {
+        "kind": "hazards", "rows": 3, "new": 2, "skipped_rows": 1}
+    assert "隐患台账" not in str(record.detail)
     assert client.post("/w/ledgers/import", data={"csrf": icsrf, "upload": upload}).status_code == 410
     wrong = client.post("/w/ledgers/check", data={"csrf": csrf, "kind": "hazards"},
                         files={"file": ("notes.txt", b"hello", "text/plain")})
