@@ -34,6 +34,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import faust
 
@@ -121,10 +122,11 @@ class StreamApp:
             table_standby_replicas=1,
         )
         # acks=False: this app commits its own offsets (streams/commits.py, streams/offsets.py)
-        raw_codec = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", acks=False)
+        raw_codec: dict[str, Any] = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+                                         acks=False)
         self.by_entity_topic = app.topic(names.by_entity, partitions=counts.by_entity, **raw_codec)
         self.sink_topic = app.topic(names.ingested, names.dlq, names.updates, names.alerts, **raw_codec)
-        raw_table = dict(key_type=bytes, value_type=bytes)   # raw serializers: values are our orjson bytes
+        raw_table: dict[str, Any] = dict(key_type=bytes, value_type=bytes)   # raw: values are our orjson bytes
         # Faust would name the changelog <app_id>-<table>-changelog; the deployment's prefix goes in
         # front. Given at creation: Faust's recovery knows a table by its changelog's name from then.
         changelog = changelog_topic(app, names.changelog(ENTITY_TABLE), counts.by_entity)
@@ -152,8 +154,10 @@ class StreamApp:
         app.timer(10.0, name="riskwatch.progress")(self._progress_timer)
         app.timer(ALERT_POLL_EVERY, name="riskwatch.ended-alerts")(self._ended_alerts_timer)
         app.timer(COMMIT_EVERY, name="riskwatch.commit")(self._commit_timer)
-        app.on_partitions_revoked.connect(self._on_revoked)
-        app.on_rebalance_complete.connect(self._on_rebalance_complete)
+        # Faust's Signal type wants handlers of (sender, *args, signal=..., **kwargs); it calls these two
+        # with (sender, revoked) and (sender)
+        app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
+        app.on_rebalance_complete.connect(self._on_rebalance_complete)  # type: ignore[arg-type]
 
     # -- rebalancing ---------------------------------------------------------------------------------
 

@@ -122,7 +122,7 @@ class Ingest:
             if raw is None:
                 raw = b""
             parsed = parse_event(raw, vocab, now=now, max_skew=max_skew)
-            if type(parsed) is Rejection:
+            if isinstance(parsed, Rejection):
                 out.rejected += 1
                 out.dlq.append((p, codec.dlq_value(raw, parsed.reason, parsed.detail, parsed.event_id,
                                                    self.raw_topic, p, offset)))
@@ -143,10 +143,10 @@ class Ingest:
             t, doc = parsed.t, parsed.doc
             out.accepted += 1
             out.ingested_for(p)["e"].append([t, offset, doc])
-            key = (parsed.kind, parsed.type)
-            rules = relevant.get(key)
+            kind_type = (parsed.kind, parsed.type)
+            rules = relevant.get(kind_type)
             if rules is None:
-                rules = relevant[key] = self.rules.relevant(*key)
+                rules = relevant[kind_type] = self.rules.relevant(*kind_type)
             if rules:
                 for ref in all_targets(rules, parsed):
                     by_entity[partition_of(ref)].append([ref, t, p, offset, doc])

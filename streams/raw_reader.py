@@ -82,11 +82,11 @@ class RawReader(ConsumerRebalanceListener):
 
     async def commit(self) -> None:
         """Commit what is done (call with the lock held)."""
-        pending = {tp: off for tp, off in self._pending.items() if tp in self.consumer.assignment()}
+        pending = {tp: off for tp, off in self._pending.items() if tp in self._started().assignment()}
         if not pending:
             return
         try:
-            await self.consumer.commit({tp: OffsetAndMetadata(off, "") for tp, off in pending.items()})
+            await self._started().commit({tp: OffsetAndMetadata(off, "") for tp, off in pending.items()})
         except Exception as exc:  # noqa: BLE001 - a rebalance or the broker away: the next batch retries
             log.warning("events.raw commit failed; retrying", extra={"error": repr(exc)})
             return
@@ -96,6 +96,11 @@ class RawReader(ConsumerRebalanceListener):
 
     # -- positions ----------------------------------------------------------------------------------
 
+    def _started(self) -> AIOKafkaConsumer:
+        if self.consumer is None:
+            raise RuntimeError("the events.raw reader has not been started")
+        return self.consumer
+
     def assigned(self) -> list[int]:
         if self.consumer is None:
             return []
@@ -103,13 +108,13 @@ class RawReader(ConsumerRebalanceListener):
 
     def fetched_end(self, p: int) -> int | None:
         """The partition's end as of the last fetch (None before one)."""
-        return self.consumer.highwater(TopicPartition(self.topic, p))
+        return self._started().highwater(TopicPartition(self.topic, p))
 
     async def ends(self) -> dict[int, int]:
         tps = [TopicPartition(self.topic, p) for p in self.assigned()]
         if not tps:
             return {}
-        return {tp.partition: off for tp, off in (await self.consumer.end_offsets(tps)).items() if off is not None}
+        return {tp.partition: off for tp, off in (await self._started().end_offsets(tps)).items() if off is not None}
 
     # -- rebalancing ----------------------------------------------------------------------------------
 
@@ -135,7 +140,7 @@ class RawReader(ConsumerRebalanceListener):
         """The ingest state of these partitions: the last value of every key (None deletes a key)."""
         out: dict[int, dict] = {p: {} for p in parts}
         if not parts:
-            return out
+            return {}
         reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                                   client_id=f"{self.group}-restore-{uuid.uuid4().hex[:6]}")
         await reader.start()

@@ -238,6 +238,7 @@ class PartitionScorer:
             doc = record[4]
         if not refs:
             return 0
+        assert doc is not None          # set with the first ref
         self.engine.process(codec.event_of(t, doc), only=refs)
         for ref in refs:
             books[ref]["m"][sp] = so
@@ -250,7 +251,7 @@ class PartitionScorer:
         area = self.cfg.area
         emitted: set[str] = set()
         for record in engine.drain():
-            if type(record) is Contribution:
+            if isinstance(record, Contribution):
                 out.contributions.append(record)
             else:
                 out.alerts.append(record)

@@ -65,7 +65,10 @@ def decode(messages, names: TopicNames) -> SinkBatch:
             continue
         if topic == names.updates:
             record = codec.update_of(value)
-            (batch.entities if type(record) is EntityRecord else batch.contributions).append(record)
+            if isinstance(record, EntityRecord):
+                batch.entities.append(record)
+            else:
+                batch.contributions.append(record)
         elif topic == names.alerts:
             batch.alert_changes.append(codec.alert_of(value))
         elif topic == names.ingested:

@@ -15,6 +15,7 @@ import signal
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from pipeline.configset import ConfigSet
 from pipeline.settings import Settings
@@ -63,7 +64,7 @@ def run_worker(settings: Settings, cfg: ConfigSet, *, clock: str, until_drained:
 
 
 def _drain_check(stream: StreamApp, settings: Settings, names: TopicNames):
-    state = {"reader": None, "previous": None, "agreed": 0, "reported": time.monotonic()}
+    state: dict[str, Any] = {"reader": None, "previous": None, "agreed": 0, "reported": time.monotonic()}
 
     async def check() -> None:
         if not stream.commits.ready or stream.app.rebalancing:

@@ -8,7 +8,7 @@ first: the broker refuses to delete a group that still has members, and says so 
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -34,7 +34,7 @@ def delete_command(
     from pipeline.settings import load_settings
     from streams.topics import TopicNames, delete_deployment
 
-    overrides = {k: v for k, v in {"topic_prefix": topic_prefix, "app_id": app_id,
+    overrides: dict[str, Any] = {k: v for k, v in {"topic_prefix": topic_prefix, "app_id": app_id,
                                    "kafka_bootstrap": bootstrap}.items() if v is not None}
     settings = load_settings(**overrides)
     names = TopicNames.make(settings.topic_prefix, settings.app_id)
