@@ -114,15 +114,20 @@ def _sql_string(value) -> str:
     return ",".join(one(v) for v in value) if isinstance(value, list) else one(value)
 
 
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
 FORMATS = {
     "csv": lambda v, var: ",".join(_js_string(x) for x in v) if isinstance(v, list) else _js_string(v),
     "raw": lambda v, var: _js_string(v),
     "sqlstring": lambda v, var: _sql_string(v),
-    "singlequote": lambda v, var: ",".join("'" + _js_string(x).replace("'", "\\'") + "'" for x in (v if isinstance(v, list) else [v])),
-    "doublequote": lambda v, var: ",".join('"' + _js_string(x).replace('"', '\\"') + '"' for x in (v if isinstance(v, list) else [v])),
+    "singlequote": lambda v, var: ",".join("'" + _js_string(x).replace("'", "\\'") + "'" for x in _as_list(v)),
+    "doublequote": lambda v, var: ",".join('"' + _js_string(x).replace('"', '\\"') + '"' for x in _as_list(v)),
     "pipe": lambda v, var: "|".join(_js_string(x) for x in v) if isinstance(v, list) else _js_string(v),
     "json": lambda v, var: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, separators=(",", ":")),
-    "glob": lambda v, var: "{" + ",".join(_js_string(x) for x in v) + "}" if isinstance(v, list) and len(v) > 1 else _js_string(v),
+    "glob": lambda v, var: ("{" + ",".join(_js_string(x) for x in v) + "}" if isinstance(v, list) and len(v) > 1
+                            else _js_string(v)),
     "text": lambda v, var: " + ".join(var.texts.get(x, x) for x in v) if isinstance(v, list) else var.texts.get(v, v),
 }
 
@@ -147,6 +152,7 @@ def interpolate_variables(sql: str, variables: Mapping[str, Variable], builtins:
         variable = variables.get(name)
         if variable is None:
             return m.group(0)
+        value: str | list[str]
         if variable.is_all():
             if variable.all_value is not None:
                 if fmt == "text":
@@ -154,9 +160,8 @@ def interpolate_variables(sql: str, variables: Mapping[str, Variable], builtins:
                 return interpolate_variables(variable.all_value, variables, builtins)
             value = list(variable.options)
         else:
-            value = variable.current
-            if isinstance(value, list) and not variable.multi and len(value) == 1:
-                value = value[0]
+            current = variable.current
+            value = current[0] if isinstance(current, list) and not variable.multi and len(current) == 1 else current
         return _format(value, fmt, variable)
 
     return VARIABLE_RE.sub(replace, sql)
@@ -171,6 +176,7 @@ def go_float(x: float) -> str:
         return "0"
     d = Decimal(repr(float(x)))
     sign, digits, exponent = d.normalize().as_tuple()
+    assert isinstance(exponent, int)      # a finite float: never NaN or infinity here
     exp10 = len(digits) + exponent - 1
     if exp10 < -4 or exp10 >= 6:
         mantissa = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from grafana_foundation_sdk.builders import barchart, piechart, stat, table, timeseries
 from grafana_foundation_sdk.builders import common as cb
@@ -52,7 +52,7 @@ class Panel:
     decimals: int | None = None
 
     @property
-    def format(self) -> str:
+    def format(self) -> Literal["table", "time_series"]:
         return "time_series" if self.kind == "timeseries" else "table"
 
 
@@ -93,6 +93,8 @@ def _legend() -> cb.VizLegendOptions:
 
 
 def _sdk_panel(p: Panel):
+    # The SDK's panel builders share a fluent interface (title, datasource, ...) but no base type.
+    b: Any
     if p.kind == "stat":
         b = (stat.Panel().reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
              .color_mode(cm.BigValueColorMode.BACKGROUND).graph_mode(cm.BigValueGraphMode.NONE)

@@ -13,6 +13,7 @@ from dashboards import variables as var
 from dashboards.common import UID_PATROL, checkpoint_names, in_building, q
 from dashboards.panels import Dashboard, Panel
 from pipeline.configset import ConfigSet
+from pipeline.rules.absence import AbsenceRule
 
 EXPECTED_EVERY_HOURS = 2
 DEFAULT_GAP_SECONDS = 4 * 3600
@@ -29,7 +30,7 @@ VISITS = """visits AS (
 def gap_seconds(cfg: ConfigSet) -> float:
     """`within` of the first enabled absence rule on checkpoints (what counts as a patrol gap)."""
     for rule in cfg.rules.enabled:
-        if rule.type == "absence" and rule.target == "checkpoint":
+        if isinstance(rule.logic, AbsenceRule) and rule.target == "checkpoint":
             return float(rule.logic.within)
     return DEFAULT_GAP_SECONDS
 

@@ -51,7 +51,9 @@ def _current(v: dict, options: list[str]) -> str | list[str]:
     return [first] if v.get("multi") else first
 
 
-def resolve_variables(dash: dict, cursor, tr: TimeRange, overrides: Mapping[str, str | list[str]] | None = None) -> dict[str, Variable]:
+def resolve_variables(
+    dash: dict, cursor, tr: TimeRange, overrides: Mapping[str, str | list[str]] | None = None
+) -> dict[str, Variable]:
     """Every template variable with its options and selection (defaults, or `overrides`)."""
     resolved: dict[str, Variable] = {}
     for v in (dash.get("templating") or {}).get("list") or []:
@@ -103,8 +105,9 @@ def run_dashboard(
             for t in p.get("targets") or []:
                 sql = render_sql(t["rawSql"], tr, variables)
                 cur.execute(sql)
-                columns = [d.name for d in cur.description] if cur.description else []
-                results.append(PanelResult(p["id"], p.get("title", ""), p["type"], sql, columns, cur.fetchall()))
+                columns = [d[0] for d in cur.description] if cur.description else []
+                results.append(PanelResult(p["id"], p.get("title", ""), p["type"], sql, columns,
+                                           [tuple(row) for row in cur.fetchall()]))
         return variables, results
     finally:
         raw.rollback()

@@ -111,7 +111,7 @@ def _override(panel: dict, prop: str) -> dict[str, object]:
     for o in ((panel.get("fieldConfig") or {}).get("overrides") or []):
         for p in o.get("properties") or []:
             if p.get("id") == prop:
-                out[(o.get("matcher") or {}).get("options")] = p.get("value")
+                out[str((o.get("matcher") or {}).get("options"))] = p.get("value")
     return out
 
 

@@ -66,12 +66,16 @@ def _is_group(cmd) -> bool:
 
 
 def _resolve(args: list[str]):
-    """Walk the real CLI: (command, its own args, path of names)."""
+    """Walk the real CLI as click does (get_command also finds lazily registered subcommands):
+    (command, its own args, path of names)."""
     cmd = typer.main.get_command(app)
-    path = []
-    while _is_group(cmd) and args and args[0] in cmd.commands:
+    path: list[str] = []
+    while _is_group(cmd) and args:
+        sub = cmd.get_command(cmd.make_context(" ".join(["riskwatch", *path]), [], resilient_parsing=True), args[0])
+        if sub is None:
+            break
         path.append(args[0])
-        cmd, args = cmd.commands[args[0]], args[1:]
+        cmd, args = sub, args[1:]
     return cmd, args, path
 
 
@@ -148,7 +152,7 @@ def test_grafana_mounts_the_built_provisioning():
 def test_dockerfile_installs_the_project():
     lines = [ln.strip() for ln in (ROOT / "Dockerfile").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     assert lines[0] == "FROM python:3.11-slim"
-    assert any(re.fullmatch(r"RUN pip install (-e )?\.", ln) for ln in lines)
+    assert any(re.fullmatch(r"RUN pip install (-c constraints\.txt )?(-e )?\.", ln) for ln in lines)
     for ln in lines:
         if ln.startswith("COPY "):
             for src in ln.split()[1:-1]:
