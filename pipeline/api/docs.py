@@ -1,4 +1,4 @@
-"""`GET /docs`: the API's operations as a plain page built from the OpenAPI document (issue 17 #9).
+"""`GET /docs`: the API's operations as a plain page built from the OpenAPI document.
 
 Swagger UI's page loads its scripts from a CDN, on the same origin as the pages' session cookie: a
 script from elsewhere could act with that cookie. This page has no script at all (CSP

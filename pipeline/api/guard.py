@@ -1,4 +1,4 @@
-"""ASGI middleware that guards every HTTP route before FastAPI reads anything (issue 17 #6, #8, #10).
+"""ASGI middleware that guards every HTTP route before FastAPI reads anything.
 
     BodyLimit   a request body over its path's limit gets 413 before it is read: at once when
                 Content-Length says so, else as soon as the streamed bytes pass the limit (the

@@ -14,7 +14,7 @@ loop has caught up with the inbox it finishes as replay does at the end of its i
 by then fire), so events posted in a file's order give exactly `riskwatch replay`'s rows.
 
 Alerts the leader's workflow resolved or closed are looked up every ALERT_POLL_EVERY seconds and
-forgotten by the engine (SPEC §5: the next firing raises a new alert).
+forgotten by the engine (docs/contract.md §5: the next firing raises a new alert).
 """
 
 from __future__ import annotations

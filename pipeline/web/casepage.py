@@ -1,4 +1,4 @@
-"""A case in the analyst's workspace (issue 14 item 6; docs/contract.md §8) and the decisions page.
+"""A case in the analyst's workspace (docs/contract.md §8) and the decisions page.
 
     GET  /w/c/{ref}                 the case: facts, history (its events, its alerts' history, notes,
                                     转办, closing), notes / 转办 / closing / a decision of the meeting

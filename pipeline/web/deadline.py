@@ -1,4 +1,4 @@
-"""The deadline an alert page shows and the escalation step that follows it (issue 14 item 4):
+"""The deadline an alert page shows and the escalation step that follows it:
 "确认期限 11-05 13:30：4小时内未确认将上报分管副主任（L05）".
 
 Same rule as pipeline/alerting/escalation.py (docs/contract.md §5): an open alert escalates to the

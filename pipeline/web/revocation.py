@@ -1,4 +1,4 @@
-"""Per-leader revocation of alert links, without rotating the link secret (issue 17 #5).
+"""Per-leader revocation of alert links, without rotating the link secret.
 
 A leader's link issued at time T refuses to act when
 - `link_revocations` holds a `revoked_before` >= T for the leader (`riskwatch links revoke --leader`,

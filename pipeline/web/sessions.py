@@ -1,4 +1,4 @@
-"""Server-side login sessions of the pages (issue 17 #7): `/login` with a personal token starts one,
+"""Server-side login sessions of the pages: `/login` with a personal token starts one,
 `POST /logout` ends it on the server, so a copied cookie is worthless after logout.
 
 The cookie `rw_session` holds 32 random bytes (b64url); `web_sessions` holds only their sha256 with

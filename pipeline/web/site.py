@@ -1,4 +1,4 @@
-"""What every page of the pages server shares (issue 9, 14, 17): templates, the Chinese refusal
+"""What every page of the pages server shares: templates, the Chinese refusal
 pages, logins and server-side sessions, CSRF and cross-site checks, the security headers.
 
     GET  /login, POST /login    log in with a personal token (riskwatch tokens create); leaders go

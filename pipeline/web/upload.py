@@ -1,4 +1,4 @@
-"""Ledger upload in the analyst's workspace (issue 16 item 4; docs/contract.md §10).
+"""Ledger upload in the analyst's workspace (docs/contract.md §10).
 
     GET  /w/ledgers             choose the ledger kind and the file
     POST /w/ledgers/check       multipart: csrf, kind, file -> the dry-run report in Chinese (rows,

@@ -1,4 +1,4 @@
-"""The analyst's workspace (issue 14 item 6): for roles analyst and admin, after one login
+"""The analyst's workspace: for roles analyst and admin, after one login
 (server-side session, site.py). Server-rendered, no script, the pages' security headers and CSRF;
 every form POST under /w/ needs a live workspace session before its body is read (guard.AuthFirst).
 

@@ -1,4 +1,4 @@
-"""Indicators that were wrong on PostgreSQL, each on a small set of events that exposes it (issue 15):
+"""Indicators that were wrong on PostgreSQL, each on a small set of events that exposes it:
 覆盖天数 8 in a 7-day week (the integer cast rounded), the floor heat coloured by a sum of low places,
 按期整改率 100 % beside an overdue hazard, 纠纷总数 smaller than the ledger below it; and the entity names
 the dashboards' SQL builds agree with pipeline/labels.py."""

@@ -1,4 +1,4 @@
-"""The analyst's workspace in Chromium (issue 14 item 6, issue 16 item 4), over the simulated week of
+"""The analyst's workspace in Chromium, over the simulated week of
 test_alert_page_browser.py on PostgreSQL: at 1280×900 the analyst logs in once, reads the caseloads
 and the brief of the week, opens a case from it and records a note, uploads a hazards ledger, reads
 the dry-run report (rows, new events, the bad row) and imports it; then the same pages at 360×740

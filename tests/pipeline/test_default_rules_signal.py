@@ -1,4 +1,4 @@
-"""Signal, not noise, in the default rules (issue 15): a smoke alarm the detector cleared as false does not
+"""Signal, not noise, in the default rules: a smoke alarm the detector cleared as false does not
 score a flat, one that was not cleared does; on a simulated week, no place is at 一般 or above because of
 cleared smoke alarms alone."""
 

@@ -1,4 +1,4 @@
-"""The API's guards before FastAPI reads anything (hardening issue 17 #6, #8, #10): bodies over the
+"""The API's guards before FastAPI reads anything: bodies over the
 limit refused before they are read (Content-Length or streamed), credentials checked before the body
 is read or parsed, NUL / non-UTF-8 / lone surrogates in path, query and JSON give 422, one 401
 message for unknown and revoked tokens, a 422 never echoes the input, JSON carries no-store, and

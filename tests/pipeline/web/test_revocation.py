@@ -1,4 +1,4 @@
-"""Links are revocable per leader without rotating the secret (hardening issue 17 #5): once every
+"""Links are revocable per leader without rotating the secret: once every
 token of L05 is revoked, or `riskwatch links revoke --leader L05` ran, L05's links issued before
 refuse to open or act (the same message as any invalid link) and change nothing; links issued
 afterwards work; other leaders' links are untouched."""

@@ -1,6 +1,6 @@
-"""Server-side sessions (hardening issue 17 #7): POST /logout ends the session on the server, so the
+"""Server-side sessions: POST /logout ends the session on the server, so the
 cookie copied before logout no longer opens anything; the database keeps only the cookie's hash;
-form text with NUL or lone surrogates is refused with 422 (issue 17 #8), never a 500."""
+form text with NUL or lone surrogates is refused with 422, never a 500."""
 
 from __future__ import annotations
 

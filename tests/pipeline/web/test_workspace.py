@@ -1,4 +1,4 @@
-"""The analyst's workspace (issue 14 item 6, issue 16 item 4) over SQLite with the cases scenario of
+"""The analyst's workspace over SQLite with the cases scenario of
 tests/pipeline/cases: log in once (analyst or admin; leaders and viewers are refused), the leaders'
 caseloads, the brief of a week as a page with its xlsx and PDF, case pages (history, notes, 转办),
 decisions recorded and marked done, ledger upload (dry-run report, then import); CSRF, headers,
