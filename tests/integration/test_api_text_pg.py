@@ -1,6 +1,6 @@
 """On PostgreSQL, which refuses NUL in text and cannot encode lone surrogates: NUL bytes and lone
-surrogates in the query, the path, a JSON body or a page form give 422, never a 500 with a traceback
-, and nothing is written."""
+surrogates in the query, the path, a JSON body or a page form give 422, never a 500 with a traceback,
+and nothing is written."""
 
 from __future__ import annotations
 
