@@ -139,9 +139,9 @@ class PdfBriefExporter:
             if cw.open_cases.empty:
                 story.append(Paragraph("无在办案件。", base))
             story += [Paragraph("四、本周新增及办结", h2),
-                      *table(["变动", "对象", "类型", "地点", "包保领导", "时间", "办结情况"],
+                      *table(["变动", "对象", "类型", "地点", "包保领导", "时间", "状态或办结原因"],
                              [[r["变动"], r["对象"], r["类型"], r["地点"] or r["楼栋"] or "—", r["包保领导"],
-                               _when(r["时间"]), r["办结情况"]] for _, r in cw.changes.iterrows()],
+                               _when(r["时间"]), r["状态或办结原因"]] for _, r in cw.changes.iterrows()],
                              [12, 26, 16, 30, 26, 22, 42], "本周无新增、办结案件。"),
                       Paragraph("五、研判意见落实情况", h2),
                       *table(["编号", "案件", "研判意见", "责任人", "时限", "状态", "落实情况"],
@@ -164,7 +164,7 @@ class PdfBriefExporter:
         else:
             head = ["排名", "对象", "等级", "风险分值", "上周", "主要原因"]
             data = [head] + [[str(r["排名"]), Paragraph(escape(self._who(r, review)), small),
-                              r["等级"], score_text(r["分值"]), score_text(r["上周分值"]),
+                              r["等级"], score_text(r["风险分值"]), score_text(r["上周分值"]),
                               Paragraph(escape(r["主要原因"]), small)]
                              for _, r in key.iterrows()]
             story.append(Table(data, colWidths=[11 * mm, 42 * mm, 12 * mm, 16 * mm, 16 * mm, 75 * mm],

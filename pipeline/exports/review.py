@@ -19,7 +19,7 @@ from pipeline.exports import weekly_alerts, weekly_events, weekly_scores
 from pipeline.exports.casework import Casework, build_casework
 from pipeline.exports.period import Period, iso_week, previous_week
 from pipeline.exports.sqlhelp import to_local
-from pipeline.labels import ALARM_TYPES, LEVEL_ORDER, tag_label
+from pipeline.labels import ALARM_TYPES, LEVEL_ORDER, entity_label, tag_label
 from pipeline.labels import ALERT_STATES as ALERT_STATUS_ZH
 from pipeline.labels import CATEGORIES as CATEGORY_ZH
 from pipeline.labels import DISPUTE_STATES as DISPUTE_STATE_ZH
@@ -30,7 +30,7 @@ from pipeline.labels import LEVELS as LEVELS_ZH
 
 SHEETS = ("概览", "逾期未办结", "在办案件（按楼栋）", "在办案件（按包保领导）", "本周新增及办结", "研判意见落实", "处置记录",
           "重点风险对象", "新增预警及响应", "隐患整改", "矛盾纠纷", "巡查覆盖", "规则命中统计")
-KEY_ENTITY_COLUMNS = ["排名", "对象", "对象类型", "楼栋", "分值", "等级", "上周分值", "分值变化", "主要原因", "依据事件数"]
+KEY_ENTITY_COLUMNS = ["排名", "对象", "对象类型", "楼栋", "风险分值", "等级", "上周分值", "分值变化", "主要原因", "依据事件数"]
 REVEAL_COLUMNS = ["姓名", "联系电话"]
 
 
@@ -90,8 +90,8 @@ def build_review(bind: sa.Engine, cfg, week: str, progress: Callable[[str], None
         coverage = weekly_events.checkpoint_coverage(conn, cur)
     rules = {r.id: r for r in cfg.rules.rules}
     leaders = cfg.assignments.leaders
-    key_sheet, top = _key_entities(key, last_scores, info, why, rules)
-    alert_sheet = _alerts(alerts, leaders, tz)
+    key_sheet, top = _key_entities(key, last_scores, info, why, rules, cfg.area)
+    alert_sheet = _alerts(alerts, leaders, tz, cfg.area, rules)
     hazard_sheet = _hazards(hazards, cur, tz)
     dispute_sheet = _disputes(disputes, tz)
     figures = _figures(counts, patrol, now_scores, last_scores, len(alerts), alerts_prev, hits, hazards, disputes,
@@ -190,7 +190,7 @@ def _reasons(why: pd.DataFrame, rules) -> dict[str, list[dict]]:
     return out
 
 
-def _key_entities(key, last_scores, info, why, rules) -> tuple[Sheet, list[dict]]:
+def _key_entities(key, last_scores, info, why, rules, area) -> tuple[Sheet, list[dict]]:
     last = dict(zip(last_scores["entity"], last_scores["score"], strict=True))
     types = dict(zip(info["ref"], info["type"], strict=True)) if len(info) else {}
     buildings = dict(zip(info["ref"], info["building"], strict=True)) if len(info) else {}
@@ -202,12 +202,13 @@ def _key_entities(key, last_scores, info, why, rules) -> tuple[Sheet, list[dict]
         text = "；".join(f"{i['title']}×{i['times']}（{i['worth']:.1f}分）" for i in items[:3])
         before = float(last.get(entity, 0.0))
         etype = types.get(entity) or entity.split(":", 1)[0]
-        rows.append([rank, entity, ENTITY_TYPE_ZH.get(etype, etype), _building(buildings.get(entity)), float(score),
+        rows.append([rank, entity_label(entity, area), ENTITY_TYPE_ZH.get(etype, etype), _building(buildings.get(entity)),
+                     float(score),
                      LEVELS_ZH.get(level, level), before, round(float(score) - before, 2), text,
                      int(evidence.get(entity, 0))])
         top.append({"entity": entity, "score": float(score), "level": level, "previous": before, "reasons": items})
     df = pd.DataFrame(rows, columns=KEY_ENTITY_COLUMNS)
-    fmt = {"分值": "0.00", "上周分值": "0.00", "分值变化": "+0.00;-0.00;0.00"}
+    fmt = {"风险分值": "0.00", "上周分值": "0.00", "分值变化": "+0.00;-0.00;0.00"}
     return Sheet("重点风险对象", df, fmt, "等级"), top
 
 
@@ -215,8 +216,8 @@ def _building(b) -> str:
     return f"{b}号楼" if b not in (None, "") and not (isinstance(b, float) and pd.isna(b)) else ""
 
 
-def _alerts(alerts: pd.DataFrame, leaders, tz) -> Sheet:
-    cols = ["预警编号", "对象", "等级", "包保领导", "涉及规则", "分值", "预警时间", "当前状态", "首次确认时间",
+def _alerts(alerts: pd.DataFrame, leaders, tz, area, rules) -> Sheet:
+    cols = ["预警编号", "对象", "等级", "包保领导", "涉及规则", "风险分值", "预警时间", "当前状态", "首次确认时间",
             "响应时长（小时）", "升级次数"]
     if alerts.empty:
         return Sheet("新增预警及响应", pd.DataFrame(columns=cols), level_column="等级")
@@ -225,18 +226,18 @@ def _alerts(alerts: pd.DataFrame, leaders, tz) -> Sheet:
     hours = (acked - raised).dt.total_seconds() / 3600.0
     df = pd.DataFrame({
         "预警编号": alerts["alert_id"],
-        "对象": alerts["entity"],
+        "对象": alerts["entity"].map(lambda e: entity_label(e, area)),
         "等级": alerts["level"].map(lambda x: LEVELS_ZH.get(x, x)),
         "包保领导": alerts["assignee"].map(lambda a: f"{a} {leaders[a].name}" if a in leaders else (a or "")),
-        "涉及规则": alerts["rules"].map(lambda rs: "、".join(rs or [])),
-        "分值": alerts["score"].astype(float).round(2),
+        "涉及规则": alerts["rules"].map(lambda rs: "、".join(rules[r].title if r in rules else r for r in rs or [])),
+        "风险分值": alerts["score"].astype(float).round(2),
         "预警时间": raised,
         "当前状态": alerts["status"].map(lambda s: ALERT_STATUS_ZH.get(s, s)),
         "首次确认时间": acked,
         "响应时长（小时）": hours.round(1),
         "升级次数": alerts["escalations"].astype(int),
     })
-    fmt = {"分值": "0.00", "预警时间": "yyyy-mm-dd hh:mm", "首次确认时间": "yyyy-mm-dd hh:mm", "响应时长（小时）": "0.0"}
+    fmt = {"风险分值": "0.00", "预警时间": "yyyy-mm-dd hh:mm", "首次确认时间": "yyyy-mm-dd hh:mm", "响应时长（小时）": "0.0"}
     return Sheet("新增预警及响应", df, fmt, "等级")
 
 
@@ -313,11 +314,16 @@ def _rule_stats(hits: pd.DataFrame, rules) -> Sheet:
         rule = rules.get(rid)
         cur, prev = int(get(rid, "cur", "hits")), int(get(rid, "prev", "hits"))
         category = CATEGORY_ZH.get(rule.category, rule.category) if rule else ""
-        rows.append([rid, rule.title if rule else "（已不在规则集中）", category, cur, prev, cur - prev,
+        rows.append([rule.title if rule else f"（已不在规则集中：{rid}）", category, cur, prev, cur - prev,
                      int(get(rid, "cur", "entities")), round(get(rid, "cur", "points"), 2)])
-    df = pd.DataFrame(rows, columns=["规则编号", "规则名称", "类别", "本周命中", "上周命中", "变化", "涉及对象数",
-                                     "本周计分合计"])
+    df = pd.DataFrame(rows, columns=["规则名称", "类别", "本周命中", "上周命中", "变化", "涉及对象数", "本周计分合计"])
     return Sheet("规则命中统计", df, {"变化": "+0;-0;0", "本周计分合计": "0.00"})
+
+
+def _person_id(shown: str) -> str | None:
+    """P-0101 from the key-entity sheet's "重点人员 P-0101"."""
+    person = f"{ENTITY_TYPE_ZH['person']} "
+    return shown.removeprefix(person) if shown.startswith(person) else None
 
 
 def with_names(review: WeeklyReview, found: dict) -> WeeklyReview:
@@ -326,7 +332,7 @@ def with_names(review: WeeklyReview, found: dict) -> WeeklyReview:
     for s in review.sheets:
         df = s.frame.copy()
         if s.name == "重点风险对象":
-            pid = df["对象"].map(lambda e: e.split(":", 1)[1] if e.startswith("person:") else None)
+            pid = df["对象"].map(_person_id)
             df["姓名"] = pid.map(lambda p: found[p].name if p in found else "")
             df["联系电话"] = pid.map(lambda p: found[p].phone if p in found else "")
         elif s.name == "矛盾纠纷":

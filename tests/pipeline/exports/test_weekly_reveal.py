@@ -78,7 +78,7 @@ def test_reveal_shows_names_and_is_audited(db, tmp_path):
     header = [c.value for c in key[2]]
     assert header[-2:] == ["姓名", "联系电话"]
     rows = {r[1]: r for r in key.iter_rows(min_row=3, values_only=True)}
-    assert rows["person:P-0101"][-2:] == ("李秀兰", "13987654321")
+    assert rows["重点人员 P-0101"][-2:] == ("李秀兰", "13987654321")
     parties = [r[4] for r in wb["矛盾纠纷"].iter_rows(min_row=3, values_only=True)]
     assert any("P-0101（李秀兰）" in p for p in parties)
     engine = open_database(url)
@@ -98,7 +98,7 @@ def test_default_export_shows_no_names(month_db, tmp_path):
     assert res.exit_code == 0, res.output
     wb = openpyxl.load_workbook(tmp_path / f"weekly-review-{WEEK}.xlsx")
     assert "姓名" not in [c.value for c in wb["重点风险对象"][2]]
-    assert any(str(r[1]).startswith("person:P-") for r in wb["重点风险对象"].iter_rows(min_row=3, values_only=True))
+    assert any(str(r[1]).startswith("重点人员 P-") for r in wb["重点风险对象"].iter_rows(min_row=3, values_only=True))
 
 
 def test_revealed_export_is_readable_by_its_owner_only(db, tmp_path):

@@ -11,8 +11,10 @@ from pathlib import Path
 import openpyxl
 import sqlalchemy as sa
 
+from pipeline.area import load_area
 from pipeline.configset import load_config
 from pipeline.exports.period import iso_week, previous_week
+from pipeline.labels import entity_label
 from pipeline.storage.views import entity_scores_at
 
 CASE_HEADERS = ["案件编号", "对象", "类型", "状态", "楼栋", "地点", "包保领导", "立案时间", "整改期限", "逾期天数",
@@ -22,16 +24,16 @@ HEADERS = {
     "逾期未办结": CASE_HEADERS,
     "在办案件（按楼栋）": CASE_HEADERS,
     "在办案件（按包保领导）": ["包保领导"] + [h for h in CASE_HEADERS if h != "包保领导"],
-    "本周新增及办结": ["变动", "案件编号", "对象", "类型", "楼栋", "地点", "包保领导", "时间", "办结情况"],
+    "本周新增及办结": ["变动", "案件编号", "对象", "类型", "楼栋", "地点", "包保领导", "时间", "状态或办结原因"],
     "研判意见落实": ["编号", "会议周次", "案件编号", "研判意见", "责任人", "时限", "落实状态", "落实时间", "落实情况"],
     "处置记录": ["时间", "案件编号", "事项", "人员", "内容"],
-    "重点风险对象": ["排名", "对象", "对象类型", "楼栋", "分值", "等级", "上周分值", "分值变化", "主要原因", "依据事件数"],
-    "新增预警及响应": ["预警编号", "对象", "等级", "包保领导", "涉及规则", "分值", "预警时间", "当前状态", "首次确认时间",
+    "重点风险对象": ["排名", "对象", "对象类型", "楼栋", "风险分值", "等级", "上周分值", "分值变化", "主要原因", "依据事件数"],
+    "新增预警及响应": ["预警编号", "对象", "等级", "包保领导", "涉及规则", "风险分值", "预警时间", "当前状态", "首次确认时间",
                       "响应时长（小时）", "升级次数"],
     "隐患整改": ["隐患编号", "类别", "位置", "楼栋", "发现时间", "整改期限", "整改时间", "验收时间", "状态", "是否按期"],
     "矛盾纠纷": ["案件编号", "登记时间", "纠纷类型", "位置", "当事人", "最新进展", "最新进展时间", "调解次数", "状态"],
     "巡查覆盖": ["楼栋", "检查点", "名称", "打卡次数", "覆盖天数", "最长间隔（小时）", "最后打卡时间"],
-    "规则命中统计": ["规则编号", "规则名称", "类别", "本周命中", "上周命中", "变化", "涉及对象数", "本周计分合计"],
+    "规则命中统计": ["规则名称", "类别", "本周命中", "上周命中", "变化", "涉及对象数", "本周计分合计"],
 }
 OVERVIEW_ROWS = 15
 WEEK = "2024-W45"      # the simulation starts on Monday 2024-11-04 (Asia/Shanghai)
@@ -127,7 +129,7 @@ def check_workbook(path: Path, exp: dict) -> openpyxl.Workbook:
     assert sum(r[3].value for r in wb["巡查覆盖"].iter_rows(min_row=3)) == exp["checkpoint_visits"]
     key = wb["重点风险对象"]
     if exp["key_entities"]:
-        assert key["B3"].value == exp["top_entity"] and key["E3"].number_format == "0.00"
+        assert key["B3"].value == entity_label(exp["top_entity"], load_area()) and key["E3"].number_format == "0.00"
         assert any(str(r.sqref) == f"F3:F{key.max_row}" for r in key.conditional_formatting), "level colours"
     return wb
 
@@ -150,5 +152,5 @@ def check_pdf(path: Path, exp: dict) -> str:
     assert f"其中逾期未办结{exp['overdue_cases']}件" in flat
     assert f"重点风险对象（一般及以上）{exp['key_entities']}个" in flat
     if exp["top_entity"]:
-        assert exp["top_entity"] in flat
+        assert "".join(entity_label(exp["top_entity"], load_area()).split()) in flat
     return text
