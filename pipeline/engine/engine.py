@@ -127,9 +127,9 @@ class Engine:
         entities = self.entities
         for rule, targets in deadline_rules:
             for entity, role, _ in targets:
-                state = entities.get(entity)
-                if state is not None and rule.id in state["r"]:
-                    rule.logic.cancel(state["r"][rule.id], ev, role)
+                held = entities.get(entity)
+                if held is not None and rule.id in held["r"]:
+                    rule.logic.cancel(held["r"][rule.id], ev, role)
         for rule, targets in deadline_rules:
             for entity, role, building in targets:
                 state = self._state(entity, building)
@@ -145,7 +145,9 @@ class Engine:
                 del self._queued[slot]
             rule = self._rule_at[index]
             state = self.entities.get(entity)
-            rule_state = state["r"].get(rule.id) if state is not None else None
+            if state is None:
+                continue
+            rule_state = state["r"].get(rule.id)
             if rule_state is None:
                 continue
             current = rule.logic.current_due(rule_state, key)
@@ -157,7 +159,8 @@ class Engine:
             trigger, next_due = rule.logic.fire_due(rule_state, key, due)
             if next_due is not None:
                 self._push(next_due, rule, entity, key)
-            self._fire(entity, state, rule, trigger)
+            if trigger is not None:
+                self._fire(entity, state, rule, trigger)
 
     def _fire(self, entity: str, state: dict, rule: Rule, trigger: Trigger) -> None:
         points = rule.score * self._multiplier(entity, state["b"])

@@ -158,7 +158,7 @@ def _channel(file: str, key: str, leader_id: str, entry, issues: list[ConfigIssu
     except ValidationError as exc:
         issues.extend(issues_from_validation_error(file, exc, key))
         return None
-    return ChannelSpec(leader_id, parsed.id or kind, kind, parsed)
+    return ChannelSpec(leader_id, parsed.id or str(kind), str(kind), parsed)
 
 
 def env_names(config: ChannelsConfig) -> list[str]:

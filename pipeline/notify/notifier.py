@@ -279,20 +279,23 @@ class _NoLock:
 
 class _AdvisoryLock:
     def __init__(self, engine: sa.Engine):
-        self.engine, self.conn, self.held = engine, None, False
+        self.engine, self.held = engine, False
+        self.conn: sa.Connection | None = None
 
     def __enter__(self) -> bool:
-        self.conn = self.engine.connect()
-        self.held = bool(self.conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
-                                           {"k": ADVISORY_LOCK_KEY}).scalar())
-        self.conn.commit()
+        conn = self.conn = self.engine.connect()
+        self.held = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar())
+        conn.commit()
         return self.held
 
     def __exit__(self, *exc) -> None:
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
         try:
             if self.held:
-                self.conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
-                self.conn.commit()
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                conn.commit()
         finally:
-            self.conn.close()
+            conn.close()
 

@@ -22,6 +22,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -142,7 +143,7 @@ def record(conn: sa.Connection, group: Group, now: datetime, *, ok: bool, error:
         status = "uncertain"
     else:
         status = "pending" if retry_at is not None else "failed"
-    values = {"status": status, "attempts": NOTIFICATIONS.c.attempts + attempts,
+    values: dict[str, Any] = {"status": status, "attempts": NOTIFICATIONS.c.attempts + attempts,
               "last_error": None if ok else (error or "")[:500]}
     if ok:
         values["sent_at"] = now

@@ -8,6 +8,7 @@ A channel turns a `Message` into one request to its peer. It returns on success 
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -57,14 +58,15 @@ class Channel:
     """A channel: `type` is its name in channels.yaml, `Options` its pydantic options model."""
 
     type: ClassVar[str]
-    Options: ClassVar[type[Options]]
+    # builtins.type: inside the class body `type` is the channel's name above
+    Options: ClassVar[builtins.type[Options]]
     env_keys: ClassVar[tuple[str, ...]] = ()   # option fields that name environment variables
     # Largest markdown body (UTF-8 bytes) the peer takes; the notifier splits longer groups
     # (pipeline/notify/split.py). None: no limit.
     max_bytes: ClassVar[int | None] = None
 
-    def __init__(self, options: Options, ctx: Context):
-        self.options = options
+    def __init__(self, options: Any, ctx: Context):
+        self.options = options  # the channel's own Options subclass (its fields are read by name)
         self.ctx = ctx
 
     def send(self, message: Message) -> None:  # pragma: no cover - interface
