@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from pipeline.configset import ConfigSet
-from pipeline.contract import Rejection, validate_object
+from pipeline.contract import Rejection, parse_event
 from pipeline.errors import UsageError
 from pipeline.ledgers.base import Party
 from pipeline.ledgers.convert import ParsedLedger, RowError, build_events, parse_ledger
@@ -85,46 +86,54 @@ def import_ledger(
         raise UsageError(f"unknown ledger kind {kind!r}: one of {', '.join(KINDS)}")
     started = time.perf_counter()
     parsed = parse_ledger(read_sheets(data, filename, sheet), ledger_kind, cfg.area)
-    _validate(parsed, cfg, time.time() if now is None else now, max_skew)
+    # Checked with stand-in ids, so a refused file never registers a name; rows without names keep
+    # these documents, the others are rebuilt once the names have their pseudonyms.
+    checked = _validate(parsed, cfg, time.time() if now is None else now, max_skew)
     report = ImportReport(kind, parsed.sheet, rows=len(parsed.rows), dry_run=dry_run, header=parsed.header,
                           errors=_in_order(parsed))
     bad = parsed.bad_rows
     report.skipped = len(bad)
     report.bad_rows = [(r.number, r.cells) for r in parsed.rows if r.number in bad]
+    docs = [doc for number, doc in checked if number not in bad]
+    report.events = len(docs)
     if bad and not skip_bad:
         report.refused = True
-        report.events = len(build_events(parsed, _provisional()))
         _log(report, started)
         return report
-    from pipeline.persons.registry import pseudonyms
+    parties = parsed.parties()
+    if parties:
+        from pipeline.persons.registry import pseudonyms
 
-    names = pseudonyms(engine, actor, parsed.parties(), create=not dry_run, context=f"ledger import {kind}")
-    fallback = _provisional()
-    docs = build_events(parsed, lambda p: names.get((p.entity, p.name)) or fallback(p))
-    report.events = len(docs)
-    known = _existing(engine, [doc["event_id"] for _, doc in docs])
+        names = pseudonyms(engine, actor, parties, create=not dry_run, context=f"ledger import {kind}")
+        fallback = _provisional()
+        docs = [doc for _, doc in build_events(parsed, lambda p: names.get((p.entity, p.name)) or fallback(p))]
+    known = _existing(engine, [doc["event_id"] for doc in docs])
     report.existing = len(known)
     report.new = report.events - report.existing
-    if not dry_run and docs:
-        lines = [orjson.dumps(doc) for doc in sorted((d for _, d in docs), key=lambda d: d["occurred_at"])]
+    if not dry_run and report.new:
+        docs.sort(key=lambda d: d["occurred_at"])
+        lines = [orjson.dumps(doc) for doc in docs]
         if deliver is not None:
             deliver(lines)
         else:
-            _store(engine, cfg, lines)
+            _store(engine, cfg, lines, known)
     _log(report, started)
     return report
 
 
-def _validate(parsed: ParsedLedger, cfg: ConfigSet, now: float, max_skew: float) -> None:
-    """The event contract over every event of the good rows (ids stand in for names)."""
+def _validate(parsed: ParsedLedger, cfg: ConfigSet, now: float, max_skew: float) -> list[tuple[int, dict]]:
+    """The event contract over every event of the good rows (stand-in ids for names); a rejected
+    event makes its row bad. Returns every (row number, document) built."""
     by_row = {r.number: r for r in parsed.rows}
-    for number, doc in build_events(parsed, _provisional()):
-        verdict = validate_object(doc, cfg.vocabulary, now=now, max_skew=max_skew)
+    built = build_events(parsed, _provisional())
+    for number, doc in built:
+        verdict = parse_event(orjson.dumps(doc), cfg.vocabulary, now=now, max_skew=max_skew)
         if type(verdict) is Rejection:
             row = by_row[number]
             column = next((c for c, v in row.identity.items() if v == doc["occurred_at"]), "")
             reason = _REASONS.get(verdict.reason, f"生成的事件未通过校验（{verdict.reason}）")
             parsed.errors.append(RowError(row.sheet, number, column, reason))
+    return built
 
 
 def _in_order(parsed: ParsedLedger) -> list[RowError]:
@@ -148,23 +157,30 @@ def _provisional() -> Callable[[Party], str]:
 
 def _existing(engine: sa.Engine, ids: list[str]) -> set[str]:
     found: set[str] = set()
+    column = EVENTS.c.event_id
     with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            # one array parameter: an IN list of 100,000 bound values costs seconds to plan
+            query = sa.select(column).where(column == sa.func.any(sa.bindparam("ids", ids, type_=ARRAY(sa.String))))
+            return set(conn.execute(query).scalars())
         for start in range(0, len(ids), 5000):
-            chunk = ids[start:start + 5000]
-            found.update(conn.execute(sa.select(EVENTS.c.event_id).where(EVENTS.c.event_id.in_(chunk))).scalars())
+            found.update(conn.execute(sa.select(column).where(column.in_(ids[start:start + 5000]))).scalars())
     return found
 
 
-def _store(engine: sa.Engine, cfg: ConfigSet, lines: list[bytes]) -> None:
-    """The engine over the ledger's events, stored by replay's writer (idempotent by event id)."""
+def _store(engine: sa.Engine, cfg: ConfigSet, lines: list[bytes], known: set[str]) -> None:
+    """The engine over all of the ledger's events (so its results do not depend on what an earlier
+    import held), stored by replay's writer: the new events, and every contribution and alert (their
+    writes are idempotent)."""
     from pipeline.replay import replay
     from pipeline.storage.replay_store import entity_records
     from pipeline.storage.writer import Writer
 
     result = replay(lines, cfg, keep_events=True)
+    fresh = [e for e in result.accepted_events or [] if e.event_id not in known]
     writer = Writer(engine, assignments=cfg.assignments)
     writer.write_levels(cfg.rules.levels)
-    writer.write_all(events=result.accepted_events or [], rejections=[], contributions=result.contributions,
+    writer.write_all(events=fresh, rejections=[], contributions=result.contributions,
                      alert_changes=result.alert_changes, entities=entity_records(result, cfg))
 
 

@@ -103,13 +103,15 @@ def data_rows(rows: Sequence[Sequence[object]], header: Header) -> Iterator[tupl
     """(spreadsheet row number, row) under the header, without blank rows, 合计/总计 rows and header
     rows repeated on later printed pages."""
     header_row = [header_key(c) for c in rows[header.index]]
+    header_words = {k for k in header_row if k}
     for index in range(header.index + 1, len(rows)):
         row = rows[index]
         first = next((c for c in row if not is_blank(c)), None)
         if first is None:
             continue
-        if compact(first).startswith(TOTAL_WORDS):
+        word = header_key(first)
+        if word.startswith(TOTAL_WORDS):
             continue
-        if [header_key(c) for c in row] == header_row:
+        if word in header_words and [header_key(c) for c in row] == header_row:
             continue
         yield index + 1, row

@@ -8,6 +8,7 @@ their ASCII forms.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -25,7 +26,6 @@ _DATE = re.compile(
 _NUMBER = re.compile(r"[+]?(\d+(?:\.\d+)?|\.\d+)")
 # Unit suffixes an office writes after a figure; the column says what is counted, so they carry nothing.
 _UNITS = ("人次", "元", "人", "次")
-_SPACES = re.compile(r"\s+")
 
 
 class CellError(ValueError):
@@ -49,21 +49,31 @@ def is_blank(value: object) -> bool:
 
 def clean_text(value: object) -> str:
     """The cell as text: NFKC, trimmed (full-width spaces included), inner runs of space made one."""
+    if type(value) is str:
+        return _clean_str(value)
     if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFKC", str(value))
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(unicodedata.normalize("NFKC", str(value)).split())
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _clean_str(value: str) -> str:
+    # cached: a ledger repeats most of its words; ASCII needs no NFKC
+    text = value if value.isascii() else unicodedata.normalize("NFKC", value)
+    return " ".join(text.split())
 
 
 def compact(value: object) -> str:
     """The cell as text without any space: how header cells, names and buildings are compared."""
-    return clean_text(value).replace(" ", "")
+    return "".join(clean_text(value).split())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_date(value: object, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
-    """An aware datetime in `tz`. A date without a time is 09:00, or 23:59:59 with `end_of_day`."""
+    """An aware datetime in `tz`. A date without a time is 09:00, or 23:59:59 with `end_of_day`.
+    Cached: a ledger repeats its dates many times (a failure is not cached and raises again)."""
     if isinstance(value, datetime):   # pandas Timestamp is a datetime too
         stamp = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
         if stamp.tzinfo is not None:
@@ -96,8 +106,9 @@ def _at(day: date, clock: time | None, tz: ZoneInfo, end_of_day: bool) -> dateti
     return datetime.combine(day, clock, tzinfo=tz)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_number(value: object) -> int | float:
-    """A non-negative figure: full-width digits, thousands separators and a unit suffix allowed."""
+    """A non-negative figure: full-width digits, thousands separators and a unit suffix allowed (cached)."""
     if isinstance(value, bool):
         raise CellError("应为数字")
     if isinstance(value, (int, float)) and not is_blank(value):

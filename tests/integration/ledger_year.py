@@ -137,6 +137,12 @@ class LedgerYear:
             "publicity_sessions": sum(1 for r in L["publicity"].rows if _in(r["日期"], year)),
             "tasks_published": sum(1 for r in L["tasks"].rows if _in(r["公示日期"], year)),
             "tasks_completed": sum(1 for r in L["tasks"].rows if _in(r["完成日期"], year)),
+            # the export's keys beyond docs/contract.md §7
+            "hazards_rectified": sum(1 for r in hz if _in(r["整改完成日期"], year)),
+            "warnings_issued": 0,
+            "publicity_audience": sum(r["参与人数"] or 0 for r in L["publicity"].rows if _in(r["日期"], year)),
+            "petitions_received": sum(1 for r in L["petitions"].rows if _in(r["受理日期"], year)),
+            "petitions_replied": sum(1 for r in L["petitions"].rows if _in(r["答复日期"], year)),
         }
 
     def names(self) -> list[str]:
