@@ -10,7 +10,8 @@
 #   riskwatch_grafana  Grafana's read-only role (migration 0007); no TEMP tables, no large objects
 # riskwatch and riskwatch_owner may create databases (the tests' scratch databases).
 # Idempotent: when every role logs in and the database is locked down, nothing else is done. A database
-# created by an older version of this script stays owned by `riskwatch`: docs/exports-and-privacy.md (Database roles) says how to move it.
+# created by an older version of this script moves to riskwatch_owner while it is empty; one holding
+# tables stays owned by `riskwatch`: docs/exports-and-privacy.md (Database roles) says how to move it.
 # var/postgres/started records the cluster this script started, so pg-stop.sh stops only that one.
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
@@ -37,7 +38,9 @@ locked_down() {   # the runtime role is in riskwatch_app; Grafana's role can mak
         "select pg_has_role('$DB', 'riskwatch_app', 'member')
                 and not has_function_privilege('lo_from_bytea(oid, bytea)', 'execute')
                 and not has_function_privilege('lo_create(oid)', 'execute')
-                and not has_database_privilege(current_database(), 'temporary')" 2>/dev/null)" = t ]
+                and not has_database_privilege(current_database(), 'temporary')
+                and ((select pg_get_userbyid(datdba) from pg_database where datname = current_database()) <> '$DB'
+                     or exists (select from pg_tables where schemaname = 'public'))" 2>/dev/null)" = t ]
 }
 
 hint="postgresql not installed: install it (apt-get install postgresql-15) or use docker-compose"
@@ -88,6 +91,7 @@ done
 # Then, inside the database, what only a superuser may do: the large-object functions and TEMP are
 # taken from PUBLIC (TEMP stays for riskwatch_app: the COPY staging tables).
 as_postgres psql -p "$PORT" -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+SET client_min_messages = warning;
 DO \$\$
 DECLARE
     r text;
@@ -112,6 +116,17 @@ GRANT riskwatch_app TO $DB;
 ALTER ROLE riskwatch_grafana SET default_transaction_read_only = on;
 SELECT 'CREATE DATABASE $DB OWNER riskwatch_owner' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB')\gexec
 \\connect $DB
+SET client_min_messages = warning;
+-- A database an older version of this script made (owned by the runtime role) moves to the owner while
+-- it is still empty; one with tables is left alone (docs/exports-and-privacy.md says how to move it).
+DO \$\$
+BEGIN
+    IF pg_get_userbyid((SELECT datdba FROM pg_database WHERE datname = current_database())) = '$DB'
+       AND NOT EXISTS (SELECT FROM pg_tables WHERE schemaname = 'public') THEN
+        EXECUTE format('ALTER DATABASE %I OWNER TO riskwatch_owner', current_database());
+    END IF;
+END
+\$\$;
 REVOKE TEMPORARY ON DATABASE $DB FROM PUBLIC;
 GRANT TEMPORARY ON DATABASE $DB TO riskwatch_app;
 REVOKE EXECUTE ON FUNCTION lo_creat(integer), lo_create(oid), lo_from_bytea(oid, bytea), lo_import(text),

@@ -141,11 +141,13 @@ def test_postgres_accepts_the_riskwatch_role(pg_url):
             owner = conn.execute(
                 sa.text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
             ).scalar_one()
-            # The role owns its database, so migrations can create tables there.
-            conn.execute(sa.text("CREATE TABLE rw_services_probe (id int)"))
+            # riskwatch is the runtime role: the schema owner riskwatch_owner runs the migrations
+            # (scripts/pg-start.sh; tests/integration/test_db_roles.py), the runtime role cannot create tables.
+            with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+                conn.execute(sa.text("CREATE TABLE rw_services_probe (id int)"))
             conn.rollback()
     finally:
         engine.dispose()
     assert version_num >= 150000, version
     assert version.startswith("PostgreSQL")
-    assert (database, user, owner) == ("riskwatch", "riskwatch", "riskwatch")
+    assert (database, user, owner) == ("riskwatch", "riskwatch", "riskwatch_owner")
