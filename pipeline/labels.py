@@ -110,6 +110,16 @@ AUDIT_ACTIONS = {"reveal": "查看真实身份", "export": "导出报表", "ackn
 LEDGER_KINDS = {"disputes": "矛盾纠纷排查化解台账", "hazards": "安全隐患排查整改台账", "patrols": "巡查登记表",
                 "inspections": "执法检查台账", "penalties": "行政处罚台账", "publicity": "普法宣传台账",
                 "petitions": "信访及网上平台件", "tasks": "双随机抽查任务"}
+# The keys of audit details as `audit list` shows them (the stored detail keeps its keys).
+AUDIT_FIELDS = {"week": "周次", "year": "年度", "files": "文件", "file": "文件", "export": "导出", "format": "格式",
+                "formats": "格式", "revealed": "含真实身份", "alert_id": "预警编号", "purpose": "用途", "context": "场合",
+                "ids": "编号", "count": "数量", "to_key": "新密钥", "rotated": "已轮换", "new": "新增", "old": "原有",
+                "name": "名称", "names": "名称", "leader_id": "包保领导", "decision": "研判意见", "case": "案件",
+                "via": "方式", "to": "转至", "target": "对象", "source": "来源", "rows": "行数", "skipped_rows": "跳过行数",
+                "role": "角色", "owner": "责任人", "kind": "类别", "expires_at": "到期时间", "events": "事件数",
+                "diff": "规则变更", "what_if": "影响评估", "actor": "操作人", "token_sha256_prefix": "令牌摘要"}
+# Values of the `export` detail.
+EXPORT_KINDS = {"weekly": "周报", "annual": "年度数据", "meeting": "研判会简报"}
 CHANNEL_TYPES = {"wecom": "企业微信", "dingtalk": "钉钉", "email": "邮件", "webhook": "Webhook 接口", "sms": "短信"}
 NOTIFICATION_STATES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "uncertain": "可能已送达（待核实）"}
 ROLES = {"viewer": "查看", "analyst": "研判分析", "admin": "管理员", "leader": "包保领导"}
@@ -140,7 +150,7 @@ TABLES: dict[str, Mapping[str, str]] = {
     "note_kind": NOTE_KINDS, "alert_action": ALERT_ACTIONS,
     "notice_kind": NOTICE_KINDS, "audit_action": AUDIT_ACTIONS, "notification_state": NOTIFICATION_STATES,
     "role": ROLES, "ledger_kind": LEDGER_KINDS, "device_kind": DEVICE_KINDS, "rejection": REJECTIONS,
-    "channel_type": CHANNEL_TYPES,
+    "channel_type": CHANNEL_TYPES, "audit_field": AUDIT_FIELDS, "export_kind": EXPORT_KINDS,
 }
 
 _LOCATION = re.compile(r"HD-([0-9A-Za-z]+)-(B[0-9]+|[0-9]{2})(?:([0-9]{2})|-(S[0-9]+)|-([a-z][a-z0-9-]*))")

@@ -32,6 +32,26 @@ def parse_since(text: str) -> datetime:
         raise ValueError(f"not a time, date or duration: {text!r} (e.g. 2024-11-01, 7d, 2024-11-01T08:00:00+08:00)") from None
 
 
+def _detail(detail: dict | None) -> str:
+    """周次：2024-W45；文件：a.xlsx、a.pdf；含真实身份：否 (nested values as compact JSON)."""
+    import orjson
+
+    from pipeline import labels
+
+    def value(key: str, v) -> str:
+        if isinstance(v, bool):
+            return "是" if v else "否"
+        if key == "export":
+            return labels.label(labels.EXPORT_KINDS, str(v))
+        if isinstance(v, list) and all(isinstance(x, (str, int, float)) for x in v):
+            return "、".join(str(x) for x in v)
+        if isinstance(v, (dict, list)):
+            return orjson.dumps(v).decode()
+        return str(v)
+
+    return "；".join(f"{labels.label(labels.AUDIT_FIELDS, k)}：{value(k, v)}" for k, v in (detail or {}).items())
+
+
 @audit_app.command("list")
 def list_cmd(
     since: Annotated[Optional[str],
@@ -61,8 +81,7 @@ def list_cmd(
 
         show(table(("序号", "时间（北京时间）", "操作人", "操作", "详情"), (
             (r.id, labels.time_text(r.at, year=True), r.actor, labels.label(labels.AUDIT_ACTIONS, r.action),
-             orjson.dumps(r.detail, option=orjson.OPT_NON_STR_KEYS).decode() if r.detail is not None else "")
-            for r in records)))
+             _detail(r.detail)) for r in records)))
         return
     for r in records:
         at = r.at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
