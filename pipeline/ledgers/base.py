@@ -113,7 +113,7 @@ class RowReader:
         except CellError as exc:
             self.fail(column, exc.reason)
             return None
-        self.canonical[column] = value.isoformat()
+        self.canonical[column] = value
         return value
 
     def number(self, column: str, required: bool = False) -> int | float | None:

@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -113,6 +114,7 @@ def build_events(parsed: ParsedLedger, pseudonym: Callable[[Party], str]) -> lis
     """(row number, event document) for every draft of every good row, in row order."""
     kind = parsed.kind.key
     occurrences: Counter[str] = Counter()
+    stamps: dict[datetime, str] = {}     # ledgers repeat their dates; isoformat is worth caching
     out: list[tuple[int, dict]] = []
     for row in parsed.good_rows():
         if row.key is not None:
@@ -122,7 +124,10 @@ def build_events(parsed: ParsedLedger, pseudonym: Callable[[Party], str]) -> lis
             occurrences[content] += 1
             row_key = f"r{content}.{occurrences[content]}"
         for draft in row.drafts:
-            out.append((row.number, _document(kind, row_key, draft, pseudonym)))
+            at = stamps.get(draft.at)
+            if at is None:
+                at = stamps[draft.at] = draft.at.isoformat()
+            out.append((row.number, _document(kind, row_key, draft, at, pseudonym)))
     return out
 
 
@@ -131,12 +136,12 @@ def _identity(values: dict[str, object], pseudonym: Callable[[Party], str]) -> d
             for column, value in values.items()}
 
 
-def _document(kind: str, row_key: str, draft: Draft, pseudonym: Callable[[Party], str]) -> dict:
+def _document(kind: str, row_key: str, draft: Draft, at: str, pseudonym: Callable[[Party], str]) -> dict:
     doc: dict = {
         "event_id": f"{SOURCE}:{kind}:{row_key}:{draft.kind}.{draft.type}",
         "kind": draft.kind,
         "type": draft.type,
-        "occurred_at": draft.at.isoformat(),
+        "occurred_at": at,
         "source": SOURCE,
     }
     if draft.location:

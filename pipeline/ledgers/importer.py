@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import orjson
 import sqlalchemy as sa
@@ -130,7 +131,8 @@ def _validate(parsed: ParsedLedger, cfg: ConfigSet, now: float, max_skew: float)
         verdict = parse_event(orjson.dumps(doc), cfg.vocabulary, now=now, max_skew=max_skew)
         if type(verdict) is Rejection:
             row = by_row[number]
-            column = next((c for c, v in row.identity.items() if v == doc["occurred_at"]), "")
+            column = next((c for c, v in row.identity.items()
+                           if isinstance(v, datetime) and v.isoformat() == doc["occurred_at"]), "")
             reason = _REASONS.get(verdict.reason, f"生成的事件未通过校验（{verdict.reason}）")
             parsed.errors.append(RowError(row.sheet, number, column, reason))
     return built

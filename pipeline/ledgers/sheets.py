@@ -106,7 +106,7 @@ def data_rows(rows: Sequence[Sequence[object]], header: Header) -> Iterator[tupl
     header_words = {k for k in header_row if k}
     for index in range(header.index + 1, len(rows)):
         row = rows[index]
-        first = next((c for c in row if not is_blank(c)), None)
+        first = row[0] if row and not is_blank(row[0]) else next((c for c in row if not is_blank(c)), None)
         if first is None:
             continue
         word = header_key(first)

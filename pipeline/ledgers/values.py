@@ -37,13 +37,16 @@ class CellError(ValueError):
 
 
 def is_blank(value: object) -> bool:
+    kind = type(value)
+    if kind is str:
+        return not value.strip()  # type: ignore[attr-defined]
+    if kind is float:
+        return value != value      # NaN
     if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
         return True
     if isinstance(value, str):
         return not value.strip()
-    # pandas' NaT and NA are not floats but say they are missing by comparing unequal to themselves
+    # pandas' NaT and NA say they are missing by comparing unequal to themselves
     return value != value
 
 

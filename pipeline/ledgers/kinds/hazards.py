@@ -49,7 +49,7 @@ def _deadline(row: RowReader, found: datetime | None) -> datetime | None:
     if found is None:
         return None
     day = (found + timedelta(days=int(m[1]))).date()
-    row.canonical["整改期限"] = day.isoformat()
+    row.canonical["整改期限"] = day
     return datetime.combine(day, END_OF_DAY, tzinfo=row.tz)
 
 
