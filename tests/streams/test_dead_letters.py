@@ -49,3 +49,16 @@ def test_a_small_rejection_keeps_the_original_whole():
 def test_a_huge_detail_is_cut():
     doc = orjson.loads(codec.dlq_value(b"{}", "unknown_field:x", "x" * 10**6, None, "events.raw", 0, 0))
     assert len(doc["detail"]) == 1000
+
+
+def test_the_stored_rejection_describes_the_whole_original_not_the_copy():
+    from datetime import UTC, datetime
+
+    from pipeline.storage.rows import COLUMNS, rejection_row
+
+    raw = b'"' * 600_000
+    ingest = Ingest(ek.project_config(), "events.raw", 4)
+    value = ingest.process([(0, 9, raw)]).dlq[0][1]
+    row = dict(zip(COLUMNS["rejections"], rejection_row(codec.rejection_of(value), datetime.now(UTC)), strict=True))
+    assert row["raw_length"] == len(raw) and row["raw_sha256"] == hashlib.sha256(raw).hexdigest()
+    assert row["raw"] == '"' * (64 * 1024)
