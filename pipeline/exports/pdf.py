@@ -128,21 +128,21 @@ class PdfBriefExporter:
         if cw is not None:
             overdue_head = ["对象", "类型", "地点", "包保领导", "状态", "整改期限", "逾期\n天数", "最近处置情况"]
             story += [PageBreak(), Paragraph("二、逾期未办结", h2),
-                      *table(overdue_head, case_rows(cw.overdue, leader=True), [24, 15, 28, 26, 20, 25, 11, 33],
+                      *table(overdue_head, case_rows(cw.overdue, leader=True), [28, 15, 27, 26, 18, 27, 11, 30],
                              "无逾期未办结案件。"),
                       PageBreak(), Paragraph("三、包保领导在办案件", h2)]
             for name, frame in cw.open_cases.groupby("包保领导", sort=True):
                 late = int((frame["逾期天数"] > 0).sum())
                 story.append(Paragraph(escape(f"{name}：在办{len(frame)}件，逾期{late}件"), h3))
                 story += table(["对象", "类型", "地点", "状态", "整改期限", "逾期\n天数", "最近处置情况"],
-                               case_rows(frame, leader=False), [26, 16, 32, 20, 25, 11, 52], "")
+                               case_rows(frame, leader=False), [28, 15, 30, 20, 27, 11, 51], "")
             if cw.open_cases.empty:
                 story.append(Paragraph("无在办案件。", base))
             story += [Paragraph("四、本周新增及办结", h2),
                       *table(["变动", "对象", "类型", "地点", "包保领导", "时间", "状态或办结原因"],
                              [[r["变动"], r["对象"], r["类型"], r["地点"] or r["楼栋"] or "—", r["包保领导"],
                                _when(r["时间"]), r["状态或办结原因"]] for _, r in cw.changes.iterrows()],
-                             [12, 26, 16, 30, 26, 22, 42], "本周无新增、办结案件。"),
+                             [12, 28, 16, 28, 26, 24, 48], "本周无新增、办结案件。"),
                       Paragraph("五、研判意见落实情况", h2),
                       *table(["编号", "案件", "研判意见", "责任人", "时限", "状态", "落实情况"],
                              [[str(r["编号"]), r["案件编号"], r["研判意见"], r["责任人"], r["时限"], r["落实状态"],
