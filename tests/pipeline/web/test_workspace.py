@@ -175,3 +175,17 @@ def test_ledger_upload_dry_run_then_import(ws):
     wrong = client.post("/w/ledgers/check", data={"csrf": csrf, "kind": "hazards"},
                         files={"file": ("notes.txt", b"hello", "text/plain")})
     assert wrong.status_code == 422 and ".xlsx 或 .csv" in wrong.text
+
+
+def test_closing_a_person_case_with_open_work_is_refused_in_chinese(ws):
+    client, engine, analyst = ws
+    enter(client, analyst)
+    page = client.get("/w/c/person:P-0201")
+    assert page.status_code == 200 and 'id="closecase"' in page.text and "一人一案" in page.text
+    csrf = form_value(page.text, "csrf", 1)
+    refused = client.post("/w/c/person:P-0201/close", data={"csrf": csrf, "reason": "已稳控"})
+    assert refused.status_code == 409 and "该人员仍有未办结的预警或纠纷" in refused.text
+    hazard = client.get("/w/c/hazard:HZ-A")
+    assert 'id="closecase"' not in hazard.text                 # hazards close by their events only
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM case_actions")).scalar() == 0
