@@ -113,7 +113,6 @@ BEGIN
 END
 \$\$;
 GRANT riskwatch_app TO $DB;
-ALTER ROLE riskwatch_grafana SET default_transaction_read_only = on;
 SELECT 'CREATE DATABASE $DB OWNER riskwatch_owner' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB')\gexec
 \\connect $DB
 SET client_min_messages = warning;

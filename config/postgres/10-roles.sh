@@ -17,7 +17,6 @@ CREATE ROLE riskwatch_owner LOGIN PASSWORD :'owner_pw';
 CREATE ROLE riskwatch_app NOLOGIN;
 CREATE ROLE riskwatch LOGIN PASSWORD :'app_pw' IN ROLE riskwatch_app;
 CREATE ROLE riskwatch_grafana LOGIN PASSWORD :'grafana_pw';
-ALTER ROLE riskwatch_grafana SET default_transaction_read_only = on;
 ALTER DATABASE :"db" OWNER TO riskwatch_owner;
 REVOKE TEMPORARY ON DATABASE :"db" FROM PUBLIC;
 GRANT TEMPORARY ON DATABASE :"db" TO riskwatch_app;
