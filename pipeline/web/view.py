@@ -1,7 +1,8 @@
 """What the alert page shows, in Chinese, read from the database: the entity (pseudonymous
 reference, building, floor), level and score, the score over time (an inline SVG drawn here from the
-contributions: the same arithmetic as docs/contract.md §4 and the database's views), the top contributions with
-their evidence events and notes, and the alert history.
+contributions: the same arithmetic as docs/contract.md §4 and the database's views), the reasons
+(pipeline.alerting.reasons: ranked by their worth when the alert last rose, so reasons that decayed
+since stay on the page) with their evidence events and notes, and the alert history.
 
 Persons appear only by their pseudonymous id. Event notes (`text`) are shown as stored: docs/contract.md §1
 keeps them free of anything identifying a person.
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 
+from pipeline.alerting.reasons import alert_reasons
 from pipeline.alerting.records import (
     CONTRIBUTIONS,
     REASON_HORIZON,
@@ -63,6 +65,7 @@ class ReasonView:
     category: str
     at: str
     points: float
+    worth_at_alert: float
     worth: float
     evidence: tuple[Evidence, ...]
     more: int
@@ -148,11 +151,11 @@ class _Contribution:
         return self.points * 0.5 ** ((at - self.fired).total_seconds() / self.half_life_s)
 
 
-def _contributions(conn: sa.Connection, entity: str, until: datetime) -> list[_Contribution]:
+def _contributions(conn: sa.Connection, entity: str, since: datetime, until: datetime) -> list[_Contribution]:
     q = (sa.select(CONTRIBUTIONS.c.rule, CONTRIBUTIONS.c.category, CONTRIBUTIONS.c.points, CONTRIBUTIONS.c.fired_at,
                    CONTRIBUTIONS.c.half_life_s, CONTRIBUTIONS.c.events)
          .where(CONTRIBUTIONS.c.entity == entity, CONTRIBUTIONS.c.fired_at <= until.astimezone(UTC),
-                CONTRIBUTIONS.c.fired_at >= (until - REASON_HORIZON).astimezone(UTC))
+                CONTRIBUTIONS.c.fired_at >= since.astimezone(UTC))
          .order_by(CONTRIBUTIONS.c.fired_at))
     return [_Contribution(r.rule, r.category, float(r.points), _utc(r.fired_at), float(r.half_life_s),
                           tuple(r.events or ())) for r in conn.execute(q)]
@@ -165,9 +168,10 @@ def score_at(contributions: list[_Contribution], at: datetime) -> float:
 def build(conn: sa.Connection, config: ConfigSet, alert: AlertRecord, now: datetime, timezone: str) -> AlertView:
     clock = Clocktext(timezone)
     now = _utc(now)
-    contributions = _contributions(conn, alert.entity, now)
-    # top reasons: worth most now (the notices' rule), then the latest
-    ranked = sorted(contributions, key=lambda c: (-c.worth(now), -c.fired.timestamp(), c.rule))[:TOP_REASONS]
+    # the chart's window and the score now, from as far back as any of them can reach
+    contributions = _contributions(conn, alert.entity, min(alert.raised_at, now) - REASON_HORIZON, now)
+    # the reasons: what weighed most when the alert last rose, so decayed reasons stay on the page
+    ranked = alert_reasons(conn, alert, now, TOP_REASONS)
     wanted = {eid for c in ranked for eid in c.events[:EVIDENCE_PER_REASON]}
     floors_from = {eid for c in contributions for eid in c.events[:EVIDENCE_PER_REASON]}
     docs = _events(conn, wanted | floors_from)
@@ -177,7 +181,7 @@ def build(conn: sa.Connection, config: ConfigSet, alert: AlertRecord, now: datet
         shown = [docs[e] for e in c.events[:EVIDENCE_PER_REASON] if e in docs]
         reasons.append(ReasonView(
             title=titles.get(c.rule, c.rule), rule=c.rule, category=label(CATEGORIES, c.category),
-            at=clock.full(c.fired), points=c.points, worth=c.worth(now),
+            at=clock.full(c.fired_at), points=c.points, worth_at_alert=c.worth_at_alert, worth=c.worth_now,
             evidence=tuple(_evidence(d, clock, config) for d in shown), more=max(0, len(c.events) - len(shown)),
         ))
     building, floor = _place(alert, [docs[e] for e in floors_from if e in docs])

@@ -121,6 +121,15 @@ def test_after_a_reassignment_the_old_owners_link_stops_and_the_new_owners_acts(
     assert ack.status_code == 200 and get_alert(world.connect(), "a1").status == "acknowledged"
 
 
+def test_an_old_alert_still_shows_the_reasons_that_raised_it(site, world, clock):
+    client, pages = site
+    clock.now = kit.T0 + timedelta(days=200)            # past the reason horizon from now: long decayed
+    token = pages.signer.issue("a1", "L01", now=clock.now)
+    html = client.get(f"/a/a1?t={token}").text
+    assert "暂无计分记录" not in html and "烟感报警" in html
+    assert re.search(r"计 70 分，预警时 70 分，当前 0 分", html), html[html.find("主要原因"):][:600]
+
+
 def test_a_link_stops_acting_once_the_alert_is_no_longer_theirs(site, world):
     client, pages = site
     token = pages.signer.issue("a1", "L01")
