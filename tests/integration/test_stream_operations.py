@@ -86,7 +86,7 @@ def test_oversized_input_and_a_corrected_resend_match_replay_and_the_deployment_
         stream, replay = sk.snapshot(deployment.db_url, now), sk.snapshot(oracle, now)
     finally:
         sk.drop_database(pg_url, oracle)
-    for table in ("events", "contributions", "entities", "alerts", "alert_history"):
+    for table in ("events", "rejections", "contributions", "entities", "alerts", "alert_history"):
         assert stream.tables[table] == replay.tables[table], table
     assert stream.scores == replay.scores and stream.duplicates == summary["duplicates"] == 1
     assert summary["rejected"] == 3
