@@ -41,8 +41,9 @@ ENTITY_EVENTS = """evidence AS (
 
 def dashboard(cfg: ConfigSet) -> Dashboard:
     panels = [
-        Panel("当前风险分值", "stat", f"""SELECT COALESCE((SELECT score::float8 FROM {AT_END} WHERE entity = '$entity'), 0)
-       AS "风险分值\"""", ("风险分值",), w=4, h=5, nonempty=True, score_colors=True, decimals=0),
+        Panel("当前风险分值", "stat", f"""SELECT floor(COALESCE(
+         (SELECT score::float8 FROM {AT_END} WHERE entity = '$entity'), 0))::int AS "风险分值\"""", ("风险分值",),
+              w=4, h=5, nonempty=True, score_colors=True, decimals=0),
         Panel("当前等级", "stat", f"""SELECT COALESCE(lv.label, '低') AS "等级"
 FROM (SELECT 1) one
 LEFT JOIN {AT_END} s ON s.entity = '$entity'

@@ -127,6 +127,12 @@ def _link_column(panel: dict) -> str | None:
     return None
 
 
+def _ink(background: str) -> str:
+    """Dark text on light cells (yellow, orange), white on dark ones (blue, red)."""
+    r, g, b = (int(background[i:i + 2], 16) for i in (1, 3, 5))
+    return "#111217" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#ffffff"
+
+
 def _heatmap(ax, panel: dict, res: PanelResult, tz: ZoneInfo) -> None:
     ax.set_facecolor(PANEL_BG)
     labels = [str(r[0]) for r in res.rows]
@@ -138,7 +144,7 @@ def _heatmap(ax, panel: dict, res: PanelResult, tz: ZoneInfo) -> None:
             ax.add_patch(plt.Rectangle((c, len(res.rows) - r - 1), 0.96, 0.92, color=color))
             if v:
                 ax.text(c + 0.48, len(res.rows) - r - 0.55, _cell(v, tz), ha="center", va="center", fontsize=6.5,
-                        color="#111217")
+                        color=_ink(color))
     ax.set_xlim(0, n_cols)
     ax.set_ylim(0, len(res.rows))
     ax.set_xticks([c + 0.48 for c in range(n_cols)], res.columns[1:], color=TEXT, fontsize=8)
@@ -188,7 +194,8 @@ def _barchart(ax, panel: dict, res: PanelResult, tz: ZoneInfo) -> None:
                label=name)
         if stacked:
             bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
-    ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=0 if len(labels) < 6 else 30)
+    ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=0 if len(labels) < 12 else 30)
+    ax.yaxis.get_major_locator().set_params(integer=True)      # counts
     if len(names) > 1:
         ax.legend(loc="upper right", fontsize=7, frameon=False, labelcolor=TEXT, ncol=min(4, len(names)))
 
@@ -202,8 +209,8 @@ def _piechart(ax, panel: dict, res: PanelResult, tz: ZoneInfo) -> None:
         return
     labels = [f"{r[0]} {_cell(r[1], tz)}" for r in res.rows]
     ax.pie(values, colors=PALETTE[: len(values)], wedgeprops={"width": 0.4, "edgecolor": PANEL_BG}, startangle=90)
-    ax.legend(labels, loc="lower center", fontsize=9, frameon=False, labelcolor=TEXT, ncol=2,
-              bbox_to_anchor=(0.5, -0.08))
+    ax.legend(labels, loc="upper center", fontsize=9, frameon=False, labelcolor=TEXT, ncol=2,
+              bbox_to_anchor=(0.5, 1.02))
     ax.axis("equal")
 
 
