@@ -47,9 +47,9 @@ def ledger_command(
     from pipeline.settings import load_settings
 
     if db and to_kafka:
-        raise UsageError("--db and --to-kafka exclude each other: the events go to one place")
+        raise UsageError("--db 与 --to-kafka 只能选一个：事件写入数据库或发往 Kafka")
     if not file.is_file():
-        raise UsageError(f"no such file: {file}")
+        raise UsageError(f"找不到文件 {file}")
     settings = load_settings()
     cfg = load_config(config)
     from pipeline.commands.progress import working
@@ -125,7 +125,7 @@ def template_command(
     from pipeline.ledgers.workbook import template
 
     if kind not in KINDS:
-        raise UsageError(f"unknown ledger kind {kind!r}: one of {', '.join(KINDS)}")
+        raise UsageError(f"未知的台账种类“{kind}”：应为 {'、'.join(KINDS)} 之一")
     path = out or Path(f"{LEDGER_KINDS[kind]}.xlsx")
     path.write_bytes(template(KINDS[kind]))
     typer.echo(f"已写入空白台账模板 {path}")

@@ -84,7 +84,7 @@ def import_ledger(
     """
     ledger_kind = KINDS.get(kind)
     if ledger_kind is None:
-        raise UsageError(f"unknown ledger kind {kind!r}: one of {', '.join(KINDS)}")
+        raise UsageError(f"未知的台账种类“{kind}”：应为 {'、'.join(KINDS)} 之一")
     started = time.perf_counter()
     parsed = parse_ledger(read_sheets(data, filename, sheet), ledger_kind, cfg.area)
     # Checked with stand-in ids, so a refused file never registers a name; rows without names keep

@@ -90,11 +90,11 @@ def test_refusals_of_the_command_line(db, tmp_path):
     path = tmp_path / "a.csv"
     path.write_bytes(csv_bytes(BAD))
     both = runner.invoke(app, ["import", "ledger", str(path), "--kind", "petitions", "--db", db, "--to-kafka"])
-    assert both.exit_code == 2 and "exclude each other" in both.stderr
+    assert both.exit_code == 2 and "只能选一个" in both.stderr
     kind = runner.invoke(app, ["import", "ledger", str(path), "--kind", "parking", "--db", db])
     assert kind.exit_code == 2 and "disputes" in kind.stderr
     missing = runner.invoke(app, ["import", "ledger", str(tmp_path / "none.xlsx"), "--kind", "tasks", "--db", db])
-    assert missing.exit_code == 2
+    assert missing.exit_code == 2 and "找不到文件" in missing.stderr
 
 
 def test_template_command(tmp_path, monkeypatch):

@@ -132,7 +132,7 @@ def test_unknown_kind_and_missing_header(run_import):
     from pipeline.errors import UsageError
     from pipeline.ledgers.sheets import LedgerFileError
 
-    with pytest.raises(UsageError, match="unknown ledger kind"):
+    with pytest.raises(UsageError, match="未知的台账种类"):
         run_import(b"", "a.csv", "parking")
     with pytest.raises(LedgerFileError, match="未找到表头") as err:
         run_import(csv_bytes([["日期", "人数"], ["2024-01-01", 3]]), "a.csv", "patrols")
