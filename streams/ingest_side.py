@@ -127,7 +127,8 @@ class IngestSide:
             for _, value in chunks(doc["e"], lambda e, p=p: codec.dumps({"p": p, "e": e, "d": []})):
                 futures.append(await send(names.ingested, None, value, p))
             if doc["d"]:
-                futures.append(await send(names.ingested, None, codec.dumps({"p": p, "e": [], "d": doc["d"]}), p))
+                for _, value in chunks(doc["d"], lambda d, p=p: codec.dumps({"p": p, "e": [], "d": d})):
+                    futures.append(await send(names.ingested, None, value, p))
         for p, value in out.dlq:
             futures.append(await send(names.dlq, None, value, p))
         for p, key, value in out.state:
