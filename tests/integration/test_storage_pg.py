@@ -92,7 +92,7 @@ def test_migrations_from_empty_down_and_up_again(pg_db, week):
         assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
         db.upgrade(engine)
         db.check_schema(engine)
-        open_replay_store(pg_db, cfg)  # at head now: accepted
+        open_replay_store(pg_db, cfg).engine.dispose()  # at head now: accepted
     finally:
         engine.dispose()
 
