@@ -19,7 +19,7 @@ from pipeline.exports.casework import Casework
 from pipeline.exports.review import WeeklyReview
 from pipeline.fonts import cjk_font
 from pipeline.labels import LEVELS as LEVELS_ZH
-from pipeline.labels import score_text
+from pipeline.labels import score_text, time_text
 
 FONT = "RiskwatchCJK"
 TOP_N = 10
@@ -115,8 +115,8 @@ class PdfBriefExporter:
         cw = review.casework
         story = [
             Paragraph(escape(f"{review.area}风险研判周报"), title),
-            Paragraph(escape(f"{p.label}（{p.local_range_zh()}）  生成时间："
-                             f"{review.generated_at.astimezone(p.tz):%Y-%m-%d %H:%M}"), base),
+            Paragraph(escape(f"{p.week_zh()}　生成时间：{time_text(review.generated_at, p.tz, year=True)}（北京时间）"),
+                      base),
             Spacer(1, 3 * mm),
             Paragraph("一、本周概况", h2),
             *[Paragraph(escape(s), base) for s in summary_sentences(review)],

@@ -31,7 +31,7 @@ class XlsxExporter:
     suffix = "xlsx"
 
     def write(self, review: WeeklyReview, path: Path) -> None:
-        title = f"{review.area}风险研判周报 {review.period.label}（{review.period.local_range_zh()}）"
+        title = f"{review.area}风险研判周报 {review.period.week_zh()}"
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for sheet in review.sheets:
                 sheet.frame.to_excel(writer, sheet_name=sheet.name, startrow=HEADER_ROW - 1, index=False)
