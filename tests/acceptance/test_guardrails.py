@@ -1,0 +1,85 @@
+"""docs/contract.md §3 guardrails: protected attribute names (English, Chinese, disguised) are refused in rules
+and in events; a person rule may not match petitions and a petition never raises a person's score."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.kit import cli, event, write_events
+
+RULE = """
+  - id: {rid}
+    title: 规则
+    category: dispute
+    target: {target}
+    type: match
+    when: {when}
+    score: 10
+"""
+
+PROTECTED = ["民族", "ethnicity", "Ethnic_Group", "ｒｅｌｉｇｉｏｎ", "宗教信仰", "political-affiliation", "政治面貌",
+             "是否党员", "party.membership", "Sexual Orientation", "health\u200bstatus", "健康状况", "medical_history",
+             "残疾等级", "Union_Membership", "工会会员", "race", "faith", "RELIGIOUS", "disabled"]
+ALLOWED = ["channel", "case_id", "healthy_building", "raceway", "religion_building_no"]
+
+
+def rules_file(tmp: Path, *rules: str) -> Path:
+    path = tmp / "rules.yaml"
+    path.write_text("version: 1\nrules:" + "".join(rules), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", PROTECTED)
+def test_a_rule_on_a_protected_attribute_is_refused(tmp_path: Path, name: str) -> None:
+    when = json.dumps({"kind": "dispute", f"attributes.{name}": "x"}, ensure_ascii=False)
+    path = rules_file(tmp_path, RULE.format(rid="on-protected", target="person", when=when))
+    run = cli("rules", "check", path)
+    assert run.code == 2
+    assert "on-protected" in run.stderr and name in run.stderr
+
+
+@pytest.mark.parametrize("name", ALLOWED)
+def test_ordinary_attributes_are_allowed(tmp_path: Path, name: str) -> None:
+    when = json.dumps({"kind": "dispute", f"attributes.{name}": "x"}, ensure_ascii=False)
+    assert cli("rules", "check", rules_file(tmp_path, RULE.format(rid="fine", target="person", when=when))).code == 0
+
+
+def test_every_error_is_listed_with_its_rule_and_key(tmp_path: Path) -> None:
+    path = rules_file(
+        tmp_path,
+        RULE.format(rid="one", target="person", when='{kind: dispute, "attributes.民族": 汉}'),
+        RULE.format(rid="two", target="location", when='{kind: monitoring, "attributes.religion": x}'),
+        RULE.format(rid="three", target="person", when="{kind: {in: [dispute, petition]}}"),
+        RULE.format(rid="four", target="person", when="{kind: {not: {eq: dispute}}}"),
+    )
+    run = cli("rules", "check", path)
+    assert run.code == 2
+    for rid, key in [("one", "民族"), ("two", "religion"), ("three", "kind"), ("four", "kind")]:
+        assert any(rid in line and key in line for line in run.stderr.splitlines()), (rid, run.stderr)
+
+
+@pytest.mark.parametrize("name", ["民族", "ethnicity", "Ｈｅａｌｔｈ", "宗教", "sexual_orientation", "union membership"])
+def test_an_event_with_a_protected_attribute_is_rejected(tmp_path: Path, name: str) -> None:
+    bad = event("e-2", "dispute", "reported", "2024-11-05T10:00:00+08:00", "mediation",
+                attributes={"case_id": "MD-1", name: "x"})
+    path = write_events(tmp_path / "e.jsonl", [event("e-1", "patrol", "checkpoint_visit", "2024-11-05T09:00:00+08:00"), bad])
+    lines = cli("replay", path, "--json").json_lines()
+    assert lines[0] == {"type": "reject", "line": 2, "event_id": "e-2", "reason": f"invalid_field:attributes.{name}"}
+    assert lines[-1]["accepted"] == 1
+
+
+def test_a_petition_never_raises_a_persons_score(tmp_path: Path) -> None:
+    """A person rule matching on `type: received` alone (no kind) still never sees the petition."""
+    rules = rules_file(tmp_path, RULE.format(rid="any-received", target="person", when="{type: [received, reported]}"))
+    assert cli("rules", "check", rules).code == 0
+    person = [{"type": "person", "id": "P-0300", "role": "party"}]
+    path = write_events(tmp_path / "e.jsonl", [
+        event("p-1", "petition", "received", "2024-11-05T09:00:00+08:00", "mediation", subjects=person),
+        event("d-1", "dispute", "reported", "2024-11-05T10:00:00+08:00", "mediation", subjects=person,
+              attributes={"case_id": "MD-1"}),
+    ])
+    entities = [line for line in cli("replay", path, "--rules", rules, "--json").json_lines() if line["type"] == "entity"]
+    assert [(e["entity"], [c["events"] for c in e["contributions"]]) for e in entities] == [("person:P-0300", [["d-1"]])]
