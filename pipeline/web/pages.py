@@ -211,7 +211,7 @@ class Pages:
         shown.sort(key=lambda a: (-rank(a.level) if a.level in levels else 0, -a.raised_at.timestamp(), a.alert_id))
         clock = view.Clocktext(self.site.timezone)
         rows = [{
-            "id": a.alert_id, "level": a.level, "entity": view.entity_parts(a.entity), "ref": a.entity,
+            "id": a.alert_id, "level": a.level, "entity": view.entity_parts(a.entity, self.config.area), "ref": a.entity,
             "building": a.building, "score": a.score, "raised": clock.full(a.raised_at),
             "status": labels.label(labels.ALERT_STATES, a.status), "open": a.status == "open",
         } for a in shown]

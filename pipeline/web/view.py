@@ -34,6 +34,7 @@ from pipeline.labels import (
     CATEGORIES,
     ENTITY_KINDS,
     SOURCES,
+    entity_label,
     event_label,
     label,
     level_label,
@@ -131,9 +132,12 @@ def level_zh(level: str) -> str:
     return level_label(level)
 
 
-def entity_parts(ref: str) -> tuple[str, str]:
+def entity_parts(ref: str, area=None) -> tuple[str, str]:
+    """(kind, name): ("重点人员", "P-0101"), ("地点", "1号楼12层1203室") — persons stay pseudonymous ids."""
     kind, _, ident = ref.partition(":")
-    return label(ENTITY_KINDS, kind), ident or ref
+    name = entity_label(ref, area)
+    shown = name.removeprefix(f"{label(ENTITY_KINDS, kind)} ") if kind in ("person", "business") else name
+    return label(ENTITY_KINDS, kind), shown or ident or ref
 
 
 @dataclass(frozen=True)
@@ -185,7 +189,7 @@ def build(conn: sa.Connection, config: ConfigSet, alert: AlertRecord, now: datet
             evidence=tuple(_evidence(d, clock, config) for d in shown), more=max(0, len(c.events) - len(shown)),
         ))
     building, floor = _place(alert, [docs[e] for e in floors_from if e in docs])
-    kind, ident = entity_parts(alert.entity)
+    kind, ident = entity_parts(alert.entity, config.area)
     score_now = score_at(contributions, now)
     chart, caption = score_chart(contributions, alert, now, config, clock)
     return AlertView(

@@ -37,7 +37,7 @@ def test_page_shows_the_alert_in_chinese_with_security_headers(site):
     response = client.get(path(url))
     assert response.status_code == 200, response.text
     html = response.text
-    for text in ("地点", "HD-1-1203", "1号楼", "12 层", "较大", "70", "烟感报警", "室内烟感报警，物业已到场核查。",
+    for text in ("地点", "1号楼12层1203室", "1号楼", "12 层", "较大", "70", "烟感报警", "室内烟感报警，物业已到场核查。",
                  "产生预警", "确认收到", "已处置 / 关闭", "1号楼包保领导（L01）", "<svg", "风险分值变化"):
         assert text in html, text
     assert "<script" not in html.lower()
