@@ -96,7 +96,8 @@ def figures_from_rows(y: int, rows) -> dict:
     """docs/contract.md §7 over (kind, type, occurred_at, doc) rows already limited to the year."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
     sums: dict[str, float] = defaultdict(float)
-    reported, resolved = set(), set()
+    reported: set[str] = set()
+    resolved: set[str] = set()
     found: dict[str, tuple[datetime, datetime | None]] = {}     # hazard_id -> (first found at, its due_at)
     rectified: dict[str, list[datetime]] = defaultdict(list)
     online = 0

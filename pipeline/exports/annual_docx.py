@@ -106,17 +106,17 @@ def write_annual_docx(figures: dict, path: Path, area: str = "虹都中心", str
     font(footer.add_run("— "), "宋体", 14)
     run = footer.add_run()
     font(run, "宋体", 14)
-    for tag, text in (("begin", None), (None, "PAGE"), ("end", None)):
-        if tag:
+    for tag in ("begin", "PAGE", "end"):
+        if tag == "PAGE":
+            el = OxmlElement("w:instrText")
+            el.text = tag
+        else:
             el = OxmlElement("w:fldChar")
             el.set(qn("w:fldCharType"), tag)
-        else:
-            el = OxmlElement("w:instrText")
-            el.text = text
         run._element.append(el)
     font(footer.add_run(" —"), "宋体", 14)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(path)
+    doc.save(str(path))
     return path
 
 

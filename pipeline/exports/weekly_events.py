@@ -42,7 +42,7 @@ def _docs(conn: sa.Connection, kind: str, types: list[str] | None, start, end) -
 
 def patrol_totals(conn: sa.Connection, cur: Period, prev: Period) -> dict[str, dict[str, float]]:
     """{'cur'|'prev': {patrols, personnel, vehicles}} over patrol.patrol_finished."""
-    out = {w: {"patrols": 0, "personnel": 0, "vehicles": 0} for w in ("cur", "prev")}
+    out: dict[str, dict[str, float]] = {w: {"patrols": 0, "personnel": 0, "vehicles": 0} for w in ("cur", "prev")}
     for _, _, at, _, _, doc in _docs(conn, "patrol", ["patrol_finished"], prev.start, cur.end):
         week = "cur" if at >= cur.start else "prev"
         attrs = doc.get("attributes") or {}
