@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def cli_process(*args: str | Path, env: dict[str, str] | None = None) -> Run:
     return Run(done.returncode, done.stdout, done.stderr)
 
 
-def write_events(path: Path, events: list[dict[str, Any] | str]) -> Path:
+def write_events(path: Path, events: Sequence[dict[str, Any] | str]) -> Path:
     """A JSON Lines file: dicts are dumped, strings written as they are (for broken lines)."""
     path.write_text("".join((e if isinstance(e, str) else json.dumps(e, ensure_ascii=False)) + "\n" for e in events),
                     encoding="utf-8")
