@@ -11,6 +11,8 @@ the server is one process, the clients are asyncio tasks in this process.
    clients; every 200 means the broker acknowledged every event (acks=all). Beside it, in the same
    run, the same events are produced straight to a second topic with aiokafka (acks=all, keyed by
    event_id, batched per partition as the sink does, all in flight at once): the producer's ceiling.
+   The events are the simulator's (realistic kinds, sizes and entity counts), re-stamped to end an
+   hour ago and given this run's event ids.
 2. ingest → database: the same with `riskwatch serve` on PostgreSQL and on SQLite (accepted =
    committed with the accept log; the engine loop runs beside it in the same process).
 3. latency: `riskwatch serve` on SQLite (the default, wall clock): events stamped "now" posted at a
@@ -46,25 +48,32 @@ RISKWATCH = [sys.executable, "-m", "pipeline.cli"]
 DEFAULT_PG = os.environ.get("RISKWATCH_TEST_PG_URL", "postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch")
 DEFAULT_BOOTSTRAP = os.environ.get("RISKWATCH_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 SOURCE = "bench-gw"
-KINDS = [("monitoring", "smoke_alarm"), ("patrol", "checkpoint_visit"), ("monitoring", "ebike_indoor_charging"),
-         ("hazard", "found"), ("dispute", "reported"), ("monitoring", "device_offline")]
+PER_DAY = 2330   # simulated events per day, roughly
 
 
-def events(n: int, tag: str, at: datetime | None = None) -> list[bytes]:
-    base = at or datetime.now(UTC) - timedelta(hours=1)
+def events(n: int, tag: str, workdir: Path) -> list[bytes]:
+    """n realistic events (the simulator's 虹都中心, no malformed lines) ending an hour ago, all of one
+    source, event ids unique to this run."""
+    days = max(1, -(-n // PER_DAY))
+    start = (datetime.now(UTC) - timedelta(days=days, hours=1)).date().isoformat() + "T00:00:00+00:00"
+    path = workdir / f"sim-{tag}.jsonl"
+    subprocess.run([*RISKWATCH, "simulate", "--days", str(days), "--seed", "5", "--start", start, "--to", str(path),
+                    "--malformed-rate", "0"], cwd=ROOT, check=True, capture_output=True)
     out = []
-    for i in range(n):
-        kind, type_ = KINDS[i % len(KINDS)]
-        doc = {"event_id": f"b-{tag}-{i}", "kind": kind, "type": type_, "source": SOURCE,
-               "occurred_at": (base + timedelta(milliseconds=i)).isoformat(timespec="milliseconds"),
-               "location": {"id": f"HD-{1 + i % 2}-{i % 30:02d}{i % 8:02d}", "building": str(1 + i % 2),
-                            "floor": i % 30}, "severity": 1 + i % 5}
-        if kind == "dispute":
-            doc["subjects"] = [{"type": "person", "id": f"P-{i % 400:04d}", "role": "party"}]
-        if kind == "patrol":
-            doc["location"]["checkpoint"] = f"CP-{i % 20:02d}"
+    for line in path.read_bytes().splitlines()[:n]:
+        doc = orjson.loads(line)
+        doc["event_id"] = f"{tag}-{doc['event_id']}"
+        doc["source"] = SOURCE
         out.append(orjson.dumps(doc))
     return out
+
+
+def stamped_now(n: int, tag: str) -> list[bytes]:
+    """n small sensor events stamped now (the latency run)."""
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    return [orjson.dumps({"event_id": f"{tag}-{i}", "kind": "monitoring", "type": "smoke_alarm", "source": SOURCE,
+                          "occurred_at": now, "location": {"id": f"HD-{1 + i % 2}-{i % 30:02d}07",
+                                                           "building": str(1 + i % 2)}}) for i in range(n)]
 
 
 def free_port() -> int:
@@ -237,7 +246,7 @@ def latency_run(args, workdir: Path) -> None:
             delay = at - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            body = b"\n".join(events(per_request, f"l{i}", datetime.now(UTC)))
+            body = b"\n".join(stamped_now(per_request, f"l{i}"))
             t0 = time.perf_counter()
             sent[(i + 1) * per_request] = t0
             r = http.post(f"{serve.url}/v1/events", content=body, headers=headers)
@@ -272,9 +281,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["kafka", "db", "latency"], action="append")
     args = parser.parse_args()
     only = set(args.only or ["kafka", "db", "latency"])
-    lines = events(args.events, uuid.uuid4().hex[:6])
     with tempfile.TemporaryDirectory(prefix="rw-bench-ingest-") as tmp:
         workdir = Path(os.environ.get("BENCH_WORKDIR") or tmp)
+        lines = events(args.events, uuid.uuid4().hex[:6], workdir) if only & {"kafka", "db"} else []
         if "kafka" in only:
             kafka_run(args, workdir, lines)
         if "db" in only:

@@ -45,7 +45,7 @@ POSITIONS = cast(sa.Table, m.ProcessedPosition.__table__)
 
 
 class Processor:
-    def __init__(self, writer: InboxWriter, cfg: ConfigSet, clock: str = "wall", batch: int = 2000,
+    def __init__(self, writer: InboxWriter, cfg: ConfigSet, clock: str = "wall", batch: int = 500,
                  wall: Callable[[], float] = time.time):
         self.writer = writer
         self.cfg = cfg
