@@ -1,0 +1,153 @@
+"""docs/contract.md §8: the meeting brief of the last week of a three-week scenario, stated by hand field by
+field (open cases with leader, due, days overdue, score; new/closed; by_leader; the decisions rule), and the
+decision commands, all through the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance import meeting_scenario as ms
+from tests.acceptance.kit import cli, event, sqlite_db, write_events
+
+
+def decay(points: float, fired: str, as_of: str) -> float:
+    age = (datetime.fromisoformat(as_of) - datetime.fromisoformat(fired)).total_seconds()
+    return round(points * 0.5 ** (age / (14 * 86400)), 2)
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("meeting")
+    events, rules = ms.write(tmp)
+    db = sqlite_db(tmp)
+    run = cli("replay", events, "--rules", rules, "--db", db, "--until", "2024-11-26T00:00:00+08:00", "--json")
+    assert run.code == 0, run.stderr
+    ids = []
+    for case, owner, due, week in ms.DECISIONS:
+        run = cli("decisions", "add", "--case", case, "--text", "限期整改", "--owner", owner, "--due", due,
+                  "--week", week, "--db", db)
+        assert run.code == 0, run.stderr
+        ids.append(int(run.stdout.splitlines()[0]))  # the id alone on the first line
+    alerts = {a["entity"]: a["alert_id"] for a in map(json.loads, cli("alerts", "list", "--json", "--db", db).stdout.split("\n")[:-1])}
+    return {"db": db, "ids": ids, "alerts": alerts}
+
+
+def brief(db: str, week: str) -> dict:
+    run = cli("meeting", "brief", "--week", week, "--db", db, "--json")
+    assert run.code == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_decisions_add_prints_the_id_alone(scenario: dict) -> None:
+    assert scenario["ids"] == [1, 2, 3, 4, 5]
+
+
+def test_last_week_brief_exactly(scenario: dict) -> None:
+    as_of = "2024-11-24T16:00:00+00:00"
+    p0600 = f"alert:{scenario['alerts']['person:P-0600']}"
+    p0101 = f"alert:{scenario['alerts']['person:P-0101']}"
+    s0600 = decay(60, "2024-11-08T01:00:00+00:00", as_of)
+    s0101 = decay(60, "2024-11-14T01:00:00+00:00", as_of)
+    s_hza = decay(30, "2024-11-05T02:10:00+00:00", as_of)  # building 2: x1.5
+
+    def case(ref: str, kind: str, state: str, leader: str, building: str | None, place: str | None, opened: str,
+             due: str | None, days: int, score: float | None, level: str | None, last: str) -> dict:
+        return {"ref": ref, "kind": kind, "state": state, "leader": leader, "building": building, "place": place,
+                "opened_at": opened, "due": due, "days_overdue": days, "score": score, "level": level,
+                "last_action_at": last}
+
+    expected_open = [
+        # 16 days overdue each: the alert (raised + 4h for high) scores higher than the hazard
+        case(p0600, "alert", "open", "L01", "1", None, "2024-11-08T01:00:00Z", "2024-11-08T05:00:00Z", 16, s0600,
+             "low", "2024-11-08T01:00:00Z"),
+        case("hazard:HZ-A", "hazard", "open", "L02", "2", "2号楼9层走廊", "2024-11-05T02:10:00Z", "2024-11-08T15:59:59Z",
+             16, s_hza, "low", "2024-11-05T02:10:00Z"),
+        case(p0101, "alert", "open", "L04", None, None, "2024-11-14T01:00:00Z", "2024-11-14T05:00:00Z", 10, s0101,
+             "medium", "2024-11-14T01:00:00Z"),
+        # the building's leader owns a dispute in building 2 (before the `category: dispute` assignment)
+        case("dispute:MD-3", "dispute", "referred", "L02", "2", None, "2024-11-21T01:00:00Z", "2024-11-22T15:59:59Z", 2,
+             None, None, "2024-11-21T07:00:00Z"),
+        case("person:P-0101", "person", "open", "L04", None, None, "2024-11-14T01:00:00Z", None, 0, s0101, "medium",
+             "2024-11-14T01:00:00Z"),
+        # the dispute naming P-0600 was resolved, but the person's alert is still open: the person case is too
+        case("person:P-0600", "person", "open", "L01", "1", None, "2024-11-08T01:00:00Z", None, 0, s0600, "low",
+             "2024-11-15T01:00:00Z"),
+        case("dispute:MD-2", "dispute", "open", "L04", None, None, "2024-11-14T01:00:00Z", None, 0, None, None,
+             "2024-11-14T01:00:00Z"),
+        case("hazard:HZ-C", "hazard", "open", "L10", None, None, "2024-11-07T01:00:00Z", None, 0, None, None,
+             "2024-11-07T01:00:00Z"),
+    ]
+    got = brief(scenario["db"], "2024-W47")
+    assert list(got) == ["week", "as_of", "open_cases", "new", "closed", "by_leader", "decisions"]
+    assert got["week"] == "2024-W47" and got["as_of"] == "2024-11-24T16:00:00Z"
+    assert got["open_cases"] == expected_open
+    assert got["new"] == ["dispute:MD-3"]
+    assert sorted(got["closed"]) == ["dispute:MD-1", "hazard:HZ-B"]
+    assert got["by_leader"] == {"L01": {"open": 2, "overdue": 1}, "L02": {"open": 2, "overdue": 2},
+                                "L04": {"open": 3, "overdue": 1}, "L10": {"open": 1, "overdue": 0}}
+    one, _, three, _, five = scenario["ids"]
+    assert sorted(got["decisions"], key=lambda d: d["id"]) == [
+        {"id": one, "case": "hazard:HZ-A", "owner": "L02", "due": "2024-11-15", "state": "overdue", "done_at": None},
+        {"id": three, "case": "dispute:MD-2", "owner": "L04", "due": "2024-12-31", "state": "open", "done_at": None},
+        # due on Sunday, not done when Sunday 24:00 came: overdue at as_of
+        {"id": five, "case": "hazard:HZ-A", "owner": "L02", "due": "2024-11-24", "state": "overdue", "done_at": None},
+    ]
+
+
+def test_middle_week_rectified_hazard_stays_open(scenario: dict) -> None:
+    got = brief(scenario["db"], "2024-W46")
+    assert got["as_of"] == "2024-11-17T16:00:00Z"
+    states = {c["ref"]: c for c in got["open_cases"]}
+    assert states["hazard:HZ-B"]["state"] == "rectified" and states["hazard:HZ-B"]["days_overdue"] == 0
+    assert states["dispute:MD-1"]["state"] == "in_progress" and states["dispute:MD-1"]["leader"] == "L01"
+    assert "dispute:MD-X" not in states and "dispute:MD-X" in got["closed"]
+    assert sorted(got["new"]) == sorted(["dispute:MD-1", "dispute:MD-2", "person:P-0101",
+                                         f"alert:{scenario['alerts']['person:P-0101']}"])
+    days = [(c["days_overdue"], c["score"] if c["score"] is not None else -1) for c in got["open_cases"]]
+    assert days == sorted(days, reverse=True)
+    one, two, _, four, five = scenario["ids"]
+    assert sorted(d["id"] for d in got["decisions"]) == [one, four, five]  # made in W46, or due and open
+
+
+def test_first_week_brief_decisions_made_that_week(scenario: dict) -> None:
+    got = brief(scenario["db"], "2024-W45")
+    one, two, *_ = scenario["ids"]
+    assert sorted(d["id"] for d in got["decisions"]) == [one, two]
+    assert {c["ref"] for c in got["open_cases"]} >= {"hazard:HZ-A", "hazard:HZ-B", "hazard:HZ-C", "dispute:MD-X",
+                                                      "person:P-0600"}
+    assert got["closed"] == []
+
+
+def test_decision_done_this_week(tmp_path: Path) -> None:
+    """Done is dated by the wall clock, so this scenario lives in the current week."""
+    now = datetime.now(UTC)
+    year, week, _ = (now + timedelta(hours=8)).isocalendar()
+    iso_week = f"{year}-W{week:02d}"
+    at = (now - timedelta(minutes=5)).isoformat()
+    db = sqlite_db(tmp_path)
+    path = write_events(tmp_path / "e.jsonl", [event("h-1", "hazard", "found", at, attributes={"hazard_id": "HZ-9"},
+                                                     location={"id": "HD-1-05-corridor", "building": "1"})])
+    assert cli("replay", path, "--db", db).code == 0
+    yesterday = (now + timedelta(hours=8)).date() - timedelta(days=1)
+    added = cli("decisions", "add", "--case", "hazard:HZ-9", "--text", "清理", "--owner", "L01", "--due",
+                yesterday.isoformat(), "--db", db)
+    decision = int(added.stdout.splitlines()[0])
+    assert cli("decisions", "done", str(decision), "--note", "已清理", "--db", db).code == 0
+    got = brief(db, iso_week)
+    [entry] = got["decisions"]
+    assert entry["id"] == decision and entry["state"] == "done" and entry["due"] == yesterday.isoformat()
+    assert entry["done_at"].endswith("Z")
+    assert datetime.fromisoformat(entry["done_at"]) >= now - timedelta(minutes=1)
+    assert date.fromisoformat(entry["due"]) == yesterday
+    assert [c["leader"] for c in got["open_cases"] if c["ref"] == "hazard:HZ-9"] == ["L01"]
+
+
+def test_unknown_case_or_bad_week_refused(scenario: dict) -> None:
+    assert cli("meeting", "brief", "--week", "2024-47", "--db", scenario["db"], "--json").code == 2
+    bad_due = cli("decisions", "add", "--case", "hazard:HZ-A", "--text", "x", "--owner", "L02", "--due", "soon",
+                  "--db", scenario["db"])
+    assert bad_due.code == 2
