@@ -22,8 +22,10 @@ def check(
     from rich.console import Console
     from rich.table import Table
 
+    from pipeline.commands.tables import show
     from pipeline.configset import config_file
     from pipeline.contract import load_vocabulary
+    from pipeline.labels import CATEGORIES, ENTITY_KINDS, duration_text, label
     from pipeline.rules.loader import load_rules
     from pipeline.timeutil import format_duration
 
@@ -41,7 +43,8 @@ def check(
         table.add_column(col)
     for r in ruleset.rules:
         table.add_row(
-            r.id, r.title, r.category, r.target, r.type, f"{r.score:g}", format_duration(r.half_life),
+            r.id, r.title, label(CATEGORIES, r.category), label(ENTITY_KINDS, r.target), r.type, f"{r.score:g}",
+            duration_text(r.half_life),
             "是" if r.alert else "", "是" if r.enabled else "否",
         )
-    console.print(table)
+    show(table)

@@ -120,9 +120,9 @@ def _show_diff(diff, target: Path) -> None:
 
 
 def _show_what_if(result, days: int) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from pipeline.commands.tables import show
     from pipeline.labels import level_label, score_text
 
     typer.echo(f"what-if over the last {days} days ({result.start:%Y-%m-%d %H:%M}Z .. {result.until:%Y-%m-%d %H:%M}Z, "
@@ -136,4 +136,4 @@ def _show_what_if(result, days: int) -> None:
     for c in result.changes:
         table.add_row(c.entity, f"{level_label(c.old_level)} {score_text(c.old_score)}",
                       f"{level_label(c.new_level)} {score_text(c.new_score)}")
-    Console(width=120).print(table)
+    show(table)

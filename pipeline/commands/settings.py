@@ -7,9 +7,9 @@ import typer
 
 def settings_command() -> None:
     """List every setting: type, environment variable, default, value in force and what it is for."""
-    from rich.console import Console
     from rich.table import Table
 
+    from pipeline.commands.tables import show
     from pipeline.settings import Settings, load_settings
     from pipeline.storage.db import mask_url
 
@@ -27,7 +27,7 @@ def settings_command() -> None:
             name, annotation.replace("typing.", ""), f"{prefix}{name.upper()}", str(field.default),
             str(value), field.description or "",
         )
-    Console().print(table)
+    show(table)
 
 
 def register(app: typer.Typer) -> None:
