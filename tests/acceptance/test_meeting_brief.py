@@ -32,7 +32,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict:
                   "--week", week, "--db", db)
         assert run.code == 0, run.stderr
         ids.append(int(run.stdout.splitlines()[0]))  # the id alone on the first line
-    alerts = {a["entity"]: a["alert_id"] for a in map(json.loads, cli("alerts", "list", "--json", "--db", db).stdout.split("\n")[:-1])}
+    listed = cli("alerts", "list", "--json", "--db", db).json_lines()
+    alerts = {a["entity"]: a["alert_id"] for a in listed}
     return {"db": db, "ids": ids, "alerts": alerts}
 
 
