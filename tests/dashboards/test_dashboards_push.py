@@ -260,13 +260,13 @@ def test_cli_push_reports_changes_and_refuses_a_bad_token(grafana, monkeypatch):
     result = runner.invoke(app, ["dashboards", "push", "--url", grafana.url, "--token", TOKEN, "--db", db,
                                  "--db-host", "postgres:5432"])
     assert result.exit_code == 0, result.output
-    assert "8 changed, 0 unchanged" in result.output
+    assert "9 changed, 0 unchanged" in result.output
     assert re.search(r"dashboard\s+riskwatch-overview\s+created\s+研判总览", result.output)
     assert grafana.datasources[DATASOURCE_UID]["url"] == "postgres:5432"
 
     result = runner.invoke(app, ["dashboards", "push", "--url", grafana.url, "--token", TOKEN, "--db", db,
                                  "--db-host", "postgres:5432"])
-    assert "0 changed, 8 unchanged" in result.output
+    assert "0 changed, 9 unchanged" in result.output
 
     result = runner.invoke(app, ["dashboards", "push", "--url", grafana.url, "--token", "wrong", "--db", db])
     assert result.exit_code == 2
