@@ -87,9 +87,17 @@ def import_ledger(
         raise UsageError(f"未知的台账种类“{kind}”：应为 {'、'.join(KINDS)} 之一")
     started = time.perf_counter()
     parsed = parse_ledger(read_sheets(data, filename, sheet), ledger_kind, cfg.area)
-    # Checked with stand-in ids, so a refused file never registers a name; rows without names keep
-    # these documents, the others are rebuilt once the names have their pseudonyms.
-    checked = _validate(parsed, cfg, time.time() if now is None else now, max_skew)
+    # Names already registered get their ids now; new ones a stand-in until the file is known to be
+    # good, so a refused file (or a dry run) registers nobody. Rows naming someone new are rebuilt then.
+    names: dict[tuple[str, str], str] = {}
+    context = f"ledger import {kind}"
+    if parsed.parties():
+        from pipeline.persons.registry import pseudonyms
+
+        names = pseudonyms(engine, actor, parsed.parties(), create=False, context=context)
+    fallback = _provisional()
+    checked = _validate(parsed, lambda p: names.get((p.entity, p.name)) or fallback(p), cfg,
+                        time.time() if now is None else now, max_skew)
     report = ImportReport(kind, parsed.sheet, rows=len(parsed.rows), dry_run=dry_run, header=parsed.header,
                           errors=_in_order(parsed))
     bad = parsed.bad_rows
@@ -101,13 +109,12 @@ def import_ledger(
         report.refused = True
         _log(report, started)
         return report
-    parties = parsed.parties()
-    if parties:
+    missing = parsed.parties() - names.keys()
+    if missing and not dry_run:
         from pipeline.persons.registry import pseudonyms
 
-        names = pseudonyms(engine, actor, parties, create=not dry_run, context=f"ledger import {kind}")
-        fallback = _provisional()
-        docs = [doc for _, doc in build_events(parsed, lambda p: names.get((p.entity, p.name)) or fallback(p))]
+        names.update(pseudonyms(engine, actor, missing, create=True, context=context))
+        docs = [doc for _, doc in build_events(parsed, lambda p: names[(p.entity, p.name)])]
     known = _existing(engine, [doc["event_id"] for doc in docs])
     report.existing = len(known)
     report.new = report.events - report.existing
@@ -122,11 +129,12 @@ def import_ledger(
     return report
 
 
-def _validate(parsed: ParsedLedger, cfg: ConfigSet, now: float, max_skew: float) -> list[tuple[int, dict]]:
-    """The event contract over every event of the good rows (stand-in ids for names); a rejected
-    event makes its row bad. Returns every (row number, document) built."""
+def _validate(parsed: ParsedLedger, pseudonym: Callable[[Party], str], cfg: ConfigSet, now: float,
+              max_skew: float) -> list[tuple[int, dict]]:
+    """The event contract over every event of the good rows; a rejected event makes its row bad.
+    Returns every (row number, document) built."""
     by_row = {r.number: r for r in parsed.rows}
-    built = build_events(parsed, _provisional())
+    built = build_events(parsed, pseudonym)
     for number, doc in built:
         verdict = parse_event(orjson.dumps(doc), cfg.vocabulary, now=now, max_skew=max_skew)
         if type(verdict) is Rejection:
