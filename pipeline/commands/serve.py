@@ -74,6 +74,17 @@ def serve_command(
             sink, threads = _one_process(engine, cfg, settings, stop, notify=not no_notify, config=config, db=db)
         mount_ingest(app, engine, cfg.vocabulary, sink, body_limit=settings.ingest_body_limit,
                      max_skew=settings.clock_skew_seconds)
+
+        def shutdown() -> None:
+            # uvicorn ends the process with the signal it caught after this: the engine loop's
+            # step in progress commits (or not at all) before the threads are left behind
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=10)
+
+        app.router.on_shutdown.append(shutdown)
+        if kafka:
+            app.router.on_shutdown.append(sink.close)
         log.info("serving", extra={"host": host, "port": port, "clock": settings.clock, "kafka": kafka})
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
                     server_header=False)
