@@ -47,7 +47,7 @@ def dashboard(cfg: ConfigSet) -> Dashboard:
         Panel("当前等级", "stat", f"""SELECT COALESCE(lv.label, '低') AS "等级"
 FROM (SELECT 1) one
 LEFT JOIN {AT_END} s ON s.entity = '$entity'
-LEFT JOIN {level_labels(cfg)} ON lv.id = s.level""", ("等级",), w=4, h=5, nonempty=True, color="#8AB8FF"),
+LEFT JOIN {level_labels(cfg)} ON lv.id = s.level""", ("等级",), w=4, h=5, nonempty=True, color="#8AB8FF", level_text=True),
         Panel("风险来源数", "stat", """SELECT count(*) AS "来源数"
 FROM contributions c WHERE c.entity = '$entity' AND c.fired_at <= $__timeTo()::timestamptz""",
               ("来源数",), w=4, h=5, nonempty=True),

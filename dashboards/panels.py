@@ -45,6 +45,7 @@ class Panel:
     entity_column: str | None = None  # cells of this column link to the entity drill-down (its row's hidden `ref`)
     case_column: str | None = None    # cells of this column link to the case drill-down (its row's hidden `ref`)
     level_series: bool = False        # series or columns named by level (重大, 较大, ...) get the level's colour
+    level_text: bool = False          # a stat showing a level word is drawn in that level's colour
     x_field: str | None = None        # bar chart category column
     stacked: bool = False
     color: str | None = None          # fixed colour (stat)
@@ -136,6 +137,9 @@ def _sdk_panel(p: Panel):
     if p.case_column:
         b = b.override_by_name(p.case_column, [dm.DynamicConfigValue(id_val="links", value=[link_to_case()])])
         b = b.override_by_name(REF_COLUMN, [dm.DynamicConfigValue(id_val="custom.hidden", value=True)])
+    if p.level_text:
+        b = b.mappings([dm.ValueMap(options={labels.level_label(level): dm.ValueMappingResult(
+            color=labels.level_colour(level), index=i) for i, level in enumerate(labels.LEVEL_ORDER)})])
     if p.level_series:
         for level in labels.LEVEL_ORDER:
             b = b.override_by_name(labels.level_label(level), [dm.DynamicConfigValue(

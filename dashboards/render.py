@@ -62,9 +62,19 @@ def _threshold_color(panel: dict, value) -> str:
     return color
 
 
+def _mapped_color(panel: dict, value) -> str | None:
+    """The colour a value mapping gives a text value (a level word), if any."""
+    for m in ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("mappings") or []:
+        result = (m.get("options") or {}).get(str(value))
+        if isinstance(result, dict) and result.get("color"):
+            return result["color"]
+    return None
+
+
 def _stat(ax, panel: dict, res: PanelResult, tz: ZoneInfo) -> None:
     value = _num(res.rows[0][0]) if res.rows else None
-    ax.set_facecolor(_threshold_color(panel, value) if value is not None else PANEL_BG)
+    mapped = _mapped_color(panel, value)
+    ax.set_facecolor(mapped or (_threshold_color(panel, value) if value is not None else PANEL_BG))
     unit = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("unit") or ""
     suffix = {"percent": "%", "h": " 小时", "d": " 天", "m": " 分钟"}.get(unit, "")
     text = "无数据" if value is None else _cell(value, tz) + suffix

@@ -166,3 +166,12 @@ def test_level_charts_colour_each_level_apart(built):
                    for o in p["fieldConfig"]["overrides"] if o["properties"][0]["id"] == "color"}
         assert colours == {labels.level_label(n): labels.level_colour(n) for n in labels.LEVEL_ORDER}, where
         assert colours["重大"] != colours["较大"]
+
+
+def test_the_level_stat_takes_the_level_colour(built):
+    from pipeline import labels
+
+    [stat] = [p for p in panels_of(built[UID_ENTITY]) if p["title"] == "当前等级"]
+    [mapping] = stat["fieldConfig"]["defaults"]["mappings"]
+    assert {k: v["color"] for k, v in mapping["options"].items()} == {
+        labels.level_label(n): labels.level_colour(n) for n in labels.LEVEL_ORDER}
