@@ -110,7 +110,7 @@ ORDER BY 10 DESC, c.opened_at, c.ref""", (REF_COLUMN, "案件", "类型", "状�
 FROM case_actions a LEFT JOIN {leader_names(cfg)} ON ld.id = a.owner
 WHERE a.ref = '$case'
 UNION ALL
-SELECT h.at, {label_case('h.action', labels.ALERT_ACTIONS)}, h.actor, ''
+SELECT h.at, {label_case('h.action', labels.ALERT_ACTIONS)}, {label_case('h.actor', labels.SOURCES)}, ''
 FROM alert_history h
 WHERE '$case' = 'alert:' || h.alert_id AND h.action NOT IN ('notified')
 ORDER BY 1""", ("时间", "事项", "人员", "转办至"), w=12, h=8,
