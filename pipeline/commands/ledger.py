@@ -26,8 +26,8 @@ KindOpt = Annotated[str, typer.Option("--kind", help="disputes, hazards, patrols
 def ledger_command(
     file: Annotated[Path, typer.Argument(help="The ledger: .xlsx, or .csv in UTF-8 or GB18030")],
     kind: KindOpt,
-    sheet: Annotated[Optional[str], typer.Option("--sheet", help="Worksheet to read [default: the first "
-                                                                 "holding the ledger's header]")] = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="Worksheet to read (default: the first "
+                                                                 "holding the ledger's header)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and count; write nothing")] = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good rows; bad ones go to "
                                                               "<name>.errors.xlsx beside the file")] = False,
@@ -115,8 +115,8 @@ def _kafka(settings):
 @import_app.command("template")
 def template_command(
     kind: KindOpt,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write [default: <ledger title>.xlsx "
-                                                              "in the current directory]")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write (default: <ledger title>.xlsx "
+                                                              "in the current directory)")] = None,
 ) -> None:
     """Write a blank .xlsx of a ledger (title, format hints, header) that `import ledger` accepts filled in."""
     from pipeline.errors import UsageError
