@@ -6,10 +6,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from pipeline.ledgers.convert import build_events, parse_ledger
 from pipeline.ledgers.registry import KINDS
 from pipeline.ledgers.sheets import Sheet
+from tests.conftest import examples
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -161,3 +165,18 @@ def test_identical_rows_without_a_number_are_told_apart_by_occurrence(config):
 def test_a_number_that_is_not_key_like_is_hashed(config):
     docs, _ = convert(config, "tasks", ["编号", "公示日期"], ["西抽〔2024〕3号", "2024-11-01"])
     assert docs[0]["event_id"].startswith("ledger:tasks:h") and "〔" not in docs[0]["event_id"]
+
+
+@given(st.lists(st.tuples(st.integers(1, 5), st.integers(1, 4), st.sampled_from(["", "1", "2"])), min_size=1,
+                max_size=30), st.integers(0, 30))
+@hsettings(max_examples=examples(300))
+def test_a_longer_ledger_keeps_the_ids_of_the_rows_it_shares(config, rows, cut):
+    """Event ids of a ledger's first rows are the ids those rows get in any longer version of it, and
+    no two events share an id (identical rows are told apart by their occurrence)."""
+    header = ["日期", "出动人次", "车次"]
+    table = [[f"2024-06-0{day}", people, cars] for day, people, cars in rows]
+    short, _ = convert(config, "patrols", header, *table[:cut])
+    full, _ = convert(config, "patrols", header, *table)
+    full_ids = [d["event_id"] for d in full]
+    assert len(set(full_ids)) == len(full_ids) == len(table)
+    assert [d["event_id"] for d in short] == full_ids[:min(cut, len(table))]
