@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -46,6 +47,7 @@ class Serve:
         self.env = {**os.environ, "RISKWATCH_DB_URL": db_url, **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.starts = 0
+        self.full = False       # with the pages and the notifier
 
     @property
     def url(self) -> str:
@@ -53,8 +55,9 @@ class Serve:
 
     def start(self) -> None:
         with open(self.tmp / f"serve-{self.starts}.log", "wb") as log:
-            self.proc = subprocess.Popen([*sk.RISKWATCH, "serve", "--port", str(self.port), "--no-pages",
-                                          "--no-notify", "--db", self.db_url, *self.args], cwd=sk.ROOT, env=self.env,
+            without = () if self.full else ("--no-pages", "--no-notify")
+            self.proc = subprocess.Popen([*sk.RISKWATCH, "serve", "--port", str(self.port), *without,
+                                          "--db", self.db_url, *self.args], cwd=sk.ROOT, env=self.env,
                                          stdout=subprocess.DEVNULL, stderr=log)
         self.starts += 1
         sk.wait_for(self.healthy, 60, 0.2, f"serve to answer: {self.tail()}")
@@ -359,3 +362,53 @@ def test_kafka_endpoint_and_worker_give_replays_rows(kafka_bootstrap, pg_pair, t
         serve.stop()
         deployment.cleanup()
     assert compare(db_url, oracle_url, sk.parse_now(summary)) == []
+
+
+def test_serve_runs_the_notifier_and_the_pages(tmp_path):
+    """Wall clock, pages and notifier on: an alert raised from a posted event reaches the assigned
+    leader's webhook, with a link to its page, and the pages answer."""
+    import http.server
+
+    from pipeline.configset import load_config
+    from pipeline.timeutil import format_utc
+
+    received: list[dict] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server interface
+            received.append(orjson.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    config = tmp_path / "config"
+    config.mkdir()
+    leaders = "".join(f"  {lid}:\n    - {{type: webhook, url: 'http://127.0.0.1:{hook.server_port}/hook'}}\n"
+                      for lid in load_config().assignments.leaders)
+    (config / "channels.yaml").write_text(f"version: 1\ngroup_wait: 1s\ntimeout: 5s\nleaders:\n{leaders}",
+                                          encoding="utf-8")
+    db_url = sqlite_url(tmp_path, "serve.db")
+    engine = open_database(db_url)
+    from pipeline.ingest import sources
+
+    token = sources.create(engine, "mediation", "mediation", created_by="test")
+    engine.dispose()
+    serve = Serve(db_url, tmp_path, "--config", str(config), env={"RISKWATCH_LINK_SECRET": secrets.token_hex(32)})
+    serve.full = True
+    try:
+        serve.start()
+        event = orjson.dumps({"event_id": "d-live-1", "kind": "dispute", "type": "escalated", "source": "mediation",
+                              "occurred_at": format_utc(time.time() - 60), "tags": ["threat_of_violence"],
+                              "subjects": [{"type": "person", "id": "P-0007", "role": "party"}]})
+        assert post(serve.url, token, event)["accepted"] == 1
+        sk.wait_for(lambda: received, 60, 0.5, "the leader's webhook to be called")
+        text = orjson.dumps(received[0]).decode()
+        assert "person:P-0007" in text and "/a/" in text
+        assert client().get(f"{serve.url}/login").status_code == 200
+    finally:
+        serve.stop()
+        hook.shutdown()
