@@ -145,6 +145,7 @@ class StreamApp:
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskwatch-sink")
         self.sink_backlog = 0
         self.failed = False
+        self._commit_task: asyncio.Future | None = None
 
         batch = settings.stream_batch
         app.task(self.ingest.run)
@@ -339,8 +340,17 @@ class StreamApp:
                 delay = min(delay * 2, 5.0)
 
     async def _commit_timer(self) -> None:
-        await self.commits.reseek()
-        await self.commits.commit()
+        """Seeks and commits run in Faust's consumer thread, queued behind its fetch (up to 1 s):
+        one at a time, in a task of their own, so the timer never overruns its interval."""
+        if self._commit_task is None or self._commit_task.done():
+            self._commit_task = asyncio.ensure_future(self._reseek_and_commit())
+
+    async def _reseek_and_commit(self) -> None:
+        try:
+            await self.commits.reseek()
+            await self.commits.commit()
+        except Exception as exc:  # noqa: BLE001 - e.g. a rebalance under way: the next tick tries again
+            log.warning("seek or commit failed; retrying", extra={"error": repr(exc)})
 
     # -- progress -----------------------------------------------------------------------------------
 

@@ -73,6 +73,7 @@ class IngestSide:
         self._ends_at = 0.0
         self._ends_task: asyncio.Future | None = None
         self._revocations = 0
+        self._tick_task: asyncio.Future | None = None
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -171,7 +172,13 @@ class IngestSide:
         return [self.ingest.tick(p, self._caught_up(p)) for p in self.reader.assigned() if p in self.ingest.loaded]
 
     async def tick_timer(self) -> None:
-        """Progress ticks while the ingest is idle (a batch sends its own with its records)."""
+        """Progress ticks while the ingest is idle (a batch sends its own with its records). Sent by
+        a task of their own, one at a time: waiting for the broker here (slow during a rebalance)
+        would make the timer overrun its interval."""
+        if self._tick_task is None or self._tick_task.done():
+            self._tick_task = asyncio.ensure_future(self._send_idle_ticks())
+
+    async def _send_idle_ticks(self) -> None:
         try:
             await self._idle_ticks()
         except Exception as exc:  # noqa: BLE001 - e.g. the broker restarting: the next tick goes out
