@@ -152,3 +152,69 @@ def test_unknown_case_or_bad_week_refused(scenario: dict) -> None:
     bad_due = cli("decisions", "add", "--case", "hazard:HZ-A", "--text", "x", "--owner", "L02", "--due", "soon",
                   "--db", scenario["db"])
     assert bad_due.code == 2
+
+
+ASSIGNMENTS = """
+leaders:
+  L01: {name: 1号楼包保领导, chain: [L10]}
+  L03: {name: 隐患专班负责人, chain: [L10]}
+  L04: {name: 纠纷专班负责人, chain: [L10]}
+  L05: {name: 重点人员专班负责人, chain: [L10]}
+  L10: {name: 街道主要负责人}
+assign:
+  - {category: hazard, leader: L03}
+  - {category: person, leader: L05}
+  - {category: dispute, leader: L04}
+  - {entity: "person:P-0101", leader: L04}
+  - {building: "1", leader: L01}
+default: L10
+ack_timeout: {medium: 24h, high: 4h, critical: 30m}
+"""
+
+
+def test_owner_rule_person_then_building_then_case_kind_then_default(tmp_path: Path) -> None:
+    """§8: the person's own assignment; else the building of the opening event's location; else the
+    assignment whose category is the case kind; else default — whatever the order of assignments.yaml."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "assignments.yaml").write_text(ASSIGNMENTS, encoding="utf-8")
+    events, rules = ms.write(tmp_path)
+    db = sqlite_db(tmp_path)
+    run = cli("replay", events, "--rules", rules, "--config", config, "--db", db, "--until", "2024-11-26T00:00:00+08:00")
+    assert run.code == 0, run.stderr
+    run = cli("meeting", "brief", "--week", "2024-W47", "--db", db, "--config", config, "--json")
+    assert run.code == 0, run.stderr
+    leaders = {c["ref"]: c["leader"] for c in json.loads(run.stdout)["open_cases"] if not c["ref"].startswith("alert:")}
+    assert leaders == {
+        "hazard:HZ-A": "L03",     # building 2 has no leader here: the hazard category's
+        "hazard:HZ-C": "L03",     # no location: the hazard category's
+        "dispute:MD-2": "L04",    # no location: the dispute category's
+        "dispute:MD-3": "L04",    # building 2 has no leader: the dispute category's
+        "person:P-0101": "L04",   # the person's own assignment, before `category: person`
+        "person:P-0600": "L01",   # no own assignment; the building (1) of the dispute that raised the alert
+    }
+
+
+def test_acknowledge_reassign_and_close_this_week(tmp_path: Path) -> None:
+    """Actions are dated by the wall clock: this scenario is the current week's."""
+    now = datetime.now(UTC)
+    year, week, _ = (now + timedelta(hours=8)).isocalendar()
+    db = sqlite_db(tmp_path)
+    events, rules = ms.write(tmp_path)
+    at = (now - timedelta(hours=2)).isoformat()
+    path = write_events(tmp_path / "now.jsonl", [
+        ms.dispute("d-70", "reported", at, "MD-70", person="P-0700", tags=["threat_of_violence"]),
+    ])
+    assert cli("replay", path, "--rules", rules, "--db", db).code == 0
+    [alert] = cli("alerts", "list", "--json", "--db", db).json_lines()
+    assert cli("alerts", "ack", alert["alert_id"], "--db", db).code == 0
+    assert cli("cases", "reassign", "dispute:MD-70", "--to", "L05", "--reason", "提级督办", "--db", db).code == 0
+    refused = cli("cases", "close", "person:P-0700", "--reason", "已化解", "--db", db)
+    assert refused.code == 5  # the dispute naming the person is still open
+    got = brief(db, f"{year}-W{week:02d}")
+    cases = {c["ref"]: c for c in got["open_cases"]}
+    alert_case = cases[f"alert:{alert['alert_id']}"]
+    assert (alert_case["state"], alert_case["due"], alert_case["days_overdue"]) == ("acknowledged", None, 0)
+    assert cases["dispute:MD-70"]["leader"] == "L05"
+    assert cases["person:P-0700"]["state"] == "open"
+    assert sorted(got["new"]) == sorted(cases)
