@@ -2,10 +2,11 @@
 
 `import_ledger(data, filename, kind, ...)` returns an ImportReport and never raises for bad rows: the
 CLI turns a refused report into exit 2, the upload page shows it. All or nothing: with any bad row and
-without `skip_bad`, nothing is written (not even registry entries). Events are validated by the event
-contract and written by the same storage writer as `riskwatch replay --db` after running the engine
-over them, so contributions, alerts and cases follow; or handed to `deliver` (the CLI's --to-kafka).
-Logs carry counts only: never a cell, since cells hold names.
+without `skip_bad`, no event is written, and a row with a bad cell (or a date in the future) stops the
+file before any name is registered. Events are validated by the event contract inside the same replay
+that runs the engine over them (one pass), and written by `riskwatch replay --db`'s storage writer, so
+contributions, alerts and cases follow; or, checked by the contract alone, handed to `deliver` (the
+CLI's --to-kafka). Logs carry counts only: never a cell, since cells hold names.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import orjson
 import sqlalchemy as sa
@@ -31,7 +31,12 @@ from pipeline.storage.models import Event as EventRow
 
 log = logging.getLogger(__name__)
 EVENTS = EventRow.__table__
-_REASONS = {"future_timestamp": "日期晚于当前时间", "naive_timestamp": "日期缺少时区"}
+_REASONS = {"future_timestamp": "日期晚于当前时间"}
+# The cell an event field came from, to name the column of a contract rejection.
+_FIELD_COLUMNS = {"attributes.place": "地点", "attributes.topic": "主题", "attributes.penalty_type": "处罚种类",
+                  "attributes.category_text": "隐患类别", "attributes.dispute_type_text": "纠纷类型",
+                  "attributes.case_id": "编号", "attributes.hazard_id": "编号", "attributes.petition_id": "编号",
+                  "attributes.task_id": "编号"}
 
 
 class LedgerRefused(UsageError):
@@ -87,63 +92,84 @@ def import_ledger(
         raise UsageError(f"未知的台账种类“{kind}”：应为 {'、'.join(KINDS)} 之一")
     started = time.perf_counter()
     parsed = parse_ledger(read_sheets(data, filename, sheet), ledger_kind, cfg.area)
-    # Names already registered get their ids now; new ones a stand-in until the file is known to be
-    # good, so a refused file (or a dry run) registers nobody. Rows naming someone new are rebuilt then.
+    _future(parsed, (time.time() if now is None else now) + max_skew)
+    report = ImportReport(kind, parsed.sheet, rows=len(parsed.rows), dry_run=dry_run, header=parsed.header)
+    if _settle(report, parsed, skip_bad):
+        return _done(report, started)
+    # Only a file without bad cells gets here, so a refused file never registers anyone; a dry run
+    # looks names up and stands new ones in with ids that are never stored.
     names: dict[tuple[str, str], str] = {}
-    context = f"ledger import {kind}"
     if parsed.parties():
         from pipeline.persons.registry import pseudonyms
 
-        names = pseudonyms(engine, actor, parsed.parties(), create=False, context=context)
+        names = pseudonyms(engine, actor, parsed.parties(), create=not dry_run, context=f"ledger import {kind}")
     fallback = _provisional()
-    checked = _validate(parsed, lambda p: names.get((p.entity, p.name)) or fallback(p), cfg,
-                        time.time() if now is None else now, max_skew)
-    report = ImportReport(kind, parsed.sheet, rows=len(parsed.rows), dry_run=dry_run, header=parsed.header,
-                          errors=_in_order(parsed))
-    bad = parsed.bad_rows
-    report.skipped = len(bad)
-    report.bad_rows = [(r.number, r.cells) for r in parsed.rows if r.number in bad]
-    docs = [doc for number, doc in checked if number not in bad]
-    report.events = len(docs)
-    if bad and not skip_bad:
-        report.refused = True
-        _log(report, started)
-        return report
-    missing = parsed.parties() - names.keys()
-    if missing and not dry_run:
-        from pipeline.persons.registry import pseudonyms
+    built = build_events(parsed, lambda p: names.get((p.entity, p.name)) or fallback(p))
+    built.sort(key=lambda item: item[1]["occurred_at"])
+    lines = [orjson.dumps(doc) for _, doc in built]
+    result = None
+    if dry_run or deliver is not None:
+        rejected = [(i, verdict) for i, line in enumerate(lines)
+                    if type(verdict := parse_event(line, cfg.vocabulary)) is Rejection]
+    else:
+        # replay validates every event by the contract as it runs the engine: one pass for both
+        from pipeline.replay import replay
 
-        names.update(pseudonyms(engine, actor, missing, create=True, context=context))
-        docs = [doc for _, doc in build_events(parsed, lambda p: names[(p.entity, p.name)])]
-    known = _existing(engine, [doc["event_id"] for doc in docs])
+        result = replay(lines, cfg, keep_events=True)
+        rejected = [(number - 1, verdict) for number, verdict in result.rejections]
+    if rejected:
+        _rejections(parsed, built, rejected)
+        if _settle(report, parsed, skip_bad):
+            return _done(report, started)
+        bad = parsed.bad_rows
+        kept = [i for i, (number, _) in enumerate(built) if number not in bad]
+        built, lines = [built[i] for i in kept], [lines[i] for i in kept]
+        result = None
+    report.events = len(built)
+    known = _existing(engine, [doc["event_id"] for _, doc in built])
     report.existing = len(known)
     report.new = report.events - report.existing
     if not dry_run and report.new:
-        docs.sort(key=lambda d: d["occurred_at"])
-        lines = [orjson.dumps(doc) for doc in docs]
         if deliver is not None:
             deliver(lines)
         else:
-            _store(engine, cfg, lines, known)
+            _store(engine, cfg, lines, known, result)
+    return _done(report, started)
+
+
+def _future(parsed: ParsedLedger, latest: float) -> None:
+    """The contract's future_timestamp, said of the row: a date after now (plus the allowed skew)."""
+    for row in parsed.good_rows():
+        for draft in row.drafts:
+            if draft.at.timestamp() > latest:
+                column = next((c for c, v in row.identity.items() if v == draft.at), "")
+                parsed.errors.append(RowError(row.sheet, row.number, column, _REASONS["future_timestamp"]))
+                break
+
+
+def _rejections(parsed: ParsedLedger, built: list[tuple[int, dict]], rejected: list) -> None:
+    by_row = {r.number: r for r in parsed.rows}
+    for index, verdict in rejected:
+        row = by_row[built[index][0]]
+        reason = _REASONS.get(verdict.reason, f"生成的事件未通过校验（{verdict.reason}），请缩短或改正该项")
+        column = _FIELD_COLUMNS.get(verdict.reason.partition(":")[2], "")
+        parsed.errors.append(RowError(row.sheet, row.number, column, reason))
+
+
+def _settle(report: ImportReport, parsed: ParsedLedger, skip_bad: bool) -> bool:
+    """Bring the report's errors up to date; True when the file is refused (bad rows, no --skip-bad)."""
+    bad = parsed.bad_rows
+    report.errors = _in_order(parsed)
+    report.skipped = len(bad)
+    report.bad_rows = [(r.number, r.cells) for r in parsed.rows if r.number in bad]
+    report.events = sum(len(r.drafts) for r in parsed.good_rows())
+    report.refused = bool(bad) and not skip_bad
+    return report.refused
+
+
+def _done(report: ImportReport, started: float) -> ImportReport:
     _log(report, started)
     return report
-
-
-def _validate(parsed: ParsedLedger, pseudonym: Callable[[Party], str], cfg: ConfigSet, now: float,
-              max_skew: float) -> list[tuple[int, dict]]:
-    """The event contract over every event of the good rows; a rejected event makes its row bad.
-    Returns every (row number, document) built."""
-    by_row = {r.number: r for r in parsed.rows}
-    built = build_events(parsed, pseudonym)
-    for number, doc in built:
-        verdict = parse_event(orjson.dumps(doc), cfg.vocabulary, now=now, max_skew=max_skew)
-        if type(verdict) is Rejection:
-            row = by_row[number]
-            column = next((c for c, v in row.identity.items()
-                           if isinstance(v, datetime) and v.isoformat() == doc["occurred_at"]), "")
-            reason = _REASONS.get(verdict.reason, f"生成的事件未通过校验（{verdict.reason}）")
-            parsed.errors.append(RowError(row.sheet, number, column, reason))
-    return built
 
 
 def _in_order(parsed: ParsedLedger) -> list[RowError]:
@@ -178,15 +204,16 @@ def _existing(engine: sa.Engine, ids: list[str]) -> set[str]:
     return found
 
 
-def _store(engine: sa.Engine, cfg: ConfigSet, lines: list[bytes], known: set[str]) -> None:
+def _store(engine: sa.Engine, cfg: ConfigSet, lines: list[bytes], known: set[str], result) -> None:
     """The engine over all of the ledger's events (so its results do not depend on what an earlier
     import held), stored by replay's writer: the new events, and every contribution and alert (their
-    writes are idempotent)."""
+    writes are idempotent). `result`: that replay when it already ran over exactly these lines."""
     from pipeline.replay import replay
     from pipeline.storage.replay_store import entity_records
     from pipeline.storage.writer import Writer
 
-    result = replay(lines, cfg, keep_events=True)
+    if result is None:
+        result = replay(lines, cfg, keep_events=True)
     fresh = [e for e in result.accepted_events or [] if e.event_id not in known]
     writer = Writer(engine, assignments=cfg.assignments)
     writer.write_levels(cfg.rules.levels)

@@ -137,3 +137,15 @@ def test_unknown_kind_and_missing_header(run_import):
     with pytest.raises(LedgerFileError, match="未找到表头") as err:
         run_import(csv_bytes([["日期", "人数"], ["2024-01-01", 3]]), "a.csv", "patrols")
     assert "出动人次" in str(err.value)
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_an_event_the_contract_refuses_makes_its_row_bad(run_import, engine, dry_run):
+    header = ["编号", "发现日期", "整改期限", "地点"]
+    rows = [["YH-1", "2024-05-01", "2024-05-03", "楼道"], ["YH-2", "2024-05-01", "2024-05-03", "很长的地点" * 900]]
+    refused = run_import(xlsx([header, *rows]), "隐患.xlsx", "hazards", dry_run=dry_run)
+    assert refused.refused and [(e.row, e.column) for e in refused.errors] == [(3, "地点")]
+    assert "invalid_field:attributes.place" in refused.errors[0].reason
+    kept = run_import(xlsx([header, *rows]), "隐患.xlsx", "hazards", dry_run=dry_run, skip_bad=True)
+    assert (kept.events, kept.new, kept.skipped) == (1, 1, 1)
+    assert _count(engine, Event.__table__) == (0 if dry_run else 1)
