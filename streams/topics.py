@@ -187,6 +187,11 @@ def delete_deployment(bootstrap: str, names: TopicNames, *, timeout: float = 30.
 
     admin = _connect(KafkaAdminClient, bootstrap, None, request_timeout_ms=int(timeout * 1000))
     try:
+        # nothing is deleted while a worker still runs: its group has members
+        for group, info in admin.describe_groups(list(names.groups)).items():
+            if info.get("members"):
+                raise DeploymentBusy(f"consumer group {group!r} still has {len(info['members'])} members: "
+                                     "stop its workers first")
         present = set(admin.list_topics())
         topics = [t for t in names.all_topics if t in present]
         if topics:

@@ -6,6 +6,7 @@ several deployments on one broker (prefixed changelogs, status per group, removi
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -216,3 +217,31 @@ def test_produce_keys_every_message_by_event_id_and_keeps_copies_on_one_partitio
     finally:
         admin.delete_topics([f"{prefix}occurred_at", f"{prefix}event_id"])
         admin.close()
+
+
+def test_a_deployment_with_a_running_consumer_is_not_removed(kafka_bootstrap):
+    from kafka import KafkaConsumer
+
+    names = TopicNames.make(f"test.busy.{time.time_ns()}.", f"rw-test-busy-{time.time_ns()}")
+    ensure_topics(kafka_bootstrap, names, 2, 1)
+    member = KafkaConsumer(names.raw, bootstrap_servers=kafka_bootstrap, group_id=names.ingest_group)
+    try:
+        deadline = time.monotonic() + 30
+        while not member.assignment() and time.monotonic() < deadline:
+            member.poll(timeout_ms=500)
+        assert member.assignment()
+        env = {**os.environ, "RISKWATCH_KAFKA_BOOTSTRAP": kafka_bootstrap, "RISKWATCH_TOPIC_PREFIX": names.prefix,
+               "RISKWATCH_APP_ID": names.app_id}
+        busy = subprocess.run([*sk.RISKWATCH, "topics", "delete", "--yes"], cwd=sk.ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert busy.returncode == 5 and "stop its workers first" in busy.stderr, busy.stderr
+        admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        try:
+            assert set(names.all_topics) <= set(admin.list_topics())        # nothing was deleted
+        finally:
+            admin.close()
+    finally:
+        member.close()
+    done = subprocess.run([*sk.RISKWATCH, "topics", "delete", "--yes"], cwd=sk.ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
