@@ -204,3 +204,21 @@ def rows(url: str) -> dict[str, list[tuple]]:
             return {k: sorted(tuple(map(str, r)) for r in conn.execute(sa.text(q))) for k, q in queries.items()}
     finally:
         engine.dispose()
+
+
+
+def test_edge_bodies(served: dict) -> None:
+    """Blank NDJSON lines are not items; a body that is not JSON is one rejected item; an event without
+    `source` is missing_field:source (not the token's invalid_field:source)."""
+    blank = post(served, json.dumps(ev("p-1")) + "\n\n" + json.dumps(ev("p-2")) + "\r\n").json()
+    assert [(r["item"], r["event_id"]) for r in blank["results"]] == [(1, "p-1"), (2, "p-2")]
+    assert post(served, "[]", "application/json").json() == {"accepted": 0, "rejected": 0, "results": []}
+    assert post(served, "{oops", "application/json").json() == {"accepted": 0, "rejected": 1, "results": [
+        {"item": 1, "event_id": None, "status": "rejected", "reason": "invalid_json"}]}
+    no_source = {k: v for k, v in ev("p-3").items() if k != "source"}
+    assert post(served, json.dumps(no_source) + "\n").json()["results"] == [
+        {"item": 1, "event_id": "p-3", "status": "rejected", "reason": "missing_field:source"}]
+    assert post(served, json.dumps(ev("p-6")), "application/x-ndjson; charset=utf-8").status_code == 200
+    unlabelled = served["client"].post("/v1/events", content=json.dumps(ev("p-7")).encode(),
+                                       headers={"Authorization": f"Bearer {served['token']}"})
+    assert unlabelled.status_code == 415
