@@ -12,6 +12,7 @@ Every function takes the bootstrap address explicitly; callers read it from sett
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import time
 import uuid
@@ -35,9 +36,25 @@ def bootstrap_hosts(bootstrap: str) -> list[str]:
     return [h.strip() for h in bootstrap.split(",") if h.strip()]
 
 
+def _any_listening(bootstrap: str, timeout: float) -> bool:
+    """Whether a TCP connection to one of the bootstrap hosts opens at all."""
+    for host in bootstrap_hosts(bootstrap):
+        name, _, port = host.rpartition(":")
+        try:
+            socket.create_connection((name.strip("[]"), int(port)), timeout=timeout).close()
+            return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
 def _connect(factory, bootstrap: str, connect_timeout: float | None, **config):
-    # kafka-python bootstraps in the constructor, so a failure there means nobody answered.
+    # kafka-python bootstraps in the constructor, so a failure there means nobody answered. A client
+    # whose constructor failed cannot be closed, and its IO thread keeps retrying with new sockets:
+    # when no host even accepts a TCP connection, say so without building one.
     timeout_ms = int((connect_timeout or CONNECT_TIMEOUT_S) * 1000)
+    if not _any_listening(bootstrap, timeout_ms / 1000):
+        raise KafkaUnavailable(bootstrap)
     try:
         return factory(bootstrap_servers=bootstrap, bootstrap_timeout_ms=timeout_ms, **config)
     except (kerrors.KafkaTimeoutError, kerrors.KafkaConnectionError) as exc:

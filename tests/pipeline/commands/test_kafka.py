@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import socket
 
 import pytest
@@ -10,16 +9,6 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from streams import kafka_io
-
-# kafka-python leaves the sockets of a failed bootstrap to the garbage collector: collect them here,
-# where the warning is expected, not in whichever test runs next.
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
-
-@pytest.fixture(autouse=True)
-def _collect_sockets():
-    yield
-    gc.collect()
 
 
 @pytest.fixture
