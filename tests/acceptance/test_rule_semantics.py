@@ -1,0 +1,90 @@
+"""docs/contract.md §3 rule types and processing order, observed through `riskwatch replay --json`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from tests.acceptance.kit import cli, event, write_events
+
+HEAD = "version: 1\ndefaults: {half_life: 14d, levels: {medium: 1000, high: 2000, critical: 3000}, alert_level: high}\nrules:\n"
+T0 = datetime.fromisoformat("2024-11-05T08:00:00+08:00")
+
+
+def at(minutes: float) -> str:
+    return (T0 + timedelta(minutes=minutes)).isoformat()
+
+
+def z(minutes: float) -> str:
+    """The UTC `Z` form of `at(minutes)`, as replay prints times."""
+    return (T0 + timedelta(minutes=minutes - 480)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def firings(tmp: Path, rules: str, events: list[dict], *extra: str) -> list[tuple[str, str, list[str]]]:
+    (tmp / "rules.yaml").write_text(HEAD + rules, encoding="utf-8")
+    run = cli("replay", write_events(tmp / "e.jsonl", events), "--rules", tmp / "rules.yaml", "--json", *extra)
+    assert run.code == 0, run.stderr
+    return sorted((c["at"], c["rule"], c["events"]) for line in run.json_lines() if line["type"] == "entity"
+                  for c in line["contributions"])
+
+
+def visit(eid: str, minutes: float, checkpoint: str = "CP-1-LOBBY") -> dict:
+    return event(eid, "patrol", "checkpoint_visit", at(minutes), location={"id": "HD-1-01-lobby", "building": "1",
+                                                                          "checkpoint": checkpoint})
+
+
+def smoke(eid: str, minutes: float, location: str = "HD-1-0501") -> dict:
+    return event(eid, "monitoring", "smoke_alarm", at(minutes), "sensor-gw", location={"id": location, "building": "1"})
+
+
+ABSENCE = """  - {id: gap, title: 巡查间隔, category: patrol, target: checkpoint, type: absence,
+     start: {type: checkpoint_visit}, expect: {type: checkpoint_visit}, within: 2h, repeat_every: 1h, score: 5}
+"""
+
+
+def test_absence_fires_at_its_due_time_and_repeats_at_most_30_times(tmp_path: Path) -> None:
+    got = firings(tmp_path, ABSENCE, [visit("v-1", 0)], "--until", at(3 * 24 * 60))
+    assert [g[0] for g in got] == [z(120 + 60 * k) for k in range(31)]  # due + 30 repeats (max_repeats default)
+    assert all(g[1] == "gap" for g in got)
+
+
+def test_an_expect_at_the_due_time_cancels_it(tmp_path: Path) -> None:
+    """Deadlines due strictly before an event fire before it; one due at the event's time is cancelled by it."""
+    got = firings(tmp_path, ABSENCE, [visit("v-1", 0), visit("v-2", 120), visit("v-3", 241)])
+    assert [g[0] for g in got] == [z(240)]
+
+
+THRESHOLD = """  - {id: many, title: 多次报警, category: fire, target: location, type: threshold,
+     when: {type: smoke_alarm}, count: 3, window: 1h, score: 10}
+  - {id: spread, title: 多处报警, category: fire, target: building, type: threshold,
+     when: {type: smoke_alarm}, count: 2, window: 1h, distinct: location.id, score: 10}
+"""
+
+
+def test_threshold_consumes_its_evidence(tmp_path: Path) -> None:
+    events = [smoke(f"s-{m}", m) for m in (0, 10, 20, 30, 40, 50)]
+    got = [g for g in firings(tmp_path, THRESHOLD, events) if g[1] == "many"]
+    assert got == [(z(20), "many", ["s-0", "s-10", "s-20"]), (z(50), "many", ["s-30", "s-40", "s-50"])]
+
+
+def test_threshold_counts_distinct_values(tmp_path: Path) -> None:
+    events = [smoke("a-1", 0), smoke("a-2", 5), smoke("b-1", 10, "HD-1-0601"), smoke("c-1", 100, "HD-1-0701")]
+    got = [g for g in firings(tmp_path, THRESHOLD, events) if g[1] == "spread"]
+    assert [(g[0], g[2][-1]) for g in got] == [(z(10), "b-1")]
+
+
+SEQUENCE = """  - {id: seq, title: 调解后升级, category: dispute, target: person, type: sequence,
+     steps: [{type: mediation_held}, {type: escalated}], within: 1d, score: 10}
+"""
+
+
+def dispute(eid: str, type_: str, minutes: float) -> dict:
+    return event(eid, "dispute", type_, at(minutes), "mediation", subjects=[{"type": "person", "id": "P-1", "role": "party"}],
+                 attributes={"case_id": "MD-1"})
+
+
+def test_sequence_fires_once_and_clears_partial_matches(tmp_path: Path) -> None:
+    events = [dispute("m-1", "mediation_held", 0), dispute("m-2", "mediation_held", 10), dispute("e-1", "escalated", 20),
+              dispute("e-2", "escalated", 30), dispute("m-3", "mediation_held", 40), dispute("e-3", "escalated", 40 + 25 * 60)]
+    got = firings(tmp_path, SEQUENCE, events)
+    assert [(g[0], g[2][-1]) for g in got] == [(z(20), "e-1")]
