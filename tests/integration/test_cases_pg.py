@@ -96,9 +96,9 @@ def test_leader_filter_and_case_drill_down(world):
     records = res["案件处置记录"].rows
     assert [(r[0].astimezone(UTC), r[1], r[3]) for r in records] == [(at(20).astimezone(UTC), "转办", "L05 分管副主任")]
     decided = res["案件研判意见"].rows
-    # due Nov 15 and Nov 22, neither marked done: both late at Nov 25 00:00
+    # due Nov 15 and Nov 29, neither marked done: the first is late at Nov 25 00:00, the second not yet
     assert [(r[2], str(r[3]), r[4]) for r in decided] == [("L02 2号楼包保领导", "2024-11-15", "逾期未落实"),
-                                                        ("L02 2号楼包保领导", "2024-11-22", "逾期未落实")]
+                                                        ("L02 2号楼包保领导", "2024-11-29", "落实中")]
 
 
 def test_grafana_role_reads_cases_but_not_free_text(world):
