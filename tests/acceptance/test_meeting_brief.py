@@ -218,3 +218,22 @@ def test_acknowledge_reassign_and_close_this_week(tmp_path: Path) -> None:
     assert cases["dispute:MD-70"]["leader"] == "L05"
     assert cases["person:P-0700"]["state"] == "open"
     assert sorted(got["new"]) == sorted(cases)
+
+
+def test_rectified_hazard_is_not_overdue_until_reopened(tmp_path: Path) -> None:
+    loc = {"id": "HD-1-05-corridor", "building": "1"}
+    path = write_events(tmp_path / "e.jsonl", [
+        ms.hazard("r-1", "found", "2024-11-04T09:00:00+08:00", "HZ-R", loc, due_at="2024-11-06T23:59:59+08:00"),
+        ms.hazard("r-2", "rectified", "2024-11-12T09:00:00+08:00", "HZ-R", loc),
+        ms.hazard("r-3", "reopened", "2024-11-19T09:00:00+08:00", "HZ-R", loc),
+    ])
+    db = sqlite_db(tmp_path)
+    assert cli("replay", path, "--db", db, "--until", "2024-11-25T00:00:00+08:00").code == 0
+    before = {c["ref"]: c for c in brief(db, "2024-W45")["open_cases"]}["hazard:HZ-R"]
+    assert (before["state"], before["days_overdue"], before["due"]) == ("open", 4, "2024-11-06T15:59:59Z")
+    rectified = {c["ref"]: c for c in brief(db, "2024-W46")["open_cases"]}["hazard:HZ-R"]
+    assert (rectified["state"], rectified["days_overdue"]) == ("rectified", 0)
+    got = brief(db, "2024-W47")
+    reopened = {c["ref"]: c for c in got["open_cases"]}["hazard:HZ-R"]
+    assert (reopened["state"], reopened["days_overdue"], reopened["leader"]) == ("open", 18, "L01")
+    assert got["by_leader"]["L01"]["overdue"] >= 1
