@@ -40,7 +40,9 @@ LEDGERS = {
                 "2024-01-05,１２人次,3,5,2\n"
                 "2024-02-05,8人,,4,\n"
                 "2024-02-05,8人,,4,\n"
-                "2025-01-01,100,100,100,100\n"),
+                "2025-01-01,100,100,100,100\n"
+                "2024年1月1日 00:30,1人次,,,\n"  # 2023-12-31 16:30 UTC: Beijing's 2024
+                "2023-12-31 23:59,50,,,\n"),
     "inspections": ("日期,检查对象\n2024-04-01,虹都1号便利店\n2024-04-02,亿城商贸有限公司\n2024-04-02,亿城商贸有限公司\n"),
     "penalties": ("日期,处罚对象,处罚种类,罚款金额（元）\n2024-04-03,虹都1号便利店,罚款,\"1,500元\"\n"
                   "2024-04-04,亿城商贸有限公司,警告,\n2024-04-05,赵六,罚款,２００\n"),
@@ -52,7 +54,7 @@ LEDGERS = {
 FIGURES_2024 = {
     "year": 2024, "disputes_found": 4, "disputes_resolved": 1,  # MD-4 was found in 2023; MD-5 resolved in 2025
     "online_cases": 2, "units_inspected": 3, "hazards_found": 4, "hazards_rectified_on_time": 2,
-    "patrol_personnel": 28, "patrol_vehicles": 3, "patrol_roads": 13, "patrol_communities": 2,
+    "patrol_personnel": 29, "patrol_vehicles": 3, "patrol_roads": 13, "patrol_communities": 2,
     "penalties": 3, "penalty_amount_yuan": 1700, "publicity_sessions": 2, "tasks_published": 3, "tasks_completed": 2,
 }
 
@@ -160,6 +162,15 @@ def test_xlsx_with_excel_dates_and_a_notes_sheet(tmp_path: Path, keys: None) -> 
     code, report = imported(path, "inspections", db, "--sheet", "台账")
     assert code == 0 and report["new"] == 2, report
     assert sorted(e["occurred_at"][:16] for e in stored_events(db)) == ["2024-07-01 01:00", "2024-07-02 01:00"]
+
+
+def test_petition_channels(tmp_path: Path, keys: None) -> None:
+    db = sqlite_db(tmp_path)
+    assert imported(write(tmp_path, "petitions"), "petitions", db)[0] == 0
+    received = {e["event_id"]: json.loads(e["doc"])["attributes"]["channel"] for e in stored_events(db)
+                if e["type"] == "received"}
+    assert sorted(received.values()) == ["letter", "online", "online", "phone", "visit"]
+    assert sum(e["type"] == "replied" for e in stored_events(db)) == 1
 
 
 def stored_events(db: str) -> list[dict]:
