@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from pipeline.fonts import cjk_font_name  # noqa: E402
 from pipeline.labels import LEVEL_COLOURS, level_label  # noqa: E402
@@ -42,7 +43,7 @@ def level_distribution(levels: dict[str, tuple[int, int]]) -> bytes:
     ax.bar_label(bars)
     ax.set_xticks(list(x), [level_label(n) for n in names])
     ax.set_ylabel("对象数")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("风险等级分布（周末时点）")
     ax.legend()
     return _png(fig)
@@ -58,6 +59,6 @@ def weekly_trend(daily) -> bytes:
     ax.bar(WEEKDAYS, this["alerts"].tolist(), color="#E74C3C", alpha=0.6, label="新增预警（本周）")
     ax.set_title("本周与上周趋势对比")
     ax.set_ylabel("次数")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8)
     return _png(fig)
