@@ -24,9 +24,6 @@ class Period:
     def days(self) -> int:
         return (self.last_day - self.first_day).days + 1
 
-    def local_range_zh(self) -> str:
-        return f"{self.first_day:%Y年%m月%d日}至{self.last_day:%Y年%m月%d日}"
-
     def week_zh(self) -> str:
         """The official style: 2024年第45周（11月4日—11月10日）."""
         from pipeline.labels import week_text
