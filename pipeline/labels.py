@@ -93,6 +93,8 @@ CASE_STATES = {"open": "待处置", "in_progress": "处理中", "referred": "已
                "acknowledged": "已确认", "resolved": "已解除", "closed": "已办结"}
 DECISION_STATES = {"open": "落实中", "done": "已落实", "overdue": "逾期未落实"}
 CASE_ACTIONS = {"note": "记录", "reassign": "转办", "close": "办结"}
+# How a case of each kind ends when nobody wrote a reason (hazard verified, dispute resolved, ...).
+CASE_ENDINGS = {"hazard": "已验收", "dispute": "已化解", "alert": "预警解除", "person": "已办结"}
 NOTE_KINDS = {"measure": "处置措施", "progress": "进展"}
 # Alert history and notice kinds.
 ALERT_ACTIONS = {"raised": "产生预警", "upgraded": "等级上调", "notified": "发送通知", "acknowledged": "确认收到",
@@ -146,7 +148,7 @@ TABLES: dict[str, Mapping[str, str]] = {
     "level": LEVELS, "entity_kind": ENTITY_KINDS, "category": CATEGORIES, "event_kind": EVENT_KINDS,
     "dispute_type": DISPUTE_TYPES, "dispute_state": DISPUTE_STATES, "hazard_category": HAZARD_CATEGORIES, "tag": TAGS,
     "channel": CHANNELS, "source": SOURCES, "alert_state": ALERT_STATES, "case_kind": CASE_KINDS,
-    "case_state": CASE_STATES, "decision_state": DECISION_STATES, "case_action": CASE_ACTIONS,
+    "case_state": CASE_STATES, "decision_state": DECISION_STATES, "case_action": CASE_ACTIONS, "case_ending": CASE_ENDINGS,
     "note_kind": NOTE_KINDS, "alert_action": ALERT_ACTIONS,
     "notice_kind": NOTICE_KINDS, "audit_action": AUDIT_ACTIONS, "notification_state": NOTIFICATION_STATES,
     "role": ROLES, "ledger_kind": LEDGER_KINDS, "device_kind": DEVICE_KINDS, "rejection": REJECTIONS,

@@ -24,6 +24,7 @@ from pipeline.exports.period import Period
 from pipeline.labels import (
     ALERT_ACTIONS,
     CASE_ACTIONS,
+    CASE_ENDINGS,
     CASE_KINDS,
     DECISION_STATES,
     NOTE_KINDS,
@@ -106,8 +107,7 @@ def _last_actions(conn: sa.Connection, refs: list[str], as_of: datetime) -> dict
 
 def _close_reasons(conn: sa.Connection, closed: list[CaseRecord]) -> dict[str, str]:
     """Why each case closed: the reason given by hand, else what closed it."""
-    out = {c.ref: {"hazard": "已验收", "dispute": "已化解", "alert": "预警解除", "person": "已办结"}[c.kind]
-           for c in closed}
+    out = {c.ref: label(CASE_ENDINGS, c.kind) for c in closed}
     refs = [c.ref for c in closed]
     for r in conn.execute(sa.select(ACTIONS).where(ACTIONS.c.ref.in_(refs), ACTIONS.c.action == "close")):
         out[r.ref] = r.text or out[r.ref]
