@@ -17,4 +17,4 @@ def definitions(cfg: ConfigSet) -> list[Dashboard]:
 def build_all(cfg: ConfigSet) -> dict[str, dict]:
     """uid → Grafana dashboard JSON (dict), in menu order."""
     register()
-    return {d.uid: build_dashboard(d) for d in definitions(cfg)}
+    return {d.uid: build_dashboard(d, levels=cfg.rules.levels) for d in definitions(cfg)}

@@ -26,9 +26,13 @@ from pipeline import labels
 GRID_WIDTH = 24
 Kind = Literal["stat", "table", "timeseries", "barchart", "piechart", "heatmap"]
 
-# Score thresholds of the default levels; panels showing scores colour by them.
-SCORE_STEPS = ((None, LEVEL_COLORS["low"]), (30.0, LEVEL_COLORS["medium"]), (60.0, LEVEL_COLORS["high"]),
-               (90.0, LEVEL_COLORS["critical"]))
+# Score thresholds of the default levels; panels showing scores colour by the configured ones
+# (build_dashboard's `levels`, config/rules.yaml), these when none are given.
+DEFAULT_LEVELS = (("medium", 30.0), ("high", 60.0), ("critical", 90.0))
+
+
+def score_steps(levels) -> list[tuple[float | None, str]]:
+    return [(None, LEVEL_COLORS["low"]), *((float(t), LEVEL_COLORS.get(n, "#8C8C8C")) for n, t in levels)]
 
 
 @dataclass
@@ -81,9 +85,9 @@ def layout(panels: list[Panel]) -> list[dm.GridPos]:
     return out
 
 
-def _thresholds(p: Panel) -> db.ThresholdsConfig:
+def _thresholds(p: Panel, levels) -> db.ThresholdsConfig:
     if p.score_colors:
-        steps = [dm.Threshold(value=v, color=c) for v, c in SCORE_STEPS]
+        steps = [dm.Threshold(value=v, color=c) for v, c in score_steps(levels)]
     else:
         steps = [dm.Threshold(value=None, color=p.color or "#5794F2")]
     return db.ThresholdsConfig().mode(dm.ThresholdsMode.ABSOLUTE).steps(steps)
@@ -93,7 +97,7 @@ def _legend() -> cb.VizLegendOptions:
     return cb.VizLegendOptions().display_mode(cm.LegendDisplayMode.LIST).placement(cm.LegendPlacement.BOTTOM).show_legend(True)
 
 
-def _sdk_panel(p: Panel):
+def _sdk_panel(p: Panel, levels=DEFAULT_LEVELS):
     # The SDK's panel builders share a fluent interface (title, datasource, ...) but no base type.
     b: Any
     if p.kind == "stat":
@@ -128,7 +132,7 @@ def _sdk_panel(p: Panel):
     if p.decimals is not None:
         b = b.decimals(p.decimals)
     if p.kind in ("stat", "heatmap") or p.score_colors or p.color:
-        b = b.thresholds(_thresholds(p))
+        b = b.thresholds(_thresholds(p, levels))
     if p.kind == "heatmap" or p.score_colors:
         b = b.color_scheme(db.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS))
     if p.entity_column:
@@ -147,7 +151,7 @@ def _sdk_panel(p: Panel):
     return b
 
 
-def build_dashboard(d: Dashboard, links: list[tuple[str, str]] | None = None) -> dict:
+def build_dashboard(d: Dashboard, links: list[tuple[str, str]] | None = None, levels=DEFAULT_LEVELS) -> dict:
     """The dashboard's Grafana JSON (a dict), built with the SDK."""
     b = (
         db.Dashboard(d.title)
@@ -169,5 +173,5 @@ def build_dashboard(d: Dashboard, links: list[tuple[str, str]] | None = None) ->
     for v in d.variables:
         b = b.with_variable(v)
     for i, (p, pos) in enumerate(zip(d.panels, layout(d.panels), strict=True), start=1):
-        b = b.with_panel(_sdk_panel(p).id(i).grid_pos(pos))
+        b = b.with_panel(_sdk_panel(p, levels).id(i).grid_pos(pos))
     return json.loads(JSONEncoder(sort_keys=True, ensure_ascii=False).encode(b.build()))

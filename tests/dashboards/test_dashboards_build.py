@@ -175,3 +175,14 @@ def test_the_level_stat_takes_the_level_colour(built):
     [mapping] = stat["fieldConfig"]["defaults"]["mappings"]
     assert {k: v["color"] for k, v in mapping["options"].items()} == {
         labels.level_label(n): labels.level_colour(n) for n in labels.LEVEL_ORDER}
+
+
+def test_score_colours_follow_the_configured_levels():
+    from dashboards import overview
+    from dashboards.panels import build_dashboard
+    from pipeline.configset import load_config
+
+    dash = build_dashboard(overview.dashboard(load_config()), levels=(("medium", 40.0), ("high", 70.0), ("critical", 95.0)))
+    [heat] = [p for p in panels_of(dash) if p["title"] == "楼栋楼层风险热力"]
+    steps = heat["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert [s.get("value") for s in steps] == [None, 40.0, 70.0, 95.0]
