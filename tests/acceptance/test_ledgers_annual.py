@@ -173,6 +173,29 @@ def test_petition_channels(tmp_path: Path, keys: None) -> None:
     assert sum(e["type"] == "replied" for e in stored_events(db)) == 1
 
 
+def test_places_dry_run_and_missing_header(tmp_path: Path, keys: None) -> None:
+    db = sqlite_db(tmp_path)
+    path = tmp_path / "d.csv"
+    path.write_text("编号,登记日期,化解状态,地点,楼栋\nMD-1,2024-03-05,化解中,1号楼大堂,\nMD-2,2024-03-05,化解中,南门外,\n"
+                    "MD-3,2024-03-05,化解中,HD-2-1203,\n", encoding="utf-8")
+    code, report = imported(path, "disputes", db, "--dry-run")
+    assert code == 0 and report["events"] == 3 and stored_events(db) == []
+    assert imported(path, "disputes", db)[0] == 0
+    docs = {e["case_id"]: json.loads(e["doc"]) for e in stored_events(db)}
+    assert docs["MD-1"]["location"] == {"id": "HD-1-01-lobby", "building": "1"}  # a place name from area.yaml
+    assert docs["MD-3"]["location"] == {"id": "HD-2-1203", "building": "2"}  # a place id
+    assert "location" not in docs["MD-2"] and "南门外" in json.dumps(docs["MD-2"], ensure_ascii=False)  # free text kept
+    hazards = tmp_path / "h.csv"
+    hazards.write_text("编号,发现日期,整改期限\nHZ-1,2024-03-05,2024-03-09\n", encoding="utf-8")
+    assert imported(hazards, "hazards", db)[0] == 0
+    [found] = [json.loads(e["doc"]) for e in stored_events(db) if e["type"] == "found"]
+    assert found["attributes"]["due_at"] == "2024-03-09T23:59:59+08:00"
+    no_header = tmp_path / "n.csv"
+    no_header.write_text("编号,登记日期\nMD-9,2024-03-05\n", encoding="utf-8")
+    run = cli("import", "ledger", no_header, "--kind", "disputes", "--db", db, "--json")
+    assert run.code == 2 and "化解状态" in run.stderr
+
+
 def stored_events(db: str) -> list[dict]:
     """The events table read back (SQLite), with attributes.case_id/hazard_id lifted out for the asserts."""
     path = db.removeprefix("sqlite:///")
