@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.kit import cli, event, write_events
+from tests.acceptance.kit import ROOT, cli, event, write_events
 
 RULES = """
 version: 1
@@ -178,3 +178,31 @@ def test_bad_command_line_and_refused_rules_exit_2(tmp_path: Path) -> None:
     bad.write_text("version: 1\nrules:\n  - {id: x, target: person, type: match, score: -1}\n", encoding="utf-8")
     assert cli("replay", path, "--rules", bad, "--json").code == 2
     assert cli("replay", path, "--until", "tomorrow", "--json").code == 2
+
+
+def test_criticality_own_value_then_building_then_one(tmp_path: Path, rules: Path) -> None:
+    """§4: a location's own multiplier wins; else its building's (1.5 for building 1 in config/area.yaml); else 1.0."""
+    config = tmp_path / "config"
+    config.mkdir()
+    area = (ROOT / "config" / "area.yaml").read_text(encoding="utf-8")
+    assert '  "building:1": 1.5\n' in area
+    (config / "area.yaml").write_text(area.replace('  "building:1": 1.5\n', '  "building:1": 1.5\n  "location:HD-1-0501": 2.0\n'),
+                                      encoding="utf-8")
+    path = write_events(tmp_path / "e.jsonl", [smoke("a", T0, "HD-1-0501"), smoke("b", T0, "HD-1-0601"),
+                                               smoke("c", T0, "HD-9-0101", building="9")])
+    lines = cli("replay", path, "--rules", rules, "--config", config, "--json").json_lines()
+    points = {e["entity"]: e["contributions"][0]["points"] for e in lines if e["type"] == "entity"}
+    assert points == {"location:HD-1-0501": 40.0, "location:HD-1-0601": 30.0, "location:HD-9-0101": 20.0}
+
+
+def test_one_open_alert_per_entity_upgraded_not_repeated(tmp_path: Path) -> None:
+    """§5: a rise in level upgrades the open alert (a second alert line, same entity); firings at the same
+    level attach to it and print nothing."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES.replace("score: 60", "score: 35"), encoding="utf-8")
+    path = write_events(tmp_path / "e.jsonl", [threat(f"e-{i}", f"2024-11-05T0{i}:00:00+08:00") for i in range(1, 6)])
+    lines = cli("replay", path, "--rules", rules, "--json").json_lines()
+    alerts = [(a["level"], a["at"]) for a in lines if a["type"] == "alert"]
+    # 35, 70 (high: raised), 105 (critical: upgraded), 140 and 175 (critical: attached)
+    assert alerts == [("high", "2024-11-04T18:00:00Z"), ("critical", "2024-11-04T19:00:00Z")]
+    assert lines[-1]["alerts"] == 1  # alerts raised (docs/semantics.md: upgrades are lines, not new alerts)
