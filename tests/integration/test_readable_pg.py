@@ -1,4 +1,4 @@
-"""What users read shows no raw code, slug or English word where a Chinese word exists (issue 15), on a
+"""What users read shows no raw code, slug or English word where a Chinese word exists, on a
 simulated month in PostgreSQL: every dashboard panel's rows, the weekly xlsx and PDF, the notices, and the
 CLI tables (alerts, audit log, explain).
 

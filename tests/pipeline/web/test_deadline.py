@@ -1,4 +1,4 @@
-"""The deadline and next escalation step the alert page shows (issue 14 item 4), by the same rule as
+"""The deadline and next escalation step the alert page shows, by the same rule as
 the notifier's escalation (docs/contract.md §5): from raising or the last escalation, the level's
 ack_timeout, then the next leader of the assignee's chain; none once acknowledged; at the end of the
 chain no one is next."""
