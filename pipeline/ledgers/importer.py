@@ -107,16 +107,19 @@ def import_ledger(
     built = build_events(parsed, lambda p: names.get((p.entity, p.name)) or fallback(p))
     built.sort(key=lambda item: item[1]["occurred_at"])
     lines = [orjson.dumps(doc) for _, doc in built]
+    known = _existing(engine, [doc["event_id"] for _, doc in built])
     result = None
     if dry_run or deliver is not None:
         rejected = [(i, verdict) for i, line in enumerate(lines)
                     if type(verdict := parse_event(line, cfg.vocabulary)) is Rejection]
-    else:
+    elif len(known) < len(built):
         # replay validates every event by the contract as it runs the engine: one pass for both
         from pipeline.replay import replay
 
         result = replay(lines, cfg, keep_events=True)
         rejected = [(number - 1, verdict) for number, verdict in result.rejections]
+    else:
+        rejected = []      # every event is stored already: nothing to check, score or write
     if rejected:
         _rejections(parsed, built, rejected)
         if _settle(report, parsed, skip_bad):
@@ -126,8 +129,7 @@ def import_ledger(
         built, lines = [built[i] for i in kept], [lines[i] for i in kept]
         result = None
     report.events = len(built)
-    known = _existing(engine, [doc["event_id"] for _, doc in built])
-    report.existing = len(known)
+    report.existing = sum(1 for _, doc in built if doc["event_id"] in known)
     report.new = report.events - report.existing
     if not dry_run and report.new:
         if deliver is not None:
