@@ -179,10 +179,13 @@ class Deployment:
     def cleanup(self) -> None:
         for w in self.workers:
             w.kill()
-        from streams.topics import TopicNames, delete_topics
+        from streams.topics import DeploymentBusy, TopicNames, delete_deployment, delete_topics
 
+        names = TopicNames.make(self.prefix, self.app_id)
         try:
-            delete_topics(self.bootstrap, TopicNames.make(self.prefix, self.app_id))
+            delete_deployment(self.bootstrap, names, timeout=10)     # topics and consumer groups
+        except DeploymentBusy:
+            delete_topics(self.bootstrap, names)    # a killed worker's membership lasts its session (8 s)
         except Exception:  # noqa: BLE001 - best effort
             pass
 
