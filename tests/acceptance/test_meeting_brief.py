@@ -5,6 +5,7 @@ decision commands, all through the command line."""
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -237,3 +238,36 @@ def test_rectified_hazard_is_not_overdue_until_reopened(tmp_path: Path) -> None:
     reopened = {c["ref"]: c for c in got["open_cases"]}["hazard:HZ-R"]
     assert (reopened["state"], reopened["days_overdue"], reopened["leader"]) == ("open", 18, "L01")
     assert got["by_leader"]["L01"]["overdue"] >= 1
+
+
+def test_the_api_gives_the_same_brief_and_decisions(tmp_path: Path) -> None:
+    """§8 "and the same through the API": POST /decisions, GET /meeting/brief equal to the command line's."""
+    with warnings.catch_warnings():
+        # starlette's test client announces its move from httpx to httpx2 on import
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+        from fastapi.testclient import TestClient
+
+    from pipeline.api.app import create_app
+    from pipeline.configset import load_config
+    from pipeline.storage.db import make_engine
+
+    events, rules = ms.write(tmp_path)
+    db = sqlite_db(tmp_path)
+    assert cli("replay", events, "--rules", rules, "--db", db, "--until", "2024-11-26T00:00:00+08:00").code == 0
+    token = cli("tokens", "create", "analyst-1", "--role", "analyst", "--db", db).stdout.strip().splitlines()[-1]
+    engine = make_engine(db)
+    try:
+        with TestClient(create_app(engine, load_config().assignments)) as client:
+            auth = {"Authorization": f"Bearer {token}"}
+            made = client.post("/decisions", headers=auth, json={"case": "hazard:HZ-A", "text": "限期整改", "owner": "L02",
+                                                                 "due": "2024-11-22", "week": "2024-W46"})
+            assert made.status_code == 201, made.text
+            decision = made.json()["id"]
+            assert isinstance(decision, int)
+            over_http = client.get("/meeting/brief", params={"week": "2024-W47"}, headers=auth)
+            assert over_http.status_code == 200, over_http.text
+    finally:
+        engine.dispose()
+    from_cli = brief(db, "2024-W47")
+    assert over_http.json() == from_cli
+    assert [(d["id"], d["due"], d["state"]) for d in from_cli["decisions"]] == [(decision, "2024-11-22", "overdue")]
