@@ -206,3 +206,21 @@ def test_one_open_alert_per_entity_upgraded_not_repeated(tmp_path: Path) -> None
     # 35, 70 (high: raised), 105 (critical: upgraded), 140 and 175 (critical: attached)
     assert alerts == [("high", "2024-11-04T18:00:00Z"), ("critical", "2024-11-04T19:00:00Z")]
     assert lines[-1]["alerts"] == 1  # alerts raised (docs/semantics.md: upgrades are lines, not new alerts)
+
+
+def sized(event_id: str, size: int) -> str:
+    """A valid event of exactly `size` bytes (attributes padded)."""
+    doc = {**event(event_id, "patrol", "checkpoint_visit", T0), "attributes": {f"k{i}": "" for i in range(20)}}
+    missing = size - len(json.dumps(doc).encode())
+    for i in range(20):
+        doc["attributes"][f"k{i}"] = "y" * (missing // 20 + (1 if i < missing % 20 else 0))
+    line = json.dumps(doc)
+    assert len(line.encode()) == size
+    return line
+
+
+def test_64_kib_is_the_largest_message(tmp_path: Path) -> None:
+    path = write_events(tmp_path / "e.jsonl", [sized("a", 64 * 1024), sized("b", 64 * 1024 + 1)])
+    lines = cli("replay", path, "--json").json_lines()
+    assert [(r["line"], r["reason"]) for r in lines if r["type"] == "reject"] == [(2, "too_large")]
+    assert lines[-1]["accepted"] == 1
