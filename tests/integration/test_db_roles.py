@@ -170,3 +170,32 @@ def test_the_grafana_role_makes_no_temp_tables_in_a_migrated_database(owned, gra
     name = sa.engine.make_url(runtime).database
     message = refused(on_database(grafana_url, name), "SET TRANSACTION READ WRITE; CREATE TEMP TABLE scratch (x int)")
     assert "permission denied" in message, message
+
+
+def test_compose_gives_the_owner_credentials_to_the_migration_only():
+    """docker-compose.yml: every riskwatch service connects as the runtime role; only the one-shot
+    `migrate` holds the owner's URL; the postgres image runs config/postgres/10-roles.sh, which makes
+    the same roles and revocations as scripts/pg-start.sh."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    services = yaml.safe_load((root / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
+    for name, service in services.items():
+        env = service.get("environment") or {}
+        if (service.get("command") or [None])[0] != "riskwatch":
+            continue
+        assert sa.engine.make_url(re.sub(r"\$\{[^}]*\}", "x", env["RISKWATCH_DB_URL"])).username == "riskwatch", name
+        assert ("RISKWATCH_DB_OWNER_URL" in env) == (name == "migrate"), name
+    assert "riskwatch_owner" in services["migrate"]["environment"]["RISKWATCH_DB_OWNER_URL"]
+    assert "./config/postgres/10-roles.sh:/docker-entrypoint-initdb.d/10-roles.sh:ro" in services["postgres"]["volumes"]
+    script = (root / "config" / "postgres" / "10-roles.sh").read_text(encoding="utf-8")
+    for sql in ("CREATE ROLE riskwatch_owner LOGIN", "CREATE ROLE riskwatch_app NOLOGIN",
+                "CREATE ROLE riskwatch LOGIN PASSWORD :'app_pw' IN ROLE riskwatch_app",
+                "CREATE ROLE riskwatch_grafana LOGIN", 'ALTER DATABASE :"db" OWNER TO riskwatch_owner',
+                'REVOKE TEMPORARY ON DATABASE :"db" FROM PUBLIC', "lo_from_bytea(oid, bytea)"):
+        assert sql in script, sql
+    pg_start = (root / "scripts" / "pg-start.sh").read_text(encoding="utf-8")
+    assert "lo_from_bytea(oid, bytea)" in pg_start and "GRANT riskwatch_app TO $DB" in pg_start
