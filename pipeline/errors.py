@@ -29,7 +29,8 @@ error only has to pick its place here.
     │   ├── Forbidden                             the principal may not act on this alert
     │   └── LinkRefused                           a leader's link that may not be used
     ├── Conflict                    exit 5  409   the current state does not allow it
-    │   └── InvalidTransition                     e.g. acknowledging a closed alert
+    │   ├── InvalidTransition                     e.g. acknowledging a closed alert
+    │   └── DeploymentBusy                        removing a stream deployment whose workers run
     └── DeliveryError               exit 1  502   a notice did not go out
         ├── Transient                             worth retrying
         ├── Permanent                             not worth retrying
@@ -209,6 +210,10 @@ class Conflict(RiskwatchError):
 
 class InvalidTransition(Conflict, ValueError):
     """The alert is not in a state that allows the action (e.g. already closed)."""
+
+
+class DeploymentBusy(Conflict):
+    """A stream deployment's consumer group still has members: its workers are running."""
 
 
 class DeliveryError(RiskwatchError):

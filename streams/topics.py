@@ -21,13 +21,14 @@ so a source partition maps to the same partition number there.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from kafka import KafkaAdminClient
 from kafka import errors as kerrors
 from kafka.admin import NewTopic
 
-from pipeline.errors import Conflict, TopicLayoutError
+from pipeline.errors import DeploymentBusy, ServiceUnavailable, TopicLayoutError
 
 INGEST_TABLE = "ingest-state"
 ENTITY_TABLE = "entity-state"
@@ -170,10 +171,6 @@ def _partition_counts(admin: KafkaAdminClient, topics: list[str]) -> dict[str, i
     return out
 
 
-class DeploymentBusy(Conflict):
-    """A deployment's consumer group still has members: its workers are running."""
-
-
 def delete_deployment(bootstrap: str, names: TopicNames, *, timeout: float = 30.0) -> tuple[list[str], list[str]]:
     """Delete every topic and consumer group of this deployment; return (topics, groups) deleted.
 
@@ -181,8 +178,6 @@ def delete_deployment(bootstrap: str, names: TopicNames, *, timeout: float = 30.
     which). Returns once the broker no longer lists the topics (deletion is asynchronous there), so a
     new deployment with the same names can start at once.
     """
-    import time
-
     from streams.kafka_io import _connect
 
     admin = _connect(KafkaAdminClient, bootstrap, None, request_timeout_ms=int(timeout * 1000))
@@ -217,7 +212,7 @@ def _delete_group(admin: KafkaAdminClient, group: str) -> bool:
         return False
     if result == kerrors.NonEmptyGroupError.__name__:
         raise DeploymentBusy(f"consumer group {group!r} still has members: stop its workers first")
-    raise kerrors.KafkaError(f"consumer group {group!r} not deleted: {result}")
+    raise ServiceUnavailable(f"consumer group {group!r} not deleted: {result}")
 
 
 def delete_topics(bootstrap: str, names: TopicNames) -> None:

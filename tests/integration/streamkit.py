@@ -179,7 +179,8 @@ class Deployment:
     def cleanup(self) -> None:
         for w in self.workers:
             w.kill()
-        from streams.topics import DeploymentBusy, TopicNames, delete_deployment, delete_topics
+        from pipeline.errors import DeploymentBusy
+        from streams.topics import TopicNames, delete_deployment, delete_topics
 
         names = TopicNames.make(self.prefix, self.app_id)
         try:
