@@ -77,9 +77,15 @@ class Deployment:
                 self.proc.kill()
 
     def delete_topics(self) -> None:
-        from streams.topics import TopicNames, delete_topics
+        """The deployment's topics and consumer groups (topics only while a worker's membership lasts)."""
+        from pipeline.errors import DeploymentBusy
+        from streams.topics import TopicNames, delete_deployment, delete_topics
 
-        delete_topics(self.bootstrap, TopicNames.make(self.prefix, self.app_id))
+        names = TopicNames.make(self.prefix, self.app_id)
+        try:
+            delete_deployment(self.bootstrap, names, timeout=10)
+        except DeploymentBusy:
+            delete_topics(self.bootstrap, names)
 
 
 @contextlib.contextmanager
