@@ -96,20 +96,23 @@ def consume_count(
 ) -> None:
     """Read TOPIC from the beginning to its current end and count messages, valid events and rejections.
 
-    Validation is the event contract (docs/contract.md §1) without the live-mode future_timestamp check; duplicates
-    are repeated event_ids among the valid events. Nothing is committed: the topic is left as it was.
+    Validation is the event contract (docs/contract.md §1), future_timestamp against the wall clock with the
+    clock_skew setting as in every mode; duplicates are repeated event_ids among the valid events. Nothing is
+    committed: the topic is left as it was.
     """
     from pipeline.contract import Rejection, parse_event
     from streams.kafka_io import iter_messages
 
     vocab = _vocabulary(config)
-    bootstrap = bootstrap or _settings().kafka_bootstrap
+    settings = _settings()
+    bootstrap = bootstrap or settings.kafka_bootstrap
     total = valid = duplicates = 0
     reasons: Counter[str] = Counter()
     seen: set[str] = set()
     for record in iter_messages(bootstrap, topic, timeout):
         total += 1
-        result = parse_event(record.value if record.value is not None else b"", vocab)
+        result = parse_event(record.value if record.value is not None else b"", vocab,
+                             max_skew=settings.clock_skew_seconds)
         if isinstance(result, Rejection):
             reasons[result.reason] += 1
             continue
