@@ -140,3 +140,25 @@ def test_a_person_notice_names_the_building_and_the_place(engine, config, receiv
     assert n.run_once(flush=True).sent == 1
     text = receiver.requests[0].body["text"]
     assert "对象：重点人员 P-0101" in text and "地点：2号楼12层1203室" in text
+
+
+def test_thirty_two_alerts_to_a_signed_dingtalk_robot_arrive_whole(engine, config):
+    from pipeline.notify.channels.dingtalk import DingTalkOptions
+    from tests.pipeline.notify.notify_peers import Receiver
+
+    robot = Receiver(dingtalk_secret="SEC-test")
+    try:
+        for i in range(32):
+            raise_alert(engine, f"a{i}", f"location:HD-2-{i % 30 + 2:02d}01", "L01", T0 + timedelta(seconds=i))
+        env = {"DT_URL": robot.url + "/robot/send?access_token=t", "DT_SECRET": "SEC-test"}
+        chans = channels({"L01": [("dingtalk", DingTalkOptions(url_env="DT_URL", secret_env="DT_SECRET"))]})
+        n = make(engine, config, chans, FakeClock(T0 + timedelta(minutes=1)), env=env,
+                 alert_link=lambda a, leader: f"http://riskwatch.test/alerts/{a}?token=" + "t" * 300)
+        report = n.run_once(flush=True)
+        assert (report.sent, report.failed) == (32, 0)
+        texts = [r.body["markdown"]["text"] for r in robot.requests]
+        assert len(texts) > 1 and all(len(t.encode()) <= 20000 for t in texts)
+        assert sum(t.count("> 对象：") for t in texts) == 32
+        n.close()
+    finally:
+        robot.close()
