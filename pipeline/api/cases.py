@@ -118,7 +118,7 @@ def register(app: FastAPI, area: Area | None = None) -> None:
         with _as_http(), engine.connect() as conn:
             case = derive_case(conn, assignments, ref)
             if case is None or not visible(caller, case.owner):
-                raise HTTPException(404, f"no case {ref}")
+                raise HTTPException(404, f"没有案件 {ref}")
             kept = actions.case_actions(conn, ref)
         return {**case.as_dict(api.clock()), "actions": [a.as_dict() for a in kept]}
 
@@ -168,6 +168,6 @@ def register(app: FastAPI, area: Area | None = None) -> None:
     def brief(caller: Caller, week: Annotated[str, Query(pattern=r"^[0-9]{4}-W[0-9]{2}$")]) -> dict[str, Any]:
         with _as_http():
             if caller.role not in BRIEF_ROLES:
-                raise Forbidden("the brief is for analysts, admins and viewers")
+                raise Forbidden("研判简报仅供研判分析人员、管理员和查看人员使用")
             with engine.connect() as conn:
                 return meeting_brief(conn, area, assignments, week)

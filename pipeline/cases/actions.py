@@ -27,6 +27,7 @@ from pipeline.cases.derive import derive_case, derive_cases
 from pipeline.cases.model import CaseRecord, case_kind, iso
 from pipeline.cases.store import refresh_cases
 from pipeline.errors import Conflict, Forbidden, NotFound, UsageError
+from pipeline.labels import CASE_KINDS, case_state_label, label
 from pipeline.storage.case_tables import NOTE_KINDS, CaseAction
 
 ACTIONS = cast(sa.Table, CaseAction.__table__)
@@ -64,9 +65,9 @@ def _now(now: datetime | None) -> datetime:
 def _text(value: str | None, what: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise UsageError(f"{what} is required")
+        raise UsageError(f"{what}不能为空")
     if len(value) > MAX_TEXT:
-        raise UsageError(f"{what} is longer than {MAX_TEXT} characters")
+        raise UsageError(f"{what}超过{MAX_TEXT}字")
     return value
 
 
@@ -84,7 +85,7 @@ def _case(conn: sa.Connection, assignments: Assignments, ref: str) -> CaseRecord
         raise UsageError(str(exc)) from None
     case = derive_case(conn, assignments, ref)
     if case is None:
-        raise NotFound(f"no case {ref}")
+        raise NotFound(f"没有案件 {ref}")
     return case
 
 
@@ -109,13 +110,13 @@ def add_note(bind: sa.Engine | sa.Connection, assignments: Assignments, ref: str
              note_kind: str = "progress", now: datetime | None = None) -> ActionRecord:
     """A note (measure: 处置措施, progress: 进展) by the owner or an analyst/admin."""
     if note_kind not in NOTE_KINDS:
-        raise UsageError(f"note kind must be one of {', '.join(NOTE_KINDS)}")
-    body, at = _text(text, "the note"), _now(now)
+        raise UsageError(f"批注类型须为 {' 或 '.join(NOTE_KINDS)}（处置措施 / 进展）")
+    body, at = _text(text, "批注内容"), _now(now)
 
     def work(conn: sa.Connection) -> ActionRecord:
         case = _case(conn, assignments, ref)
         if not may_act(p, case):
-            raise Forbidden("only the case's owner or an analyst may add notes to it")
+            raise Forbidden("只有案件的包保领导或研判分析人员可以添加批注")
         return _record(conn, assignments, ref, "note", p, at, body, note_kind=note_kind)
 
     return _in_transaction(bind, work)
@@ -125,17 +126,17 @@ def reassign(bind: sa.Engine | sa.Connection, assignments: Assignments, ref: str
              reason: str, now: datetime | None = None) -> ActionRecord:
     """转办: an analyst or admin gives the case to another leader, with a reason."""
     if p.role not in MANAGE:
-        raise Forbidden("only an analyst or admin may reassign a case")
+        raise Forbidden("只有研判分析人员或管理员可以转办案件")
     if to not in assignments.leaders:
-        raise UsageError(f"unknown leader {to!r} (see assignments.yaml)")
-    body, at = _text(reason, "the reason"), _now(now)
+        raise UsageError(f"未知的包保领导 {to!r}（见 assignments.yaml）")
+    body, at = _text(reason, "理由"), _now(now)
 
     def work(conn: sa.Connection) -> ActionRecord:
         case = _case(conn, assignments, ref)
         if not case.is_open:
-            raise Conflict(f"case {ref} is {case.state}: cannot reassign")
+            raise Conflict(f"案件 {ref} {case_state_label(case.kind, case.state)}，不能转办")
         if case.owner == to:
-            raise Conflict(f"case {ref} is already {to}'s")
+            raise Conflict(f"案件 {ref} 已由 {to} 负责")
         return _record(conn, assignments, ref, "reassign", p, at, body, owner=to, audit_action=AUDIT_REASSIGN)
 
     return _in_transaction(bind, work)
@@ -144,7 +145,7 @@ def reassign(bind: sa.Engine | sa.Connection, assignments: Assignments, ref: str
 def close_case(bind: sa.Engine | sa.Connection, assignments: Assignments, ref: str, p: Principal, reason: str,
                now: datetime | None = None) -> ActionRecord | None:
     """Close a person case (一人一案) by hand, or an alert case through the alert (§5). Reason required."""
-    body, at = _text(reason, "the reason"), _now(now)
+    body, at = _text(reason, "理由"), _now(now)
 
     def work(conn: sa.Connection) -> ActionRecord | None:
         case = _case(conn, assignments, ref)
@@ -154,14 +155,14 @@ def close_case(bind: sa.Engine | sa.Connection, assignments: Assignments, ref: s
             refresh_cases(conn, assignments, [ref])
             return None
         if case.kind != "person":
-            raise Conflict(f"a {case.kind} case closes by its events, not by hand")
+            raise Conflict(f"{label(CASE_KINDS, case.kind)}案件随其事件办结（隐患验收、纠纷化解），不能手工办结")
         if not may_act(p, case):
-            raise Forbidden("only the case's owner or an analyst may close it")
+            raise Forbidden("只有案件的包保领导或研判分析人员可以办结案件")
         if not case.is_open:
-            raise Conflict(f"case {ref} is already closed")
+            raise Conflict(f"案件 {ref} 已办结")
         others = _open_related(conn, assignments, case)
         if others:
-            raise Conflict(f"case {ref} still has open work: {', '.join(others)}")
+            raise Conflict(f"该人员仍有未办结的预警或纠纷：{'、'.join(others)}")
         return _record(conn, assignments, ref, "close", p, at, body, audit_action=AUDIT_CLOSE)
 
     return _in_transaction(bind, work)

@@ -77,7 +77,7 @@ def parse_due(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except (AttributeError, ValueError):
-        raise UsageError(f"--due must be a date YYYY-MM-DD (got {text!r})") from None
+        raise UsageError(f"--due 须为日期 YYYY-MM-DD（收到 {text!r}）") from None
 
 
 def add_decision(bind: sa.Engine | sa.Connection, assignments: Assignments, tz: ZoneInfo, case: str, text: str,
@@ -85,14 +85,14 @@ def add_decision(bind: sa.Engine | sa.Connection, assignments: Assignments, tz: 
                  now: datetime | None = None) -> DecisionRecord:
     """Record a decision of the meeting (analyst or admin) on an existing case."""
     if p.role not in MANAGE:
-        raise Forbidden("only an analyst or admin may record the meeting's decisions")
+        raise Forbidden("只有研判分析人员或管理员可以记录研判意见")
     try:
         case_kind(case)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if owner not in assignments.leaders:
-        raise UsageError(f"unknown leader {owner!r} (see assignments.yaml)")
-    body, at = _text(text, "the decision's text"), _now(now)
+        raise UsageError(f"未知的包保领导 {owner!r}（见 assignments.yaml）")
+    body, at = _text(text, "研判意见内容"), _now(now)
     try:
         week = iso_week(week, tz).label if week else week_of(at.astimezone(tz).date(), tz).label
     except ValueError as exc:
@@ -100,7 +100,7 @@ def add_decision(bind: sa.Engine | sa.Connection, assignments: Assignments, tz: 
 
     def work(conn: sa.Connection) -> DecisionRecord:
         if derive_case(conn, assignments, case) is None:
-            raise NotFound(f"no case {case}")
+            raise NotFound(f"没有案件 {case}")
         result = conn.execute(DECISIONS.insert().values(
             case_ref=case, text=body, owner=owner, due=due, week=week, created_at=at, created_by=p.actor[:64]))
         (new_id,) = result.inserted_primary_key or (0,)
@@ -113,16 +113,16 @@ def add_decision(bind: sa.Engine | sa.Connection, assignments: Assignments, tz: 
 def mark_done(bind: sa.Engine | sa.Connection, decision_id: int, note: str, p: Principal,
               now: datetime | None = None) -> DecisionRecord:
     """落实: the decision's owner (a leader) or an analyst/admin marks it done, saying how."""
-    body, at = _text(note, "the note on 落实情况"), _now(now)
+    body, at = _text(note, "落实情况说明"), _now(now)
 
     def work(conn: sa.Connection) -> DecisionRecord:
         decision = get_decision(conn, decision_id)
         if not (p.role in MANAGE or (p.role == "leader" and p.leader_id == decision.owner)):
-            raise Forbidden("only the decision's owner or an analyst may mark it done")
+            raise Forbidden("只有责任人或研判分析人员可以标记落实")
         done = conn.execute(DECISIONS.update().where(DECISIONS.c.id == decision_id, DECISIONS.c.done_at.is_(None))
                             .values(done_at=at, done_by=p.actor[:64], done_note=body[:MAX_TEXT]))
         if done.rowcount != 1:
-            raise Conflict(f"decision {decision_id} is already done")
+            raise Conflict(f"研判意见 {decision_id} 已落实")
         audit.record(conn, p.actor, AUDIT_DONE, {"decision": decision_id}, at=at)
         return get_decision(conn, decision_id)
 
@@ -132,7 +132,7 @@ def mark_done(bind: sa.Engine | sa.Connection, decision_id: int, note: str, p: P
 def get_decision(conn: sa.Connection, decision_id: int) -> DecisionRecord:
     row = conn.execute(sa.select(DECISIONS).where(DECISIONS.c.id == decision_id)).first()
     if row is None:
-        raise NotFound(f"no decision {decision_id}")
+        raise NotFound(f"没有研判意见 {decision_id}")
     return DecisionRecord.from_row(row)
 
 
@@ -140,7 +140,7 @@ def list_decisions(conn: sa.Connection, tz: ZoneInfo, state: str | None = None, 
                    case: str | None = None, at: datetime | None = None) -> list[DecisionRecord]:
     """Decisions by id, optionally of one state (judged at `at`, default now), owner or case."""
     if state is not None and state not in STATES:
-        raise UsageError(f"state must be one of {', '.join(STATES)}")
+        raise UsageError(f"--state 须为 {'、'.join(STATES)} 之一")
     q = sa.select(DECISIONS).order_by(DECISIONS.c.id)
     if owner is not None:
         q = q.where(DECISIONS.c.owner == owner)

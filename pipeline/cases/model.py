@@ -29,7 +29,7 @@ def iso(at: datetime | None) -> str | None:
 def case_kind(ref: str) -> str:
     kind, sep, ident = ref.partition(":")
     if not sep or not ident or kind not in KINDS:
-        raise ValueError(f"not a case reference: {ref!r} (use hazard:<id>, dispute:<id>, alert:<id> or person:<id>)")
+        raise ValueError(f"不是案件编号：{ref!r}（应为 hazard:<编号>、dispute:<编号>、alert:<编号> 或 person:<编号>）")
     return kind
 
 

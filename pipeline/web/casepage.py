@@ -154,6 +154,8 @@ class CasePages:
     @staticmethod
     def why(exc: RiskwatchError) -> str:
         text = str(exc)
+        if any("\u4e00" <= ch <= "\u9fff" for ch in text):   # the cases core says why in Chinese itself
+            return text.rstrip("。")
         if "unknown leader" in text:
             return "包保领导不存在"
         if "already" in text and "'s" in text:

@@ -64,7 +64,7 @@ def test_reassign_refusals_change_nothing(hazard, engine, config, who, to, reaso
 
 
 def test_hazards_and_disputes_do_not_close_by_hand(hazard, engine, config):
-    with pytest.raises(Conflict, match="by its events"):
+    with pytest.raises(Conflict, match="随其事件办结"):
         close_case(engine, config.assignments, hazard, ANALYST, "已处理")
 
 

@@ -122,7 +122,7 @@ def test_person_case_open_while_alerts_or_disputes_then_until_closed_by_hand(eng
     alert = _alert_setup(engine, url, config)
     person = _case(engine, config, "person:P-0201")
     assert person.state == "open" and person.opened_at == alert.opened_at and person.owner == "L01"
-    with pytest.raises(Conflict, match="still has open work"):
+    with pytest.raises(Conflict, match="仍有未办结"):
         close_case(engine, config.assignments, "person:P-0201", admin, "无", now=at(5))
     close_case(engine, config.assignments, alert.ref, admin, "已处置", now=at(5))
     with pytest.raises(Conflict, match="dispute:MD-1"):          # the dispute naming the person is open
@@ -134,7 +134,7 @@ def test_person_case_open_while_alerts_or_disputes_then_until_closed_by_hand(eng
     assert _case(engine, config, "person:P-0201", at(6, 12)).is_open
     closed = _case(engine, config, "person:P-0201")
     assert closed.state == "closed" and closed.closed_at == at(7)
-    with pytest.raises(Conflict, match="already closed"):
+    with pytest.raises(Conflict, match="已办结"):
         close_case(engine, config.assignments, "person:P-0201", admin, "再次", now=at(8))
 
 
