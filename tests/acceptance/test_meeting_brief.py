@@ -271,3 +271,15 @@ def test_the_api_gives_the_same_brief_and_decisions(tmp_path: Path) -> None:
     from_cli = brief(db, "2024-W47")
     assert over_http.json() == from_cli
     assert [(d["id"], d["due"], d["state"]) for d in from_cli["decisions"]] == [(decision, "2024-11-22", "overdue")]
+
+
+def test_overdue_by_hours_counts_as_overdue_with_zero_days(tmp_path: Path) -> None:
+    """§8: overdue at any time after `due`; days_overdue counts whole days only."""
+    loc = {"id": "HD-1-05-corridor", "building": "1"}
+    path = write_events(tmp_path / "e.jsonl", [
+        ms.hazard("r-1", "found", "2024-11-20T09:00:00+08:00", "HZ-H", loc, due_at="2024-11-24T20:00:00+08:00")])
+    db = sqlite_db(tmp_path)
+    assert cli("replay", path, "--db", db).code == 0
+    got = brief(db, "2024-W47")
+    assert [(c["ref"], c["days_overdue"]) for c in got["open_cases"]] == [("hazard:HZ-H", 0)]
+    assert got["by_leader"] == {"L01": {"open": 1, "overdue": 1}}
