@@ -88,3 +88,31 @@ def test_sequence_fires_once_and_clears_partial_matches(tmp_path: Path) -> None:
               dispute("e-2", "escalated", 30), dispute("m-3", "mediation_held", 40), dispute("e-3", "escalated", 40 + 25 * 60)]
     got = firings(tmp_path, SEQUENCE, events)
     assert [(g[0], g[2][-1]) for g in got] == [(z(20), "e-1")]
+
+
+TARGETS = """  - {id: biz, title: 商户, category: c, target: business, roles: [operator], type: match,
+     when: {type: warning_issued}, score: 1}
+  - {id: who, title: 人员, category: c, target: person, type: match, when: {type: warning_issued}, score: 2}
+  - {id: bld, title: 楼栋, category: c, target: building, type: match, when: {type: warning_issued}, score: 3}
+  - {id: loc, title: 点位, category: c, target: location, type: match, when: {type: warning_issued}, score: 4}
+  - {id: cp, title: 巡查点, category: c, target: checkpoint, type: match, when: {type: warning_issued}, score: 5}
+  - {id: role, title: 角色, category: c, target: person, type: match, when: {type: warning_issued, subject.role: owner},
+     score: 6}
+"""
+
+
+def test_targets_take_their_ids_from_the_event(tmp_path: Path) -> None:
+    """§2: one entity per matching subject (roles filter), location.id / building / checkpoint; an event without
+    the id for a target does not match that rule."""
+    subjects = [{"type": "business", "id": "B-1", "role": "operator"}, {"type": "business", "id": "B-2", "role": "landlord"},
+                {"type": "person", "id": "P-1", "role": "owner"}, {"type": "person", "id": "P-2", "role": "witness"}]
+    events = [event("w-1", "enforcement", "warning_issued", at(0), subjects=subjects,
+                    location={"id": "HD-9-0101", "building": "9", "checkpoint": "CP-X"}),
+              event("w-2", "enforcement", "warning_issued", at(1))]
+    (tmp_path / "rules.yaml").write_text(HEAD + TARGETS, encoding="utf-8")
+    run = cli("replay", write_events(tmp_path / "e.jsonl", events), "--rules", tmp_path / "rules.yaml", "--json")
+    got = sorted((e["entity"], c["rule"], c["events"][0]) for e in run.json_lines() if e["type"] == "entity"
+                 for c in e["contributions"])
+    assert got == [("building:9", "bld", "w-1"), ("business:B-1", "biz", "w-1"), ("checkpoint:CP-X", "cp", "w-1"),
+                   ("location:HD-9-0101", "loc", "w-1"), ("person:P-1", "role", "w-1"), ("person:P-1", "who", "w-1"),
+                   ("person:P-2", "who", "w-1")]
