@@ -24,9 +24,9 @@ import sqlalchemy as sa
 
 from pipeline.engine.engine import Contribution
 from pipeline.storage import Writer, db
-from pipeline.storage.schema import metadata
 from pipeline.storage.postgres_copy import copy_rows, pg_copy_type
 from pipeline.storage.rows import COLUMNS, contribution_row
+from pipeline.storage.schema import metadata
 from tests.integration.pgkit import create_database, drop_database
 
 DEFAULT_URL = "postgresql+psycopg://riskwatch:riskwatch@127.0.0.1:5432/riskwatch"

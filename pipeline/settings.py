@@ -42,18 +42,24 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]{0,100}$",
                               description="Prefix of every topic name the stream uses (side-by-side deployments, tests)")
     stream_batch: int = Field(4000, ge=1, le=100_000, description="Most messages a stream agent takes in one batch")
-    dedupe_window: str = Field("30d", description="How long (event time) the stream remembers an accepted event_id to count a repeat as a duplicate")
-    grafana_url: str = Field("http://127.0.0.1:3000", description="Base URL of Grafana, for drill-down links in alert notifications")
-    public_url: str = Field("http://127.0.0.1:8080", description="Base URL under which `riskwatch api` is reached, for links to alerts")
+    dedupe_window: str = Field("30d", description="How long (event time) the stream remembers an accepted event_id "
+                                                  "to count a repeat as a duplicate")
+    grafana_url: str = Field("http://127.0.0.1:3000",
+                             description="Base URL of Grafana, for drill-down links in alert notifications")
+    public_url: str = Field("http://127.0.0.1:8080",
+                            description="Base URL under which `riskwatch api` is reached, for links to alerts")
     link_secret: SecretStr | None = Field(
         None, description="Key (at least 32 characters, e.g. `openssl rand -hex 32`) signing the alert page links in "
         "notifications, the page's forms and logins; `riskwatch api` refuses to serve the alert pages without it")
-    link_ttl: str = Field("72h", description="How long an alert page link in a notification stays valid (acknowledge, notes, close)")
+    link_ttl: str = Field("72h", description="How long an alert page link in a notification stays valid "
+                                             "(acknowledge, notes, close)")
     session_ttl: str = Field("12h", description="How long a login to the pages (alert list, workspace) lasts")
     body_limit: int = Field(64 * 1024, ge=1024, le=64 * 1024 * 1024,
-                            description="Largest request body (bytes) the API and pages accept; refused with 413 before it is read")
+                            description="Largest request body (bytes) the API and pages accept; refused with 413 "
+                                        "before it is read")
     ingest_body_limit: int = Field(5 * 1024 * 1024, ge=64 * 1024, le=256 * 1024 * 1024,
-                                   description="Largest POST /v1/events body (bytes); refused with 413 before it is read or the token checked")
+                                   description="Largest POST /v1/events body (bytes); refused with 413 before it is "
+                                               "read or the token checked")
     upload_limit: int = Field(20 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024,
                               description="Largest ledger file (bytes) the workspace's upload accepts")
 

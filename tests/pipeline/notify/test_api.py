@@ -138,6 +138,7 @@ def test_served_by_uvicorn_on_loopback(engine, config):
 
     import httpx
     import uvicorn
+
     from tests.pipeline.notify.notify_peers import free_port
 
     raise_alert(engine, "a1", "location:HD-1-1203", "L01", T0)

@@ -290,4 +290,5 @@ def test_email_notice_through_smtp(engine, config, mail_sink):
     [mail] = mail_sink.messages
     assert mail["Subject"] == "【风险预警·较大】新预警：重点人员 P-0101"
     body = mail.get_content()
-    assert "矛盾纠纷调解专班负责人（L04）" in body and "重点人员 P-0101" in body and "person:P-0101" not in body.split("查看风险详情")[0]
+    assert "矛盾纠纷调解专班负责人（L04）" in body and "重点人员 P-0101" in body
+    assert "person:P-0101" not in body.split("查看风险详情")[0]
