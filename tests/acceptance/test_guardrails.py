@@ -83,3 +83,16 @@ def test_a_petition_never_raises_a_persons_score(tmp_path: Path) -> None:
     ])
     entities = [line for line in cli("replay", path, "--rules", rules, "--json").json_lines() if line["type"] == "entity"]
     assert [(e["entity"], [c["events"] for c in e["contributions"]]) for e in entities] == [("person:P-0300", [["d-1"]])]
+
+
+def test_a_broken_rules_file_lists_every_error_with_rule_and_key() -> None:
+    """§3: refused as a whole, every error listed with the rule id and the offending key (bad_rules.yaml has 14)."""
+    run = cli("rules", "check", Path(__file__).with_name("bad_rules.yaml"))
+    assert run.code == 2
+    problems = [line.strip() for line in run.stderr.splitlines() if "bad_rules.yaml:" in line]
+    expected = ["rules.dup.id", "rules.typ.type", "rules.nowhen.when", "rules.seq1.steps", "rules.zero.score",
+                "rules.dur.half_life", "rules.op.when.severity.like", "rules.roles-loc.roles", "rules.path.when.foo.bar",
+                "rules.tgt.target", "rules.thr.count", "rules.kindx.when.kind", "rules.extra.colour"]
+    for key in expected:
+        assert any(f": {key}:" in p for p in problems), (key, problems)
+    assert len(problems) == len(expected) + 1  # and the invalid id Bad_ID (named by its position)
