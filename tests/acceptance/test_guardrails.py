@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.kit import cli, event, write_events
+from tests.acceptance.kit import cli, event, sqlite_db, write_events
 
 RULE = """
   - id: {rid}
@@ -96,3 +96,17 @@ def test_a_broken_rules_file_lists_every_error_with_rule_and_key() -> None:
     for key in expected:
         assert any(f": {key}:" in p for p in problems), (key, problems)
     assert len(problems) == len(expected) + 1  # and the invalid id Bad_ID (named by its position)
+
+
+def test_a_refused_file_never_replaces_the_rules_in_force(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    good = rules_file(tmp_path, RULE.format(rid="fine", target="person", when="{kind: dispute}"))
+    in_force = good.read_text(encoding="utf-8")
+    (config / "rules.yaml").write_text(in_force, encoding="utf-8")
+    db = sqlite_db(tmp_path)
+    bad = tmp_path / "new.yaml"
+    bad.write_text(in_force.replace("{kind: dispute}", '{kind: dispute, "attributes.民族": 汉}'), encoding="utf-8")
+    run = cli("rules", "apply", bad, "--yes", "--config", config, "--db", db)
+    assert run.code == 2 and "民族" in run.stderr
+    assert (config / "rules.yaml").read_text(encoding="utf-8") == in_force
