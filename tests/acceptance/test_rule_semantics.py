@@ -116,3 +116,23 @@ def test_targets_take_their_ids_from_the_event(tmp_path: Path) -> None:
     assert got == [("building:9", "bld", "w-1"), ("business:B-1", "biz", "w-1"), ("checkpoint:CP-X", "cp", "w-1"),
                    ("location:HD-9-0101", "loc", "w-1"), ("person:P-1", "role", "w-1"), ("person:P-1", "who", "w-1"),
                    ("person:P-2", "who", "w-1")]
+
+
+OPERATORS = {
+    "eq": "{severity: {eq: 3}}", "scalar": "{severity: 3}", "list": "{severity: [2, 3]}", "ne": "{severity: {ne: 3}}",
+    "in": "{source: {in: [patrol-app, x]}}", "gt": "{severity: {gt: 2}}", "gte": "{severity: {gte: 3}}",
+    "lt": "{severity: {lt: 3}}", "lte": "{severity: {lte: 3}}", "contains": "{text: {contains: 电动车}}",
+    "any": "{tags: {any: [a, z]}}", "all": "{tags: {all: [a, b]}}", "all-miss": "{tags: {all: [a, z]}}",
+    "exists": "{attributes.unit_no: {exists: true}}", "absent": "{attributes.nothing: {exists: false}}",
+    "not": "{severity: {not: {in: [1, 2]}}}", "floor": "{location.floor: {gte: 10}}", "attr": "{attributes.n: {lt: 5}}",
+    "missing-attr": "{attributes.nothing: {lt: 5}}",
+}
+
+
+def test_condition_operators(tmp_path: Path) -> None:
+    rules = "".join(f"  - {{id: op-{name}, title: 条件, category: c, target: location, type: match, when: {when}, score: 1}}\n"
+                    for name, when in OPERATORS.items())
+    e = event("o-1", "patrol", "issue_found", at(0), severity=3, tags=["a", "b"], text="楼道停放电动车",
+              location={"id": "HD-1-1203", "building": "1", "floor": 12}, attributes={"unit_no": "1203", "n": 4})
+    fired = {f[1].removeprefix("op-") for f in firings(tmp_path, rules, [e])}
+    assert fired == set(OPERATORS) - {"ne", "lt", "all-miss", "missing-attr"}
