@@ -283,3 +283,25 @@ def test_overdue_by_hours_counts_as_overdue_with_zero_days(tmp_path: Path) -> No
     got = brief(db, "2024-W47")
     assert [(c["ref"], c["days_overdue"]) for c in got["open_cases"]] == [("hazard:HZ-H", 0)]
     assert got["by_leader"] == {"L01": {"open": 1, "overdue": 1}}
+
+
+def test_person_case_closed_by_hand_once_its_work_has_ended(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    year, week, _ = (now + timedelta(hours=8)).isocalendar()
+    db = sqlite_db(tmp_path)
+    _, rules = ms.write(tmp_path)
+    path = write_events(tmp_path / "now.jsonl", [
+        ms.dispute("d-80", "reported", (now - timedelta(hours=3)).isoformat(), "MD-80", person="P-0800",
+                   tags=["threat_of_violence"]),
+        ms.dispute("d-81", "resolved", (now - timedelta(hours=2)).isoformat(), "MD-80"),
+    ])
+    assert cli("replay", path, "--rules", rules, "--db", db).code == 0
+    [alert] = cli("alerts", "list", "--json", "--db", db).json_lines()
+    assert cli("alerts", "close", alert["alert_id"], "--reason", "已处置", "--db", db).code == 0
+    got = brief(db, f"{year}-W{week:02d}")
+    # its alert closed and its dispute resolved: the person's case waits to be closed by hand
+    assert [c["ref"] for c in got["open_cases"]] == ["person:P-0800"]
+    assert cli("cases", "close", "person:P-0800", "--reason", "矛盾已化解", "--db", db).code == 0
+    got = brief(db, f"{year}-W{week:02d}")
+    assert got["open_cases"] == [] and got["by_leader"] == {}
+    assert sorted(got["closed"]) == sorted(["person:P-0800", "dispute:MD-80", f"alert:{alert['alert_id']}"])
