@@ -216,7 +216,7 @@ def test_only_rejections_exit_0(tmp_path):
 def test_human_report_exit_0():
     result = cli(SMALL, "--rules", SMALL_RULES)
     assert result.exit_code == 0
-    assert "person:P-0007" in result.stdout
+    assert "重点人员 P-0007" in result.stdout and "person:" not in result.stdout
 
 
 @pytest.mark.parametrize("until", ["yesterday", "2024-11-06T01:00:00", "2024-13-01T00:00:00Z", ""])
