@@ -156,10 +156,13 @@ def test_xlsx_with_excel_dates_and_a_notes_sheet(tmp_path: Path, keys: None) -> 
     sheet.append(["日期", "检查对象"])
     sheet.append([datetime(2024, 7, 1), "虹都1号便利店"])
     sheet.append(["2024年7月2日", "亿城商贸有限公司"])
+    sheet.append(["2024年7月32日", "亿城商贸有限公司"])
     path = tmp_path / "inspections.xlsx"
     book.save(path)
     db = sqlite_db(tmp_path)
     code, report = imported(path, "inspections", db, "--sheet", "台账")
+    assert code == 2 and [(e["sheet"], e["row"], e["column"]) for e in report["errors"]] == [("台账", 5, "日期")]
+    code, report = imported(path, "inspections", db, "--sheet", "台账", "--skip-bad")
     assert code == 0 and report["new"] == 2, report
     assert sorted(e["occurred_at"][:16] for e in stored_events(db)) == ["2024-07-01 01:00", "2024-07-02 01:00"]
 
