@@ -29,6 +29,7 @@ from tests.integration import pgkit
 from tests.integration import streamkit as sk
 from tests.pipeline.serve.servekit import backlog, requests_in_order, tokens_for
 
+KILLS = 4
 COMPARED = ("events", "contributions", "entities", "alerts", "alert_history", "levels")
 
 
@@ -228,21 +229,20 @@ def test_serve_survives_kill_9_at_random_points(backend, request, tmp_path):
     rng = random.Random(7)
     kills = 0
     try:
-        while not done.wait(rng.uniform(0.5, 2.5)):
+        while kills < KILLS and not done.wait(rng.uniform(1.0, 4.0)):
             serve.kill()
             kills += 1
             serve.start()
         thread.join()
         assert not failure, failure
-        if kills < 3:      # the posting was quick: kill the engine loop while it catches up
-            for _ in range(3 - kills):
-                time.sleep(rng.uniform(0.0, 0.5))
-                serve.kill()
-                serve.start()
+        for _ in range(KILLS - kills):      # the posting was quick: kill the engine loop while it catches up
+            time.sleep(rng.uniform(0.0, 0.5))
+            serve.kill()
+            serve.start()
         wait_processed(db_url)
     finally:
         serve.stop()
-    assert serve.starts >= 4
+    assert serve.starts == KILLS + 1
     assert compare(db_url, oracle_url, sk.parse_now(summary)) == []
 
 
