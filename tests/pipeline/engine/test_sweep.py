@@ -88,7 +88,7 @@ def test_the_issue_case_building_survives_three_idle_days(cfg, monkeypatch_modul
     multiplier (20 × 1.5), after days with nothing left to remember about them."""
     spec = [(0, ("dispute", "reported"), "P-1", "HD-1-0301", "1"),
             (0, ("monitoring", "access_forced"), "P-1", "LOBBY-X", "1"),
-            (24 * 120, ("dispute", "reported"), "P-1", "HD-2-0702", "2"),
+            (24 * 200, ("dispute", "reported"), "P-1", "HD-2-0702", "2"),
             (0, ("monitoring", "access_forced"), "P-1", "LOBBY-X", None)]
     events = events_of(spec)
     swept = run(cfg, events, sweep_every_step=True)
