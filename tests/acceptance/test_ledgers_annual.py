@@ -167,6 +167,20 @@ def test_xlsx_with_excel_dates_and_a_notes_sheet(tmp_path: Path, keys: None) -> 
     assert sorted(e["occurred_at"][:16] for e in stored_events(db)) == ["2024-07-01 01:00", "2024-07-02 01:00"]
 
 
+def test_rows_without_a_number_are_identified_by_content_and_occurrence(tmp_path: Path, keys: None) -> None:
+    db = sqlite_db(tmp_path)
+    path = tmp_path / "patrols.csv"
+    path.write_text("日期,出动人次\n2024-02-05,8\n2024-02-05,8\n", encoding="utf-8")
+    assert imported(path, "patrols", db)[1]["new"] == 2  # two identical rows are two patrols
+    assert imported(path, "patrols", db)[1]["new"] == 0
+    path.write_text("日期,出动人次\n2024-02-05,8\n2024-02-05,8\n2024-02-05,8\n2024-02-06,8\n", encoding="utf-8")
+    assert imported(path, "patrols", db)[1]["new"] == 2
+    future = tmp_path / "future.csv"
+    future.write_text("日期,出动人次\n2099-01-01,3\n", encoding="utf-8")
+    code, report = imported(future, "patrols", db)
+    assert code == 2 and [(e["row"], e["column"]) for e in report["errors"]] == [(2, "日期")]
+
+
 def test_petition_channels(tmp_path: Path, keys: None) -> None:
     db = sqlite_db(tmp_path)
     assert imported(write(tmp_path, "petitions"), "petitions", db)[0] == 0
