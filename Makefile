@@ -19,7 +19,7 @@ PYTEST_ARGS ?= $(if $(CI),--durations=15,)
 
 help:
 	@echo "make test      install, start Kafka + PostgreSQL, run all tests (CI: .ci/run)"
-	@echo "make demo      install, start Kafka, simulate a week, run the stream worker on it, show top risks and alerts"
+	@echo "make demo      install, start Kafka, simulate a week, run the stream worker on it, show top risks and alerts, import the week's hazard ledger"
 	@echo "make services  start Kafka (127.0.0.1:9092) and PostgreSQL (127.0.0.1:5432)"
 	@echo "make stop      stop the services this tree started"
 	@echo "make install   create .venv and install the project with its dev extras (versions from constraints.txt)"
@@ -100,3 +100,7 @@ demo: install kafka
 	@echo "worker running until the input is drained (JSON log: var/demo-worker.log)"
 	$(RW) worker --until-drained 2> var/demo-worker.log
 	$(PY) -m streams.demo report
+	@echo "the street office's hazard ledger of the same week, as an .xlsx the simulator writes: checked, then imported"
+	$(PY) -m pipeline.simulate.ledgers var/demo-week.jsonl var/demo-hazards.xlsx
+	$(RW) import ledger var/demo-hazards.xlsx --kind hazards --dry-run
+	$(RW) import ledger var/demo-hazards.xlsx --kind hazards
