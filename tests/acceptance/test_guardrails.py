@@ -39,6 +39,9 @@ def test_a_rule_on_a_protected_attribute_is_refused(tmp_path: Path, name: str) -
     run = cli("rules", "check", path)
     assert run.code == 2
     assert "on-protected" in run.stderr and name in run.stderr
+    events = write_events(tmp_path / "e.jsonl", [event("e-1", "patrol", "checkpoint_visit", "2024-11-05T09:00:00+08:00")])
+    refused = cli("replay", events, "--rules", path, "--json")
+    assert refused.code == 2 and refused.stdout == ""
 
 
 @pytest.mark.parametrize("name", ALLOWED)
