@@ -164,15 +164,18 @@ class Notifier:
         if not groups:
             return
         jobs: list[tuple[outbox.Group, Part]] = []
+        purged: list[outbox.Group] = []
         with self.engine.connect() as conn:
             for g in groups:
                 parts, gone = self._parts(conn, g)
                 jobs += [(g, part) for part in parts]
                 if gone:
-                    with self.engine.begin() as write:
-                        outbox.record(write, replace(g, rows=gone), self.clock(), ok=False, attempts=0,
-                                      error="the alert or its change was purged before the notice went out")
-                    report.failed += len(gone)
+                    purged.append(replace(g, rows=gone))
+        for g in purged:   # written after the read is closed (SQLite: one writer, no open reader)
+            with self.engine.begin() as write:
+                outbox.record(write, g, self.clock(), ok=False, attempts=0,
+                              error="the alert or its change was purged before the notice went out")
+            report.failed += len(g.rows)
 
         def send(job: tuple[outbox.Group, Part]) -> tuple[outbox.Group, Part, Outcome]:
             group, part = job

@@ -162,3 +162,18 @@ def test_thirty_two_alerts_to_a_signed_dingtalk_robot_arrive_whole(engine, confi
         n.close()
     finally:
         robot.close()
+
+
+def test_a_notice_whose_alert_was_purged_is_recorded_failed_not_sent(engine, config, receiver):
+    raise_alert(engine, "a1", "location:HD-1-1203", "L01", T0)
+    raise_alert(engine, "a2", "location:HD-1-0301", "L01", T0)
+    clock = FakeClock(T0 + timedelta(minutes=1))
+    n = make(engine, config, channels({"L01": [("webhook", WebhookOptions(url=receiver.url))]}, group_wait=30), clock)
+    n.run_once()                                       # planned; waiting for the group window
+    with engine.begin() as conn:                       # a2's change is purged meanwhile
+        conn.execute(sa.text("DELETE FROM alert_history WHERE alert_id = 'a2' AND action = 'raised'"))
+    clock.advance(seconds=60)
+    report = n.run_once()
+    assert (report.sent, report.failed) == (1, 1)
+    assert dict(rows(engine, "SELECT alert_id, status FROM notifications")) == {"a1": "sent", "a2": "failed"}
+    n.close()
