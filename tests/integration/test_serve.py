@@ -412,3 +412,4 @@ def test_serve_runs_the_notifier_and_the_pages(tmp_path):
     finally:
         serve.stop()
         hook.shutdown()
+        hook.server_close()
