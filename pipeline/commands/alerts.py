@@ -128,10 +128,12 @@ def ack_cmd(
     note: Annotated[Optional[str], typer.Option("--note", help="Optional note for the history")] = None,
     actor: ActorOpt = None,
     db: DbOpt = None,
+    config: ConfigDirOpt = None,
 ) -> None:
     """Acknowledge an open alert: escalation stops; it resolves once the score falls below alert_level."""
     from pipeline.alerting.actions import acknowledge
 
+    read_config(config)  # --config on every command (docs/contract.md §5): a refused one refuses the command
     _act(acknowledge, alert_id, db, actor=_actor(actor), note=note)
 
 
@@ -141,8 +143,10 @@ def close_cmd(
     reason: Annotated[str, typer.Option("--reason", help="Why the alert is closed (required)")],
     actor: ActorOpt = None,
     db: DbOpt = None,
+    config: ConfigDirOpt = None,
 ) -> None:
     """Close an alert by hand, with a reason."""
     from pipeline.alerting.actions import close
 
+    read_config(config)
     _act(close, alert_id, db, actor=_actor(actor), reason=reason)

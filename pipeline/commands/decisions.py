@@ -57,10 +57,12 @@ def done_cmd(
     note: Annotated[str, typer.Option("--note", help="How it was carried out (落实情况)")],
     actor: ActorOpt = None,
     db: DbOpt = None,
+    config: ConfigDirOpt = None,
 ) -> None:
     """Mark a decision done, with a note on 落实情况."""
     from pipeline.cases.decisions import mark_done
 
+    read_config(config)  # --config on every command (docs/contract.md §5): a refused one refuses the command
     engine = open_db(db)
     try:
         decision = mark_done(engine, decision_id, note, _principal(actor))

@@ -305,3 +305,29 @@ def test_person_case_closed_by_hand_once_its_work_has_ended(tmp_path: Path) -> N
     got = brief(db, f"{year}-W{week:02d}")
     assert got["open_cases"] == [] and got["by_leader"] == {}
     assert sorted(got["closed"]) == sorted(["person:P-0800", "dispute:MD-80", f"alert:{alert['alert_id']}"])
+
+
+WORKFLOW = [["replay", "{events}", "--rules", "{rules}"], ["alerts", "list", "--json"], ["alerts", "ack", "{alert}"],
+            ["alerts", "close", "{alert}", "--reason", "已处置"], ["cases", "list", "--json"],
+            ["cases", "note", "dispute:MD-90", "--text", "已约谈"],
+            ["decisions", "add", "--case", "dispute:MD-90", "--text", "约谈", "--owner", "L04", "--due", "2024-11-30"],
+            ["decisions", "done", "1", "--note", "已落实"], ["decisions", "list", "--json"],
+            ["meeting", "brief", "--week", "2024-W47", "--json"], ["export", "annual", "--year", "2024", "--json"]]
+
+
+def test_every_workflow_command_takes_config(tmp_path: Path) -> None:
+    """§5: `--config DIR` (every command) — a scenario run with its own config directory passes it throughout."""
+    config = tmp_path / "config"
+    config.mkdir()
+    _, rules = ms.write(tmp_path)
+    events = write_events(tmp_path / "e.jsonl", [ms.dispute("d-90", "reported", "2024-11-20T09:00:00+08:00", "MD-90",
+                                                            person="P-0900", tags=["threat_of_violence"])])
+    db = sqlite_db(tmp_path)
+    alert = ""
+    for argv in WORKFLOW:
+        args = [a.format(events=events, rules=rules, alert=alert) for a in argv]
+        run = cli(*args, "--config", config, "--db", db)
+        assert run.code == 0, (args, run.stdout, run.stderr)
+        if argv[:2] == ["alerts", "list"]:
+            alert = run.json_lines()[0]["alert_id"]
+    assert cli("decisions", "done", "1", "--note", "x", "--config", tmp_path / "missing", "--db", db).code == 2
