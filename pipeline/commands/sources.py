@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from pipeline.commands.access import DbOpt, open_db
+from pipeline.commands.common import ConfigDirOpt, read_config
 
 sources_app = typer.Typer(help="Source tokens for HTTP ingest (POST /v1/events), each bound to one event `source`.",
                           no_args_is_help=True)
@@ -17,10 +18,12 @@ def create_cmd(
     name: Annotated[str, typer.Argument(help="Name of the producing system, e.g. patrol-app-prod")],
     source: Annotated[str, typer.Option("--source", help="The `source` value its events must carry, e.g. patrol-app")],
     db: DbOpt = None,
+    config: ConfigDirOpt = None,
 ) -> None:
     """Create a token and print it once, alone on the last line (only its hash is stored)."""
     from pipeline.ingest.sources import create
 
+    read_config(config)  # --config on every command (docs/contract.md §5): a refused one refuses the command
     engine = open_db(db)
     try:
         token = create(engine, name, source)
@@ -31,10 +34,11 @@ def create_cmd(
 
 
 @sources_app.command("list")
-def list_cmd(db: DbOpt = None) -> None:
+def list_cmd(db: DbOpt = None, config: ConfigDirOpt = None) -> None:
     """List source tokens: hash prefix, name, source, created, revoked (never the tokens)."""
     from pipeline.ingest.sources import list_sources
 
+    read_config(config)
     engine = open_db(db)
     try:
         found = list_sources(engine)
@@ -50,10 +54,12 @@ def list_cmd(db: DbOpt = None) -> None:
 def revoke_cmd(
     name: Annotated[str, typer.Argument(help="The source name given to `sources create`")],
     db: DbOpt = None,
+    config: ConfigDirOpt = None,
 ) -> None:
     """Revoke the source's token at once (audited); its requests get 401 from then on."""
     from pipeline.ingest.sources import revoke
 
+    read_config(config)
     engine = open_db(db)
     try:
         n = revoke(engine, name)

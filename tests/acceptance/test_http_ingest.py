@@ -82,6 +82,18 @@ def test_token_is_alone_on_the_last_line(served: dict) -> None:
     assert listed.code == 0 and served["token"] not in listed.stdout  # shown once, stored hashed
 
 
+def test_sources_commands_take_config(served: dict) -> None:
+    """§5: `--config DIR` (every command)."""
+    config = served["tmp"] / "config"
+    config.mkdir(exist_ok=True)
+    made = cli("sources", "create", "cfg-src", "--source", "patrol-app", "--config", config, "--db", served["db"])
+    assert made.code == 0, made.stderr
+    assert cli("sources", "list", "--config", config, "--db", served["db"]).code == 0
+    assert cli("sources", "revoke", "cfg-src", "--config", config, "--db", served["db"]).code == 0
+    r = post(served, json.dumps(ev("cfg-1")), "application/json", token=made.stdout.splitlines()[-1])
+    assert r.status_code == 401
+
+
 def test_ndjson_results_per_item(served: dict) -> None:
     body = "\n".join([
         json.dumps(ev("h-1")),
