@@ -12,18 +12,19 @@ Messages carry the URL with its password masked, never the password.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Engine
 
 from pipeline.errors import DatabaseMissing, SchemaOutdated, StorageUnavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 CONNECT_TIMEOUT_S = 5
@@ -136,7 +137,11 @@ def ping(engine: Engine) -> None:
 # -- migrations -----------------------------------------------------------------------------------
 
 
+# Alembic is imported where it is used: every command opens a database, and loading Alembic and the
+# migration scripts on each start cost most of a short command's time (`riskwatch explain`).
 def alembic_config(connection: sa.Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -144,17 +149,28 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return cfg
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+@functools.cache
+def _shipped_revisions() -> tuple[str, frozenset[str]]:
+    """(head, every revision) of the migrations shipped in the package: read once per process."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    head = scripts.get_current_head()
     assert head is not None, "the shipped migrations have one head"
-    return head
+    return head, frozenset(rev.revision for rev in scripts.walk_revisions())
 
 
-def known_revisions() -> set[str]:
-    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+def head_revision() -> str:
+    return _shipped_revisions()[0]
+
+
+def known_revisions() -> frozenset[str]:
+    return _shipped_revisions()[1]
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
@@ -164,10 +180,14 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate to `revision` (default the head), in one transaction where the database allows it."""
+    from alembic import command
+
     _migrate(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     _migrate(engine, command.downgrade, revision)
 
 
@@ -202,7 +222,7 @@ def open_database(url: str | URL, upgrade_sqlite: bool = True, **engine_kwargs) 
         ping(engine)
         if upgrade_sqlite and engine.dialect.name == "sqlite":
             current = current_revision(engine)
-            if current is None or current in known_revisions():
+            if current != head_revision() and (current is None or current in known_revisions()):
                 upgrade(engine)
         check_schema(engine)
     except BaseException:
