@@ -40,7 +40,7 @@ def run_worker(settings: Settings, cfg: ConfigSet, *, clock: str, until_drained:
     names = TopicNames.make(settings.topic_prefix, settings.app_id)
     counts = ensure_topics(settings.kafka_bootstrap, names, settings.topic_partitions, settings.topic_replication)
     engine = open_database(settings.db_url)
-    writer = StreamWriter(engine, retry_deadline=5.0)
+    writer = StreamWriter(engine, retry_deadline=5.0, assignments=cfg.assignments)
     datadir = Path(tempfile.mkdtemp(prefix=f"riskwatch-{settings.app_id}-"))
     try:
         stream = StreamApp(settings, cfg, writer, counts, clock=clock, datadir=datadir)
