@@ -108,3 +108,18 @@ def test_sqlite_in_an_unwritable_place_is_one_line(tmp_path):
     with pytest.raises(db.StorageUnavailable) as exc:
         db.open_database(f"sqlite:///{blocker}/x.db")
     assert "\n" not in str(exc.value)
+
+
+def test_the_shipped_revisions_read_from_file_names_are_alembics():
+    """db.py reads the head and the known revisions from the file names (no Alembic at start): each
+    migration's revision id must be its file name, in one numbered line, as Alembic sees them."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(db.alembic_config())
+    revisions = list(scripts.walk_revisions())
+    assert db.head_revision() == scripts.get_current_head()
+    assert db.known_revisions() == {r.revision for r in revisions}
+    for rev in revisions:
+        assert rev.path.endswith(f"/{rev.revision}.py"), rev.path
+        numbers = [int(r.split("_", 1)[0]) for r in (rev.revision, rev.down_revision) if isinstance(r, str)]
+        assert numbers == sorted(numbers, reverse=True) and (len(numbers) == 1 or numbers[0] == numbers[1] + 1)
