@@ -331,3 +331,17 @@ def test_every_workflow_command_takes_config(tmp_path: Path) -> None:
         if argv[:2] == ["alerts", "list"]:
             alert = run.json_lines()[0]["alert_id"]
     assert cli("decisions", "done", "1", "--note", "x", "--config", tmp_path / "missing", "--db", db).code == 2
+
+
+PLACES = {"HD-1-B1-ebike": "1号楼地下车库及电动车棚", "HD-1-01-lobby": "1号楼大堂", "HD-1-B1-pump": "1号楼消防泵房",
+          "HD-2-09-corridor": "2号楼9层走廊", "HD-1-1203": "1号楼12层1203室", "HD-1-99-zzz": None, "南门外": None}
+
+
+def test_place_is_the_name_from_area_yaml_or_null(tmp_path: Path) -> None:
+    events = [ms.hazard(f"p-{i}", "found", "2024-11-05T09:00:00+08:00", f"HZ-P{i}",
+                        {"id": loc, "building": "2" if loc.startswith("HD-2") else "1"})
+              for i, loc in enumerate(PLACES)]
+    db = sqlite_db(tmp_path)
+    assert cli("replay", write_events(tmp_path / "e.jsonl", events), "--db", db).code == 0
+    places = {c["ref"]: c["place"] for c in brief(db, "2024-W45")["open_cases"]}
+    assert places == {f"hazard:HZ-P{i}": name for i, name in enumerate(PLACES.values())}
