@@ -224,3 +224,15 @@ def test_64_kib_is_the_largest_message(tmp_path: Path) -> None:
     lines = cli("replay", path, "--json").json_lines()
     assert [(r["line"], r["reason"]) for r in lines if r["type"] == "reject"] == [(2, "too_large")]
     assert lines[-1]["accepted"] == 1
+
+
+def test_a_late_event_scores_at_its_own_time(tmp_path: Path, rules: Path) -> None:
+    """File order, clock = greatest occurred_at so far: a late event's contribution is dated by its occurred_at
+    and decays from there; it does not move the clock back."""
+    path = write_events(tmp_path / "e.jsonl", [smoke("a", "2024-11-12T09:30:00+08:00", "HD-1-0501"),
+                                                smoke("late", T0, "HD-1-0601")])
+    lines = cli("replay", path, "--rules", rules, "--json").json_lines()
+    late = next(e for e in lines if e["type"] == "entity" and e["entity"] == "location:HD-1-0601")
+    assert late["contributions"] == [{"rule": "smoke", "points": 30.0, "value": 15.0, "at": "2024-11-05T01:30:00Z",
+                                      "events": ["late"]}]
+    assert lines[-1]["now"] == "2024-11-12T01:30:00Z"
