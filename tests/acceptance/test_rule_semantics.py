@@ -136,3 +136,15 @@ def test_condition_operators(tmp_path: Path) -> None:
               location={"id": "HD-1-1203", "building": "1", "floor": 12}, attributes={"unit_no": "1203", "n": 4})
     fired = {f[1].removeprefix("op-") for f in firings(tmp_path, rules, [e])}
     assert fired == set(OPERATORS) - {"ne", "lt", "all-miss", "missing-attr"}
+
+
+def test_at_the_end_deadlines_due_at_the_clock_fire(tmp_path: Path) -> None:
+    """§3: at the end of a replay every deadline due at or before the clock (--until) fires; ties in rules-file order."""
+    two = ABSENCE + ABSENCE.replace("id: gap", "id: gap-b").replace("score: 5", "score: 7")
+    (tmp_path / "rules.yaml").write_text(HEAD + two, encoding="utf-8")
+    run = cli("replay", write_events(tmp_path / "e.jsonl", [visit("v-1", 0)]), "--rules", tmp_path / "rules.yaml",
+              "--json", "--until", at(120))
+    [entity] = [line for line in run.json_lines() if line["type"] == "entity"]
+    assert [(c["rule"], c["at"]) for c in entity["contributions"]] == [("gap", z(120)), ("gap-b", z(120))]
+    assert cli("replay", tmp_path / "e.jsonl", "--rules", tmp_path / "rules.yaml", "--json",
+               "--until", at(119)).json_lines()[-1]["entities"] == 0
