@@ -345,3 +345,13 @@ def test_place_is_the_name_from_area_yaml_or_null(tmp_path: Path) -> None:
     assert cli("replay", write_events(tmp_path / "e.jsonl", events), "--db", db).code == 0
     places = {c["ref"]: c["place"] for c in brief(db, "2024-W45")["open_cases"]}
     assert places == {f"hazard:HZ-P{i}": name for i, name in enumerate(PLACES.values())}
+
+
+def test_decisions_add_as_a_separate_process(scenario: dict) -> None:
+    """The real stdout of the installed command: the id alone on the first line, nothing before it."""
+    from tests.acceptance.kit import cli_process
+
+    run = cli_process("decisions", "add", "--case", "hazard:HZ-C", "--text", "复查", "--owner", "L10", "--due", "2025-01-31",
+                      "--week", "2024-W50", "--db", scenario["db"])
+    assert run.code == 0, run.stderr
+    assert run.stdout.splitlines()[0] == str(max(scenario["ids"]) + 1)
