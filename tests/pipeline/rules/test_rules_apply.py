@@ -88,8 +88,10 @@ def test_apply_replaces_the_rules_and_audits_the_what_if(setup, tmp_path):
     from pipeline.storage.db import open_database
 
     url, cfg = setup
+    # A rule that still scores in the simulated week (its cleared smoke alarms no longer score, so tripling
+    # smoke-alarm would move no one up).
     def edit(d):
-        _rule(d, "smoke-alarm")["score"] *= 3
+        _rule(d, "fire-exit-blocked")["score"] *= 3
         d["rules"] = [r for r in d["rules"] if r["id"] != "water-leak"]
         d["defaults"]["levels"]["critical"] = 120
     new = _rules(edit)
@@ -99,20 +101,21 @@ def test_apply_replaces_the_rules_and_audits_the_what_if(setup, tmp_path):
     assert (cfg / "rules.yaml").read_text(encoding="utf-8") == Path(path).read_text(encoding="utf-8")
     [rec] = _audit(url)
     assert rec.detail["diff"]["removed"] == ["water-leak"]
-    assert rec.detail["diff"]["changed"]["smoke-alarm"] == {"score": [30, 90]}
+    assert rec.detail["diff"]["changed"]["fire-exit-blocked"] == {"score": [20, 60]}
     what_if = rec.detail["what_if"]
     assert what_if["events"] > 1000 and len(what_if["changes"]) == min(50, what_if["entities_changed"]) > 0
     engine = open_database(url)
     with engine.connect() as conn:
-        smoky = set(conn.execute(sa.text(
-            "SELECT DISTINCT entity FROM contributions WHERE rule IN ('smoke-alarm', 'water-leak')")).scalars())
+        rescored = set(conn.execute(sa.text(
+            "SELECT DISTINCT entity FROM contributions WHERE rule IN ('fire-exit-blocked', 'water-leak')")).scalars())
         levels = dict(conn.execute(sa.text("SELECT name, threshold FROM levels")).all())
     engine.dispose()
     # only entities scored by the changed rules can change level, or those the raised critical threshold
     # (90 -> 120) moves down from critical to high
-    assert all(entity in smoky or (old, new_level) == ("critical", "high")
+    assert all(entity in rescored or (old, new_level) == ("critical", "high")
                for entity, old, new_level in what_if["changes"])
-    assert any(new_level != "low" and old in ("low", "medium") for _, old, new_level in what_if["changes"])
+    assert any(entity in rescored and new_level != "low" and old in ("low", "medium")
+               for entity, old, new_level in what_if["changes"])
     assert levels["critical"] == 120
 
 
