@@ -99,18 +99,22 @@ def _write_weekly(engine, cfg, week, out: Path, chosen, reveal):
 def annual(
     year: Annotated[int, typer.Option("--year", help="Calendar year in the area's time zone")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the docs/contract.md §7 figures as one JSON object")] = False,
+    extended: Annotated[bool, typer.Option(
+        "--extended", help="With --json: add the report's other figures (hazards_rectified, warnings_issued, …)")] = False,
     formats: Annotated[str, typer.Option("--format", help="docx, pdf or both (comma-separated)")] = "docx,pdf",
     out: OutOpt = Path("."),
     config: ConfigDirOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Yearly rule-of-law statistics (docs/contract.md §7): JSON, or a Chinese report section in official
-    A4 style (docx and PDF). A year without any stored event is refused (exit 3), not reported as zeros."""
+    A4 style (docx and PDF). `--json` prints exactly the contract's keys (and `year`), so other systems
+    can compare the object whole; `--extended` adds the report's other figures. A year without any
+    stored event writes no report (exit 3); with --json its zeros are printed, with a warning on stderr."""
     import orjson
 
     from pipeline import audit
     from pipeline.errors import NotFound
-    from pipeline.exports.annual import annual_figures, is_empty
+    from pipeline.exports.annual import EXTRA, annual_figures, is_empty
     from pipeline.exports.annual_docx import write_annual_docx, write_annual_pdf
 
     writers = {"docx": write_annual_docx, "pdf": write_annual_pdf}
@@ -127,8 +131,11 @@ def annual(
     try:
         figures = annual_figures(engine, year, cfg.area.tz)
         if is_empty(figures):
-            raise NotFound(f"{year}年（北京时间）没有任何可统计的事件，未生成年度数据：请检查 --db 是否指向正确的数据库、"
-                           f"--year 是否写对，或先导入该年的台账（riskwatch import ledger）")
+            empty = (f"{year}年（北京时间）没有任何可统计的事件：请检查 --db 是否指向正确的数据库、"
+                     f"--year 是否写对，或先导入该年的台账（riskwatch import ledger）")
+            if not as_json:
+                raise NotFound(empty + "。未生成年度报告")
+            typer.echo(f"警告：{empty}", err=True)
         from pipeline.commands.progress import working
 
         with working("正在生成年度数据文件…"):
@@ -140,6 +147,7 @@ def annual(
     finally:
         engine.dispose()
     if as_json:
-        typer.echo(orjson.dumps(figures).decode())
+        shown = figures if extended else {k: v for k, v in figures.items() if k not in EXTRA}
+        typer.echo(orjson.dumps(shown).decode())
     for path in paths:
         typer.echo(str(path))

@@ -4,6 +4,7 @@ petitions received and replied; the PDF on A4 says them; a year without data is 
 
 from __future__ import annotations
 
+import json
 import subprocess
 from datetime import datetime, timedelta, timezone
 
@@ -55,12 +56,16 @@ def db(tmp_path):
     return url
 
 
-def test_a_year_without_data_is_refused_in_chinese(db, tmp_path):
-    for extra in ([], ["--json"]):
-        res = CliRunner().invoke(app, ["export", "annual", "--year", "2023", "--db", db, "--out", str(tmp_path), *extra])
-        assert res.exit_code == 3, res.output
-        assert "2023年（北京时间）没有任何可统计的事件" in res.output
+def test_a_year_without_data_writes_no_report_and_warns_in_chinese(db, tmp_path):
+    res = CliRunner().invoke(app, ["export", "annual", "--year", "2023", "--db", db, "--out", str(tmp_path)])
+    assert res.exit_code == 3, res.output
+    assert "2023年（北京时间）没有任何可统计的事件" in res.output and "未生成年度报告" in res.output
     assert not list(tmp_path.glob("annual-*"))
+    res = CliRunner().invoke(app, ["export", "annual", "--year", "2023", "--db", db, "--json"])
+    assert res.exit_code == 0, res.output
+    assert "警告：2023年（北京时间）没有任何可统计的事件" in res.stderr
+    figures = json.loads(res.stdout)
+    assert figures["year"] == 2023 and not any(v for k, v in figures.items() if k != "year")
 
 
 def test_the_pdf_is_a4_and_states_the_figures(tmp_path):
