@@ -6,15 +6,24 @@ pipeline/contract.py's `parse_event` (the one validator, same reason codes as re
 with the wall clock for `future_timestamp`; an otherwise valid event whose `source` is not the one
 its token is bound to is rejected `invalid_field:source`. A JSON body that does not parse is one
 item, rejected `invalid_json`.
+
+Rejected items are kept as riskwatch keeps every rejection (docs/ingest.md, "Rejected items"): as
+RejectedMessage rows at (`http:<token name>`, 0, request number + item number), stored by the
+database sink in the request's transaction or sent to events.dlq by the Kafka sink. The request
+number comes from `RequestNumbers`: strictly increasing, so positions never repeat.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
 
 from pipeline.contract import Event, Rejection, Vocabulary, parse_event
+from pipeline.storage.rows import RejectedMessage
 
 NDJSON = "application/x-ndjson"
 JSON = "application/json"
@@ -23,9 +32,11 @@ CONTENT_TYPES = (NDJSON, JSON)
 
 @dataclass
 class Verdicts:
-    """`accepted`: (event, raw message bytes) in item order; `results`: one dict per item."""
+    """`accepted`: (event, raw message bytes) in item order; `refused`: (item number, raw message
+    bytes, rejection) in item order; `results`: one dict per item."""
 
     accepted: list[tuple[Event, bytes]] = field(default_factory=list)
+    refused: list[tuple[int, bytes, Rejection]] = field(default_factory=list)
     results: list[dict] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)
 
@@ -35,6 +46,38 @@ class Verdicts:
 
     def body(self) -> dict:
         return {"accepted": len(self.accepted), "rejected": self.rejected, "results": self.results}
+
+    def rejections(self, token_name: str, request: int) -> list[RejectedMessage]:
+        """The refused items as rejections to keep: source `http:<token name>`, partition 0, position
+        `request` + item number (the request's number from RequestNumbers.take); `raw` is the whole
+        item, which the row and the dead letter bound (pipeline/rawcopy.py)."""
+        return [RejectedMessage(source=http_source(token_name), position=request + number, reason=rej.reason,
+                                event_id=rej.event_id, detail=rej.detail or None, raw=raw)
+                for number, raw, rej in self.refused]
+
+
+def http_source(token_name: str) -> str:
+    """The `source` of a rejection posted with the token `token_name`."""
+    return f"http:{token_name}"
+
+
+class RequestNumbers:
+    """Numbers for requests, strictly increasing, such that request + item number never repeats:
+    microseconds since the epoch when the request is numbered, moved past the previous request's
+    last item. A restart goes on from the wall clock, which has moved on by more than the items of
+    the previous second (a million per second would be needed to run ahead of it)."""
+
+    def __init__(self, clock_ns: Callable[[], int] = time.time_ns):
+        self._clock_ns = clock_ns
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def take(self, items: int) -> int:
+        """The number of a request of `items` items; its item n has position number + n."""
+        with self._lock:
+            number = max(self._next, self._clock_ns() // 1000)
+            self._next = number + items + 1
+            return number
 
 
 def media_type(content_type: str | None) -> str | None:
@@ -69,6 +112,7 @@ def judge(items: list[bytes], vocab: Vocabulary, source: str, now: float, max_sk
         if isinstance(parsed, Rejection):
             results.append({"item": number, "event_id": parsed.event_id, "status": "rejected",
                             "reason": parsed.reason})
+            out.refused.append((number, raw, parsed))
             reasons[parsed.reason] = reasons.get(parsed.reason, 0) + 1
         else:
             results.append({"item": number, "event_id": parsed.event_id, "status": "accepted"})

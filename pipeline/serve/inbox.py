@@ -1,10 +1,11 @@
 """The accept log of `riskwatch serve` (table `serve_inbox`) and the writer that fills and drains it.
 
 `accept` is what makes an HTTP request's events durable in the one-process deployment: the events
-(first copy of an event_id wins, as in replay) and one inbox row per accepted item, duplicates
-included, are committed in ONE transaction; the 200 goes out after that commit. Accepts run one at a
-time in this process (a lock around the transaction), so inbox sequence numbers commit in order and
-the engine loop, which reads `seq >= next` in order, can never pass over one that commits later.
+(first copy of an event_id wins, as in replay), one inbox row per accepted item, duplicates
+included, and the request's rejected items (table `rejections`) are committed in ONE transaction;
+the 200 goes out after that commit. Accepts run one at a time in this process (a lock around the
+transaction), so inbox sequence numbers commit in order and the engine loop, which reads
+`seq >= next` in order, can never pass over one that commits later.
 That is why the deployment is one process: two would need the database to order their commits.
 
 `write_step` stores one engine step: outputs, duplicates, the engine state changes and the new
@@ -28,7 +29,7 @@ from pipeline.engine.alerts import AlertChange
 from pipeline.engine.engine import Contribution
 from pipeline.storage import models as m
 from pipeline.storage.ingest_tables import INBOX
-from pipeline.storage.rows import EntityRecord
+from pipeline.storage.rows import EntityRecord, RejectedMessage
 from pipeline.storage.stream_tables import Duplicate
 from pipeline.storage.writer import Writer
 
@@ -58,18 +59,19 @@ class InboxWriter(Writer):
         self.lock = lock or threading.Lock()
         self._step_lock = self.lock if not self.is_postgres else contextlib.nullcontext()
 
-    def accept(self, events: Sequence[Event]) -> None:
-        """Commit the events and their inbox rows; StorageUnavailable (nothing committed) when the
-        database cannot take them within `retry_deadline`."""
-        if not events:
+    def accept(self, events: Sequence[Event], rejections: Sequence[RejectedMessage] = ()) -> None:
+        """Commit the events, their inbox rows and the request's rejections; StorageUnavailable
+        (nothing committed) when the database cannot take them within `retry_deadline`."""
+        if not events and not rejections:
             return
         now = datetime.now(UTC)
-        tables = self._rows(events, (), (), (), (), now)
+        tables = self._rows(events, rejections, (), (), (), now)
         inbox = [{"event_id": ev.event_id, "received_at": now} for ev in events]
 
         def work(conn: sa.Connection) -> None:
             self._write_tables(conn, tables)
-            conn.execute(INBOX.insert(), inbox)
+            if inbox:
+                conn.execute(INBOX.insert(), inbox)
 
         with self.lock:
             self._transaction(work)
