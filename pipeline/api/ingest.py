@@ -8,12 +8,14 @@ Order of the checks, each refusing before the next step: the body limit (413 fro
 before authentication and before a byte of the body is read: the api guard's BodyLimit middleware
 when the app has it, and this route's own check), the source token (401, WWW-Authenticate: Bearer),
 the content type (415), then the body is read with a running byte count (413 as soon as it passes
-the limit). Every item gets a verdict (pipeline/ingest/items.py); the accepted events go to the
-sink, and the 200 is sent only once the sink has made them durable. A sink that cannot take them
-gives 503 with Retry-After, and none of the request counts as accepted.
+the limit). Every item gets a verdict (pipeline/ingest/items.py); the accepted events and the
+rejected items go to the sink together, and the 200 is sent only once the sink has made both durable
+(rejections are kept as everywhere else in riskwatch: docs/ingest.md, "Rejected items"). A sink that
+cannot take them gives 503 with Retry-After, and none of the request counts as accepted or kept.
 
 One JSON log line per request (logger riskwatch.ingest): source, status, items, accepted, rejected,
-reasons, bytes, milliseconds; never the events.
+reasons, the request's number (its rejections' positions are it + item number), bytes,
+milliseconds; never the events.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from pipeline.contract import Vocabulary
 from pipeline.errors import AccessDenied, ServiceUnavailable
 from pipeline.ingest import sources
-from pipeline.ingest.items import CONTENT_TYPES, judge, media_type, split_items
+from pipeline.ingest.items import CONTENT_TYPES, RequestNumbers, judge, media_type, split_items
 from pipeline.ingest.sink import EventSink, database_ready
 
 log = logging.getLogger("riskwatch.ingest")
@@ -52,6 +54,7 @@ def ingest_router(bind: sa.Engine, vocab: Vocabulary, sink: EventSink, *, body_l
                   wall: Callable[[], float] = time.time) -> APIRouter:
     """The routes; `bind` holds the source tokens, `sink` makes accepted events durable."""
     router = APIRouter(tags=["ingest"])
+    numbers = RequestNumbers()
 
     def done(started: float, status: int, name: str | None, **fields) -> None:
         log.info("ingest request", extra={"route": "POST /v1/events", "status": status, "source_name": name,
@@ -85,15 +88,17 @@ def ingest_router(bind: sa.Engine, vocab: Vocabulary, sink: EventSink, *, body_l
                 return _json(413, {"detail": f"request body over the limit of {body_limit} bytes"},
                              {"Connection": "close"})
         verdicts = judge(split_items(bytes(body), kind), vocab, token.source, wall(), max_skew)
-        if verdicts.accepted:
+        number = numbers.take(len(verdicts.results))
+        rejections = verdicts.rejections(token.name, number)
+        if verdicts.accepted or rejections:
             try:
-                await sink.accept(verdicts.accepted)
+                await sink.accept(verdicts.accepted, rejections)
             except ServiceUnavailable as exc:
-                done(started, 503, token.name, items=len(verdicts.results), error=str(exc))
+                done(started, 503, token.name, items=len(verdicts.results), request=number, error=str(exc))
                 return _json(503, {"detail": "events cannot be accepted now; nothing of this request was "
                                              "accepted, resend it whole"}, {"Retry-After": str(RETRY_AFTER_S)})
         done(started, 200, token.name, items=len(verdicts.results), accepted=len(verdicts.accepted),
-             rejected=verdicts.rejected, reasons=verdicts.reasons, bytes=len(body))
+             rejected=verdicts.rejected, reasons=verdicts.reasons, request=number, bytes=len(body))
         return _json(200, verdicts.body())
 
     @router.get("/v1/health", summary="200 when events can be accepted, else 503")

@@ -1,9 +1,11 @@
 """Where accepted events go: the interface HTTP ingest writes through, and the database sink of the
 one-process deployment. The Kafka sink (the stream deployment) is streams/ingest_producer.py.
 
-A sink's `accept` returns once every event given is durable, and raises ServiceUnavailable when it
-cannot take them; then none of them counts as accepted (docs/contract.md §9: resending is safe,
-duplicates are counted downstream).
+A sink's `accept` returns once every event given, and every rejection of the request, is durable,
+and raises ServiceUnavailable when it cannot take them; then none of them counts as accepted
+(docs/contract.md §9: resending is safe, duplicates are counted downstream). The database sink
+stores the rejections in table `rejections` in the events' transaction, the Kafka sink sends them
+to events.dlq as the stream's dead letters (docs/ingest.md, "Rejected items").
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from starlette.concurrency import run_in_threadpool
 from pipeline.contract import Event
 from pipeline.errors import ServiceUnavailable, StorageUnavailable
 from pipeline.storage.db import mask_url, one_line
+from pipeline.storage.rows import RejectedMessage
 
 
 class EventSink(Protocol):
-    async def accept(self, events: Sequence[tuple[Event, bytes]]) -> None: ...
+    async def accept(self, events: Sequence[tuple[Event, bytes]],
+                     rejections: Sequence[RejectedMessage] = ()) -> None: ...
 
     async def ready(self) -> bool: ...
 
@@ -34,14 +38,15 @@ class DatabaseSink:
         self.writer = writer
         self.wake = wake
 
-    async def accept(self, events: Sequence[tuple[Event, bytes]]) -> None:
-        await run_in_threadpool(self._accept, [ev for ev, _ in events])
+    async def accept(self, events: Sequence[tuple[Event, bytes]],
+                     rejections: Sequence[RejectedMessage] = ()) -> None:
+        await run_in_threadpool(self._accept, [ev for ev, _ in events], rejections)
         if self.wake is not None:
             self.wake.set()
 
-    def _accept(self, events: list[Event]) -> None:
+    def _accept(self, events: list[Event], rejections: Sequence[RejectedMessage]) -> None:
         try:
-            self.writer.accept(events)
+            self.writer.accept(events, rejections)
         except sa.exc.DBAPIError as exc:   # not retryable by the writer (disk full, read-only, ...)
             raise StorageUnavailable(f"database at {mask_url(self.writer.engine.url)} refused the events: "
                                      f"{one_line(exc)}") from None

@@ -136,7 +136,7 @@ def test_a_streamed_body_over_the_limit_gets_413_without_content_length(app_part
 def test_a_database_that_cannot_take_the_events_gives_503_and_nothing_is_accepted(app_parts, engine, monkeypatch):
     client, token, _, writer = app_parts
 
-    def refuse(events):
+    def refuse(events, rejections=()):
         raise StorageUnavailable("database not reachable")
 
     monkeypatch.setattr(writer, "accept", refuse)
