@@ -481,8 +481,8 @@ def test_time_fields(field, value, now):
     if isinstance(result, Rejection):
         assert result.reason in (f"invalid_field:{field}", "naive_timestamp", "future_timestamp"), result.reason
         assert result.event_id == "e-1"
-        if result.reason == "future_timestamp":  # against `now`, or the wall clock when none is given
-            assert parse_time(value).timestamp() > (time.time() if now is None else now) + 300.0
+        if result.reason == "future_timestamp":  # occurred_at against `now`, or the wall clock when none is given
+            assert parse_time(doc["occurred_at"]).timestamp() > (time.time() if now is None else now) + 300.0
 
 
 # --- 4. oversize documents -----------------------------------------------------------------------------
