@@ -201,7 +201,7 @@ def test_leader_phone_flow_from_the_mailed_link_in_chromium(browser_tools, week_
             assert first["status"] == 200 and first["innerWidth"] == 360
             assert first["scrollWidth"] <= 360 and first["bodyScrollWidth"] <= 360, first
             text = first["text"]
-            for expected in ("HD-1-1203", "1号楼", "12 层", "重大", "确认收到", "已处置 / 关闭", "风险分值变化",
+            for expected in ("1号楼12层1203室", "12 层", "重大", "确认收到", "已处置 / 关闭", "风险分值变化",
                              "烟感报警", "电动自行车入户充电", "产生预警", "1号楼包保领导（L01）", "确认期限",
                              "内未确认将上报街道主要负责人（L10）"):
                 assert expected in text, expected
