@@ -5,7 +5,11 @@ of them (acks=all).
 Each message is the item as posted (an NDJSON line, or an array element re-encoded), keyed by its
 event_id, as docs/stream.md asks of live producers: copies of one event_id land on one partition.
 The worker validates again (the same contract), so what it rejects goes to events.dlq as for any
-producer. An AIOKafkaProducer in the server's event loop, started on the first request.
+producer. What the endpoint itself rejects goes to the deployment's events.dlq in the same round,
+one dead letter per item built by the stream's own `codec.dlq_value` (topic `http:<token name>/
+<request id>`, partition 0, offset the item number: docs/ingest.md, "Rejected items"), keyed by that
+source; the sink stores them in `rejections` as any dead letter.
+An AIOKafkaProducer in the server's event loop, started on the first request.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from pipeline.contract import Event
 from pipeline.errors import KafkaUnavailable
+from pipeline.storage.rows import RejectedMessage
+from streams import codec
+from streams.topics import TopicNames
 
 log = logging.getLogger("riskwatch.ingest")
 SEND_TIMEOUT_S = 15.0
@@ -48,18 +55,27 @@ async def send_keyed(producer: AIOKafkaProducer, topic: str, messages: Sequence[
     await asyncio.gather(*sent)
 
 
+def dead_letter(r: RejectedMessage) -> bytes:
+    """The events.dlq value of an item the endpoint rejected: the stream's format, with the item's
+    position in place of a topic partition and offset."""
+    raw = r.raw.encode("utf-8", "surrogatepass") if isinstance(r.raw, str) else (r.raw or b"")
+    return codec.dlq_value(raw, r.reason, r.detail or "", r.event_id, r.source, r.partition, r.position)
+
+
 class KafkaSink:
     """Group commit: requests that arrive while a round is on its way to the broker wait and go
     together in the next round, one batch per partition, so concurrent requests share batches
     (aiokafka takes one pending batch per partition at a time: a batch per request per partition
     would queue behind each other)."""
 
-    def __init__(self, bootstrap: str, topic: str):
+    def __init__(self, bootstrap: str, topic: str, dlq_topic: str | None = None):
         self.bootstrap = bootstrap
         self.topic = topic
+        # the deployment's events.dlq: the one of the same prefix as `topic` (its events.raw) unless given
+        self.dlq_topic = dlq_topic or TopicNames.make(topic.removesuffix(TopicNames.make().raw)).dlq
         self._producer: AIOKafkaProducer | None = None
         self._lock: asyncio.Lock | None = None
-        self._waiting: list[tuple[list[tuple[bytes, bytes]], asyncio.Future]] = []
+        self._waiting: list[tuple[list[tuple[str, bytes, bytes]], asyncio.Future]] = []
         self._round: asyncio.Task | None = None
 
     async def _started(self) -> AIOKafkaProducer:
@@ -79,10 +95,12 @@ class KafkaSink:
                 self._producer = producer
         return self._producer
 
-    async def accept(self, events: Sequence[tuple[Event, bytes]]) -> None:
+    async def accept(self, events: Sequence[tuple[Event, bytes]], rejections: Sequence[RejectedMessage] = ()) -> None:
         producer = await self._started()
         done: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._waiting.append(([(ev.event_id.encode(), raw) for ev, raw in events], done))
+        messages = [(self.topic, ev.event_id.encode(), raw) for ev, raw in events]
+        messages += [(self.dlq_topic, r.source.encode(), dead_letter(r)) for r in rejections]
+        self._waiting.append((messages, done))
         if self._round is None or self._round.done():
             self._round = asyncio.create_task(self._rounds(producer))
         try:
@@ -94,8 +112,12 @@ class KafkaSink:
     async def _rounds(self, producer: AIOKafkaProducer) -> None:
         while self._waiting:
             waiting, self._waiting = self._waiting, []
+            by_topic: dict[str, list[tuple[bytes, bytes]]] = {}
+            for messages, _ in waiting:
+                for topic, key, value in messages:
+                    by_topic.setdefault(topic, []).append((key, value))
             try:
-                await send_keyed(producer, self.topic, [m for messages, _ in waiting for m in messages])
+                await asyncio.gather(*(send_keyed(producer, topic, items) for topic, items in by_topic.items()))
             except Exception as exc:  # noqa: BLE001 - every request of the round gets the failure
                 for _, done in waiting:
                     if not done.done():

@@ -86,7 +86,8 @@ def decode(messages, names: TopicNames) -> SinkBatch:
         elif topic == names.dlq:
             rejection = codec.rejection_of(value)
             batch.rejections.append(rejection)
-            batch.advance(rejection.source, rejection.partition, rejection.position + 1)
+            if rejection.source == raw_topic:   # not a dead letter of HTTP ingest (docs/ingest.md)
+                batch.advance(raw_topic, rejection.partition, rejection.position + 1)
     return batch
 
 

@@ -14,8 +14,8 @@ rejected items go to the sink together, and the 200 is sent only once the sink h
 cannot take them gives 503 with Retry-After, and none of the request counts as accepted or kept.
 
 One JSON log line per request (logger riskwatch.ingest): source, status, items, accepted, rejected,
-reasons, the request's number (its rejections' positions are it + item number), bytes,
-milliseconds; never the events.
+reasons, the request's id when it had rejections (the start of the body's SHA-256, which names
+the rejections kept), bytes, milliseconds; never the events.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from pipeline.contract import Vocabulary
 from pipeline.errors import AccessDenied, ServiceUnavailable
 from pipeline.ingest import sources
-from pipeline.ingest.items import CONTENT_TYPES, RequestNumbers, judge, media_type, split_items
+from pipeline.ingest.items import CONTENT_TYPES, judge, media_type, request_id, split_items
 from pipeline.ingest.sink import EventSink, database_ready
 
 log = logging.getLogger("riskwatch.ingest")
@@ -54,7 +54,6 @@ def ingest_router(bind: sa.Engine, vocab: Vocabulary, sink: EventSink, *, body_l
                   wall: Callable[[], float] = time.time) -> APIRouter:
     """The routes; `bind` holds the source tokens, `sink` makes accepted events durable."""
     router = APIRouter(tags=["ingest"])
-    numbers = RequestNumbers()
 
     def done(started: float, status: int, name: str | None, **fields) -> None:
         log.info("ingest request", extra={"route": "POST /v1/events", "status": status, "source_name": name,
@@ -87,18 +86,19 @@ def ingest_router(bind: sa.Engine, vocab: Vocabulary, sink: EventSink, *, body_l
                 done(started, 413, token.name, bytes=len(body))
                 return _json(413, {"detail": f"request body over the limit of {body_limit} bytes"},
                              {"Connection": "close"})
-        verdicts = judge(split_items(bytes(body), kind), vocab, token.source, wall(), max_skew)
-        number = numbers.take(len(verdicts.results))
-        rejections = verdicts.rejections(token.name, number)
+        data = bytes(body)
+        verdicts = judge(split_items(data, kind), vocab, token.source, wall(), max_skew)
+        rid = request_id(data) if verdicts.refused else None
+        rejections = verdicts.rejections(token.name, rid) if rid else []
         if verdicts.accepted or rejections:
             try:
                 await sink.accept(verdicts.accepted, rejections)
             except ServiceUnavailable as exc:
-                done(started, 503, token.name, items=len(verdicts.results), request=number, error=str(exc))
+                done(started, 503, token.name, items=len(verdicts.results), request=rid, error=str(exc))
                 return _json(503, {"detail": "events cannot be accepted now; nothing of this request was "
                                              "accepted, resend it whole"}, {"Retry-After": str(RETRY_AFTER_S)})
         done(started, 200, token.name, items=len(verdicts.results), accepted=len(verdicts.accepted),
-             rejected=verdicts.rejected, reasons=verdicts.reasons, request=number, bytes=len(body))
+             rejected=verdicts.rejected, reasons=verdicts.reasons, request=rid, bytes=len(body))
         return _json(200, verdicts.body())
 
     @router.get("/v1/health", summary="200 when events can be accepted, else 503")

@@ -8,16 +8,15 @@ its token is bound to is rejected `invalid_field:source`. A JSON body that does 
 item, rejected `invalid_json`.
 
 Rejected items are kept as riskwatch keeps every rejection (docs/ingest.md, "Rejected items"): as
-RejectedMessage rows at (`http:<token name>`, 0, request number + item number), stored by the
-database sink in the request's transaction or sent to events.dlq by the Kafka sink. The request
-number comes from `RequestNumbers`: strictly increasing, so positions never repeat.
+RejectedMessage rows at (`http:<token name>/<request id>`, 0, item number), stored by the database
+sink in the request's transaction or sent to events.dlq by the Kafka sink. The request id is the
+start of the body's SHA-256, as replay's position names the file: a resend of the same body (after
+a 503 or a lost answer) keeps its rejections once, as a repeated event is stored once.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
+import hashlib
 from dataclasses import dataclass, field
 
 import orjson
@@ -47,37 +46,23 @@ class Verdicts:
     def body(self) -> dict:
         return {"accepted": len(self.accepted), "rejected": self.rejected, "results": self.results}
 
-    def rejections(self, token_name: str, request: int) -> list[RejectedMessage]:
-        """The refused items as rejections to keep: source `http:<token name>`, partition 0, position
-        `request` + item number (the request's number from RequestNumbers.take); `raw` is the whole
-        item, which the row and the dead letter bound (pipeline/rawcopy.py)."""
-        return [RejectedMessage(source=http_source(token_name), position=request + number, reason=rej.reason,
-                                event_id=rej.event_id, detail=rej.detail or None, raw=raw)
+    def rejections(self, token_name: str, request: str) -> list[RejectedMessage]:
+        """The refused items as rejections to keep: source `http:<token name>/<request>` (`request`
+        from request_id), partition 0, position the item number; `raw` is the whole item, which the
+        row and the dead letter bound (pipeline/rawcopy.py)."""
+        source = f"{HTTP_SOURCE}{token_name}/{request}"
+        return [RejectedMessage(source=source, position=number, reason=rej.reason, event_id=rej.event_id,
+                                detail=rej.detail or None, raw=raw)
                 for number, raw, rej in self.refused]
 
 
-def http_source(token_name: str) -> str:
-    """The `source` of a rejection posted with the token `token_name`."""
-    return f"http:{token_name}"
+# The start of the `source` of every rejection HTTP ingest keeps.
+HTTP_SOURCE = "http:"
 
 
-class RequestNumbers:
-    """Numbers for requests, strictly increasing, such that request + item number never repeats:
-    microseconds since the epoch when the request is numbered, moved past the previous request's
-    last item. A restart goes on from the wall clock, which has moved on by more than the items of
-    the previous second (a million per second would be needed to run ahead of it)."""
-
-    def __init__(self, clock_ns: Callable[[], int] = time.time_ns):
-        self._clock_ns = clock_ns
-        self._next = 0
-        self._lock = threading.Lock()
-
-    def take(self, items: int) -> int:
-        """The number of a request of `items` items; its item n has position number + n."""
-        with self._lock:
-            number = max(self._next, self._clock_ns() // 1000)
-            self._next = number + items + 1
-            return number
+def request_id(body: bytes) -> str:
+    """A request's id: the first 16 hex digits of its body's SHA-256 (the same body, the same id)."""
+    return hashlib.sha256(body).hexdigest()[:16]
 
 
 def media_type(content_type: str | None) -> str | None:

@@ -3,8 +3,9 @@
 `riskwatch worker`), serve survives kill -9 at random points, and the refusals (401/413/415/503).
 
 Exact comparison needs the engine's event clock (`serve --clock event`, `worker --clock event`): with
-the wall clock the results depend on when events arrive. The rejections table is not compared: HTTP
-ingest answers rejections to the producer (docs/ingest.md) instead of storing them.
+the wall clock the results depend on when events arrive. Rejections are compared as streamkit compares
+the stream's: what was rejected and why (reason, detail, event_id, bounded raw), not where: replay's
+position is (file name, 0, line), HTTP ingest's (`http:<token name>`, 0, request number + item).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tests.integration import streamkit as sk
 from tests.pipeline.serve.servekit import backlog, requests_in_order, tokens_for
 
 KILLS = 4
-COMPARED = ("events", "contributions", "entities", "alerts", "alert_history", "levels")
+COMPARED = ("events", "rejections", "contributions", "entities", "alerts", "alert_history", "levels")
 
 
 def free_port() -> int:
@@ -134,7 +135,7 @@ def simulated(tmp: Path, days: int, seed: int) -> tuple[Path, list[bytes]]:
 
 
 def compare(url: str, oracle_url: str, now: float) -> list[str]:
-    """streamkit's comparison of every table but rejections, and of the scores at `now`."""
+    """streamkit's comparison of the tables, and of the scores at `now`."""
     got, want = sk.snapshot(url, now), sk.snapshot(oracle_url, now)
     out = [f"{name}: {sum((got.tables[name] - want.tables[name]).values())} rows only in serve, "
            f"{sum((want.tables[name] - got.tables[name]).values())} only in replay; e.g. "
@@ -190,6 +191,7 @@ def run_equal_to_replay(db_url: str, oracle_url: str, tmp: Path, days: int, seed
         serve.stop()
     assert accepted == summary["accepted"] + summary["duplicates"]
     assert rejected == summary["rejected"]
+    assert sk.row_count(db_url, "rejections") == summary["rejected"] > 0    # every rejection kept, as replay's
     assert compare(db_url, oracle_url, sk.parse_now(summary)) == []
 
 

@@ -51,21 +51,21 @@ def rows(engine, sql: str) -> list:
         return list(conn.execute(sa.text(sql)).mappings())
 
 
-def test_rejected_items_are_stored_with_reason_event_id_raw_and_a_position_of_their_request(client_token, engine):
+def test_rejected_items_are_stored_with_reason_event_id_raw_and_their_request_and_item(client_token, engine):
     client, token = client_token
     huge = b'{"event_id": "big", "text": "' + b"x" * (KEEP_BYTES + 5000) + b'"}'
     items = [orjson.dumps(event(1)), b"{not json", orjson.dumps(event(2, kind="nope")),
              orjson.dumps(event(3, source="sensor-gw")), huge, b"\xff\xfe"]
-    response = post(client, token, b"\n".join(items))
+    body = b"\n".join(items)
+    response = post(client, token, body)
     assert response.status_code == 200 and response.json()["rejected"] == 5
     stored = rows(engine, f"SELECT {COLUMNS} FROM rejections ORDER BY position")
     assert [(r["reason"], r["event_id"]) for r in stored] == [
         ("invalid_json", None), ("unknown_kind", "e-2"), ("invalid_field:source", "e-3"), ("too_large", None),
         ("invalid_json", None)]
-    assert {r["source"] for r in stored} == {"http:patrol-prod"}
+    assert {r["source"] for r in stored} == {f"http:patrol-prod/{hashlib.sha256(body).hexdigest()[:16]}"}
     assert {r["partition"] for r in stored} == {0}
-    request = stored[0]["position"] - 2               # item 2 is the first rejected one
-    assert [r["position"] - request for r in stored] == [2, 3, 4, 5, 6]
+    assert [r["position"] for r in stored] == [2, 3, 4, 5, 6]       # the item numbers
     assert stored[0]["raw"] == "{not json" and stored[0]["raw_length"] == 9
     assert stored[3]["raw_length"] == len(huge) and len(stored[3]["raw"]) == KEEP_BYTES     # a bounded copy
     assert stored[3]["raw_sha256"] == hashlib.sha256(huge).hexdigest()
@@ -74,15 +74,16 @@ def test_rejected_items_are_stored_with_reason_event_id_raw_and_a_position_of_th
     assert len(rows(engine, "SELECT event_id FROM events")) == 1
 
 
-def test_positions_never_repeat_across_requests_and_a_request_of_only_rejections_is_stored(client_token, engine):
+def test_a_resent_body_keeps_its_rejections_once_and_another_body_keeps_its_own(client_token, engine):
     client, token = client_token
-    for _ in range(3):
-        assert post(client, token, b"1\n2").json() == {
+    for body in (b"1\n2", b"1\n2", b"1\n2\n"):      # a resend; then another body with the same items
+        assert post(client, token, body).json() == {
             "accepted": 0, "rejected": 2, "results": [
                 {"item": 1, "event_id": None, "status": "rejected", "reason": "not_an_object"},
                 {"item": 2, "event_id": None, "status": "rejected", "reason": "not_an_object"}]}
-    positions = [r["position"] for r in rows(engine, "SELECT position FROM rejections ORDER BY id")]
-    assert len(positions) == 6 and positions == sorted(set(positions))
+    stored = rows(engine, "SELECT source, position, raw FROM rejections ORDER BY id")
+    assert [(r["position"], r["raw"]) for r in stored] == [(1, "1"), (2, "2"), (1, "1"), (2, "2")]
+    assert len({r["source"] for r in stored}) == 2
     assert rows(engine, "SELECT count(*) AS n FROM serve_inbox")[0]["n"] == 0
 
 
