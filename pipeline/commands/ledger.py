@@ -43,7 +43,7 @@ def ledger_command(
     from pipeline.commands.access import open_db
     from pipeline.configset import load_config
     from pipeline.errors import UsageError
-    from pipeline.ledgers.importer import LedgerRefused, import_ledger
+    from pipeline.ledgers.importer import LedgerRefused, ReplaySink, import_ledger
     from pipeline.settings import load_settings
 
     if db and to_kafka:
@@ -59,7 +59,8 @@ def ledger_command(
         with working(f"正在导入 {file.name}…"):
             report = import_ledger(
                 file.read_bytes(), file.name, kind, cfg=cfg, engine=engine, actor=audit.cli_actor(), sheet=sheet,
-                dry_run=dry_run, skip_bad=skip_bad, deliver=_kafka(settings) if to_kafka else None,
+                dry_run=dry_run, skip_bad=skip_bad,
+                sink=kafka_sink(settings, cfg) if to_kafka else ReplaySink(engine, cfg),
                 max_skew=settings.clock_skew_seconds,
             )
     finally:
@@ -97,8 +98,10 @@ def _print(report, errors_file: Path | None) -> None:
         typer.echo(f"  有误的行已写入 {errors_file}")
 
 
-def _kafka(settings):
-    """Deliver to events.raw, partitioned by occurred_at as `riskwatch produce` does (docs/stream.md)."""
+def kafka_sink(settings, cfg):
+    """Deliver to events.raw, partitioned by occurred_at as `riskwatch produce` does (docs/stream.md);
+    also the upload page's sink under `riskwatch serve --kafka`."""
+    from pipeline.ledgers.importer import DeliverSink
     from streams.kafka_io import create_topic, produce_lines
     from streams.partitioning import OccurredAtPartitioner
     from streams.topics import TopicNames
@@ -109,7 +112,7 @@ def _kafka(settings):
                                   settings.topic_replication)
         produce_lines(settings.kafka_bootstrap, topic, lines, partition_fn=OccurredAtPartitioner(partitions))
 
-    return deliver
+    return DeliverSink(cfg, deliver)
 
 
 @import_app.command("template")

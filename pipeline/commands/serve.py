@@ -6,13 +6,21 @@ without Kafka. With `--kafka` the same ingest endpoint produces to events.raw in
 Threads: uvicorn serves HTTP on the main thread's event loop; the engine loop (pipeline/serve/
 processor.py) and the notifier each run in a daemon thread. Before HTTP opens, the engine loads its
 stored state and runs one step, so deadlines that fell due while the process was down fire at once;
-the notifier's first pass escalates what fell due meanwhile.
+the notifier's first pass escalates what fell due meanwhile. A ledger uploaded in the workspace goes
+through the same accept as POST /v1/events (pipeline/serve/ledger_sink.py; with --kafka, to
+events.raw as `import ledger --to-kafka`), so the running engine scores it.
+
+SIGTERM or SIGINT: uvicorn stops taking requests and finishes the ones in progress (an accepted
+event is committed before its 200), the engine loop and the notifier stop after their current step,
+and the process exits 0.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import threading
+import time
 from typing import Annotated, Optional
 
 import typer
@@ -42,6 +50,7 @@ def serve_command(
     db: DbOpt = None,
 ) -> None:
     """Serve POST /v1/events and GET /v1/health, score what arrives, notify, and serve the API and pages."""
+    _leave_on_signals()
     import uvicorn
 
     from pipeline.api.app import create_app
@@ -60,27 +69,31 @@ def serve_command(
             raise UsageError(f"{exc}; or pass --no-pages") from None
     engine = open_db(db)
     jsonlog.setup()
-    stop = threading.Event()
+    stop, wake = threading.Event(), threading.Event()
     threads: list[threading.Thread] = []
     try:
         app = create_app(engine, cfg.assignments, body_limit=settings.body_limit)
+        if kafka:
+            from pipeline.commands.ledger import kafka_sink
+
+            sink = _kafka_sink(settings)
+            ledger_sink = kafka_sink(settings, cfg)
+        else:
+            from pipeline.serve.ledger_sink import InboxSink
+
+            sink, threads = _one_process(engine, cfg, settings, stop, wake, notify=not no_notify, config=config,
+                                         db=db)
+            ledger_sink = InboxSink(sink, cfg)
         if not no_pages:
             from pipeline.web.pages import mount_from_settings
 
-            mount_from_settings(app, cfg, settings)
-        if kafka:
-            sink = _kafka_sink(settings)
-        else:
-            sink, threads = _one_process(engine, cfg, settings, stop, notify=not no_notify, config=config, db=db)
+            mount_from_settings(app, cfg, settings, ledger_sink)
         mount_ingest(app, engine, cfg.vocabulary, sink, body_limit=settings.ingest_body_limit,
                      max_skew=settings.clock_skew_seconds)
 
         def shutdown() -> None:
-            # uvicorn ends the process with the signal it caught after this: the engine loop's
-            # step in progress commits (or not at all) before the threads are left behind
-            stop.set()
-            for thread in threads:
-                thread.join(timeout=10)
+            # after the last request: the engine loop's step in progress commits (or not at all)
+            _stop(stop, wake, threads)
 
         app.router.on_shutdown.append(shutdown)
         if kafka:
@@ -89,10 +102,33 @@ def serve_command(
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
                     server_header=False)
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=10)
+        _stop(stop, wake, threads)
         engine.dispose()
+
+
+def _leave_on_signals() -> None:
+    """While it serves, uvicorn takes SIGTERM and SIGINT and shuts down; then it raises the signal
+    again at the handler that was there before. This one leaves through serve's `finally` (threads
+    stopped, database closed) with exit code 0, where the default handler would kill the process
+    (143) before it. Installed first, it also ends a start-up (imports, state loading) cleanly."""
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, leave)
+
+
+def _stop(stop: threading.Event, wake: threading.Event, threads: list[threading.Thread],
+          patience: float = 10.0) -> None:
+    """Stop the engine loop and the notifier: each finishes its current step or pass, `wake` ends
+    the loop's idle wait at once. Threads still busy after `patience` are left behind (daemons), so
+    a supervisor's stop stays prompt: an engine step commits entirely or not at all, and a notice
+    being sent stays pending in the database for the next start."""
+    stop.set()
+    wake.set()
+    deadline = time.monotonic() + patience
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def _kafka_sink(settings):
@@ -107,7 +143,7 @@ def _kafka_sink(settings):
     return KafkaSink(settings.kafka_bootstrap, topic)
 
 
-def _one_process(engine, cfg, settings, stop: threading.Event, *, notify: bool, config, db):
+def _one_process(engine, cfg, settings, stop: threading.Event, wake: threading.Event, *, notify: bool, config, db):
     """The database sink, the engine loop (started: state loaded, one step run) and the notifier."""
     from pipeline.ingest.sink import DatabaseSink
     from pipeline.serve.inbox import InboxWriter
@@ -118,8 +154,7 @@ def _one_process(engine, cfg, settings, stop: threading.Event, *, notify: bool, 
         from pipeline.notify.service import build
 
         notifier = build(settings, config, None, db or settings.db_url)
-    wake = threading.Event()
-    loop_writer = InboxWriter(engine)
+    loop_writer = InboxWriter(engine, assignments=cfg.assignments)
     processor = Processor(loop_writer, cfg, clock=settings.clock)
     processor.step()
     threads = [threading.Thread(target=processor.run, args=(stop, wake), name="riskwatch-engine", daemon=True)]
@@ -129,4 +164,5 @@ def _one_process(engine, cfg, settings, stop: threading.Event, *, notify: bool, 
     for thread in threads:
         thread.start()
     # ingest answers 503 after 2 s of a database that does not answer, rather than holding the client
-    return DatabaseSink(InboxWriter(engine, retry_deadline=2.0, lock=loop_writer.lock), wake), threads
+    return DatabaseSink(InboxWriter(engine, retry_deadline=2.0, lock=loop_writer.lock, assignments=cfg.assignments),
+                        wake), threads

@@ -40,16 +40,17 @@ class DatabaseSink:
 
     async def accept(self, events: Sequence[tuple[Event, bytes]],
                      rejections: Sequence[RejectedMessage] = ()) -> None:
-        await run_in_threadpool(self._accept, [ev for ev, _ in events], rejections)
-        if self.wake is not None:
-            self.wake.set()
+        await run_in_threadpool(self.accept_now, [ev for ev, _ in events], rejections)
 
-    def _accept(self, events: list[Event], rejections: Sequence[RejectedMessage]) -> None:
+    def accept_now(self, events: Sequence[Event], rejections: Sequence[RejectedMessage] = ()) -> None:
+        """`accept` for a caller off the event loop (a ledger import: pipeline/serve/ledger_sink.py)."""
         try:
             self.writer.accept(events, rejections)
         except sa.exc.DBAPIError as exc:   # not retryable by the writer (disk full, read-only, ...)
             raise StorageUnavailable(f"database at {mask_url(self.writer.engine.url)} refused the events: "
                                      f"{one_line(exc)}") from None
+        if self.wake is not None:
+            self.wake.set()
 
     async def ready(self) -> bool:
         return await run_in_threadpool(database_ready, self.writer.engine)

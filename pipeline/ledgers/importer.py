@@ -3,10 +3,16 @@
 `import_ledger(data, filename, kind, ...)` returns an ImportReport and never raises for bad rows: the
 CLI turns a refused report into exit 2, the upload page shows it. All or nothing: with any bad row and
 without `skip_bad`, no event is written, and a row with a bad cell (or a date in the future) stops the
-file before any name is registered. Events are validated by the event contract inside the same replay
-that runs the engine over them (one pass), and written by `riskwatch replay --db`'s storage writer, so
-contributions, alerts and cases follow; or, checked by the contract alone, handed to `deliver` (the
-CLI's --to-kafka). Logs carry counts only: never a cell, since cells hold names.
+file before any name is registered. Logs carry counts only: never a cell, since cells hold names.
+
+Where the events go is a sink, chosen by whoever runs the import (docs/contract.md §10):
+- ReplaySink (the standalone `riskwatch import ledger`): the event contract is checked inside the
+  same replay that runs the engine over them (one pass), and `riskwatch replay --db`'s storage
+  writer stores them, so contributions, alerts and cases follow;
+- DeliverSink (`--to-kafka`): checked by the contract alone, handed to the stream's events.raw;
+- pipeline/serve/ledger_sink.py (inside `riskwatch serve`): checked by the contract alone, accepted
+  as POST /v1/events accepts events, so serve's own engine scores them with the entities' state.
+A dry run checks by the contract alone whatever the sink, and writes nothing.
 """
 
 from __future__ import annotations
@@ -15,19 +21,23 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, cast
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from pipeline.configset import ConfigSet
-from pipeline.contract import Rejection, parse_event
+from pipeline.contract import Event, Rejection, parse_event
 from pipeline.errors import UsageError
 from pipeline.ledgers.base import Party
 from pipeline.ledgers.convert import ParsedLedger, RowError, build_events, parse_ledger
 from pipeline.ledgers.registry import KINDS
 from pipeline.ledgers.sheets import read_sheets
 from pipeline.storage.models import Event as EventRow
+
+if TYPE_CHECKING:
+    from pipeline.replay import ReplayResult
 
 log = logging.getLogger(__name__)
 EVENTS = EventRow.__table__
@@ -64,6 +74,90 @@ class ImportReport:
 
 
 Deliver = Callable[[list[bytes]], None]
+Rejected = list[tuple[int, Rejection]]     # (index in the lines, the contract's verdict)
+
+
+class LedgerSink(Protocol):
+    """Where an import's events go (see the module's docstring)."""
+
+    def check(self, lines: list[bytes], known: set[str]) -> Rejected:
+        """The lines the event contract refuses; `known`: the event_ids stored already."""
+        ...
+
+    def write(self, lines: list[bytes], known: set[str]) -> None:
+        """Make the events of `lines` (every one accepted by `check`) durable."""
+        ...
+
+
+def contract_rejections(lines: list[bytes], cfg: ConfigSet) -> Rejected:
+    return [(i, verdict) for i, line in enumerate(lines)
+            if type(verdict := parse_event(line, cfg.vocabulary)) is Rejection]
+
+
+class ContractChecked:
+    """A sink that checks by the event contract alone and keeps the parsed events for `write`."""
+
+    def __init__(self, cfg: ConfigSet):
+        self.cfg = cfg
+        self._parsed: dict[bytes, Event] = {}
+
+    def check(self, lines: list[bytes], known: set[str]) -> Rejected:
+        rejected: Rejected = []
+        self._parsed = {}
+        for i, line in enumerate(lines):
+            verdict = parse_event(line, self.cfg.vocabulary)
+            if type(verdict) is Rejection:
+                rejected.append((i, verdict))
+            else:
+                self._parsed[line] = cast(Event, verdict)
+        return rejected
+
+    def events(self, lines: list[bytes]) -> list[Event]:
+        return [self._parsed[line] for line in lines]
+
+
+class DeliverSink(ContractChecked):
+    """Every line (the stored ones too: downstream counts them as duplicates) handed to `deliver`."""
+
+    def __init__(self, cfg: ConfigSet, deliver: Deliver):
+        super().__init__(cfg)
+        self.deliver = deliver
+
+    def write(self, lines: list[bytes], known: set[str]) -> None:
+        self.deliver(lines)
+
+
+class ReplaySink:
+    """The engine over all of the ledger's events (so its results do not depend on what an earlier
+    import held), stored by replay's writer: the new events, and every contribution and alert (their
+    writes are idempotent). Outside `riskwatch serve` only: a running serve's engine would not see them."""
+
+    def __init__(self, engine: sa.Engine, cfg: ConfigSet):
+        self.engine, self.cfg = engine, cfg
+        self._ran: tuple[list[bytes], ReplayResult] | None = None
+
+    def check(self, lines: list[bytes], known: set[str]) -> Rejected:
+        if len(known) >= len(lines):
+            return []      # every event is stored already: nothing to check, score or write
+        from pipeline.replay import replay
+
+        result = replay(lines, self.cfg, keep_events=True)
+        self._ran = (lines, result)
+        return [(number - 1, verdict) for number, verdict in result.rejections]
+
+    def write(self, lines: list[bytes], known: set[str]) -> None:
+        from pipeline.replay import replay
+        from pipeline.storage.replay_store import entity_records
+        from pipeline.storage.writer import Writer
+
+        # the replay of `check` when it ran over exactly these lines (no bad row was left out)
+        result = self._ran[1] if self._ran is not None and self._ran[0] is lines else replay(lines, self.cfg,
+                                                                                              keep_events=True)
+        fresh = [e for e in result.accepted_events or [] if e.event_id not in known]
+        writer = Writer(self.engine, assignments=self.cfg.assignments)
+        writer.write_levels(self.cfg.rules.levels)
+        writer.write_all(events=fresh, rejections=[], contributions=result.contributions,
+                         alert_changes=result.alert_changes, entities=entity_records(result, self.cfg))
 
 
 def import_ledger(
@@ -77,15 +171,16 @@ def import_ledger(
     sheet: str | None = None,
     dry_run: bool = False,
     skip_bad: bool = False,
-    deliver: Deliver | None = None,
+    sink: LedgerSink | None = None,
     now: float | None = None,
     max_skew: float = 300.0,
 ) -> ImportReport:
     """Read `data` (the bytes of an .xlsx or .csv named `filename`) as a ledger of `kind`.
 
-    `engine` holds the persons registry and, unless `deliver` is given, receives the events; `actor`
-    is who the registry's audit records name. dry_run: everything is checked and counted, nothing is
-    written. Raises UsageError for an unknown kind, LedgerFileError for an unreadable file.
+    `engine` holds the persons registry and the events already stored; `sink` receives the new events
+    (default: ReplaySink into `engine`); `actor` is who the registry's audit records name. dry_run:
+    everything is checked and counted, nothing is written. Raises UsageError for an unknown kind,
+    LedgerFileError for an unreadable file.
     """
     ledger_kind = KINDS.get(kind)
     if ledger_kind is None:
@@ -108,18 +203,8 @@ def import_ledger(
     built.sort(key=lambda item: item[1]["occurred_at"])
     lines = [orjson.dumps(doc) for _, doc in built]
     known = _existing(engine, [doc["event_id"] for _, doc in built])
-    result = None
-    if dry_run or deliver is not None:
-        rejected = [(i, verdict) for i, line in enumerate(lines)
-                    if type(verdict := parse_event(line, cfg.vocabulary)) is Rejection]
-    elif len(known) < len(built):
-        # replay validates every event by the contract as it runs the engine: one pass for both
-        from pipeline.replay import replay
-
-        result = replay(lines, cfg, keep_events=True)
-        rejected = [(number - 1, verdict) for number, verdict in result.rejections]
-    else:
-        rejected = []      # every event is stored already: nothing to check, score or write
+    sink = sink or ReplaySink(engine, cfg)
+    rejected = contract_rejections(lines, cfg) if dry_run else sink.check(lines, known)
     if rejected:
         _rejections(parsed, built, rejected)
         if _settle(report, parsed, skip_bad):
@@ -127,15 +212,11 @@ def import_ledger(
         bad = parsed.bad_rows
         kept = [i for i, (number, _) in enumerate(built) if number not in bad]
         built, lines = [built[i] for i in kept], [lines[i] for i in kept]
-        result = None
     report.events = len(built)
     report.existing = sum(1 for _, doc in built if doc["event_id"] in known)
     report.new = report.events - report.existing
     if not dry_run and report.new:
-        if deliver is not None:
-            deliver(lines)
-        else:
-            _store(engine, cfg, lines, known, result)
+        sink.write(lines, known)
     return _done(report, started)
 
 
@@ -204,23 +285,6 @@ def _existing(engine: sa.Engine, ids: list[str]) -> set[str]:
         for start in range(0, len(ids), 5000):
             found.update(conn.execute(sa.select(column).where(column.in_(ids[start:start + 5000]))).scalars())
     return found
-
-
-def _store(engine: sa.Engine, cfg: ConfigSet, lines: list[bytes], known: set[str], result) -> None:
-    """The engine over all of the ledger's events (so its results do not depend on what an earlier
-    import held), stored by replay's writer: the new events, and every contribution and alert (their
-    writes are idempotent). `result`: that replay when it already ran over exactly these lines."""
-    from pipeline.replay import replay
-    from pipeline.storage.replay_store import entity_records
-    from pipeline.storage.writer import Writer
-
-    if result is None:
-        result = replay(lines, cfg, keep_events=True)
-    fresh = [e for e in result.accepted_events or [] if e.event_id not in known]
-    writer = Writer(engine, assignments=cfg.assignments)
-    writer.write_levels(cfg.rules.levels)
-    writer.write_all(events=fresh, rejections=[], contributions=result.contributions,
-                     alert_changes=result.alert_changes, entities=entity_records(result, cfg))
 
 
 def _log(report: ImportReport, started: float) -> None:

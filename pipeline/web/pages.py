@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -38,6 +39,9 @@ from pipeline.web.deadline import ack_deadline
 from pipeline.web.links import Keys, LinkClaim, LinkRefused, LinkSigner
 from pipeline.web.revocation import revoked_since
 from pipeline.web.site import Refusal, Site, clean, mount_site
+
+if TYPE_CHECKING:
+    from pipeline.ledgers.importer import LedgerSink
 
 log = logging.getLogger(__name__)
 MAX_TEXT = actions.MAX_TEXT
@@ -224,9 +228,10 @@ class Pages:
 
 def mount(app: FastAPI, config: ConfigSet, keys: Keys, *, public_url: str, link_ttl_s: float = 72 * 3600,
           session_ttl_s: float = 12 * 3600, timezone: str = "Asia/Shanghai",
-          upload_limit: int = 20 * 1024 * 1024) -> Pages:
+          upload_limit: int = 20 * 1024 * 1024, ledger_sink: LedgerSink | None = None) -> Pages:
     """Add the pages (alert pages, phone flow, login, the analyst's workspace) to an app made by
-    pipeline.api.app.create_app (its `Api` gives database, assignments and clock)."""
+    pipeline.api.app.create_app (its `Api` gives database, assignments and clock). `ledger_sink`:
+    where uploaded ledgers' events go (pipeline/ledgers/importer.py; none: a database replay)."""
     from pipeline.web.workspace import mount_workspace
 
     site = Site(app, config, keys, public_url=public_url, link_ttl_s=link_ttl_s, session_ttl_s=session_ttl_s,
@@ -277,15 +282,15 @@ def mount(app: FastAPI, config: ConfigSet, keys: Keys, *, public_url: str, link_
     app.router.add_api_route("/alerts", alert_list, methods=["GET"], include_in_schema=False,
                              response_class=HTMLResponse, route_class_override=BrowserRoute)
     app.router.routes.insert(0, app.router.routes.pop())
-    mount_workspace(app, site, upload_limit)
+    mount_workspace(app, site, upload_limit, ledger_sink)
     app.state.pages = pages
     return pages
 
 
-def mount_from_settings(app: FastAPI, config: ConfigSet, settings) -> Pages:
+def mount_from_settings(app: FastAPI, config: ConfigSet, settings, ledger_sink: LedgerSink | None = None) -> Pages:
     """`mount` with the settings' secret, public_url, link_ttl, session_ttl and timezone;
     LinkSecretMissing (one line) when the secret is unset, too short or too easy to guess."""
     keys = Keys.from_settings(settings)
     return mount(app, config, keys, public_url=settings.public_url, link_ttl_s=settings.link_ttl_seconds,
                  session_ttl_s=settings.session_ttl_seconds, timezone=settings.timezone,
-                 upload_limit=settings.upload_limit)
+                 upload_limit=settings.upload_limit, ledger_sink=ledger_sink)

@@ -9,7 +9,8 @@ The file is read once: after the check it waits in memory (at most MAX_WAITING f
 WAIT_S, bound to the session that uploaded it) until it is imported or dropped. The body limit of
 /w/ledgers is the `upload_limit` setting (guard.BodyLimit, before anything is read), and only a
 live workspace session gets its body read at all (guard.AuthFirst). Importing calls the ledgers
-core (pipeline.ledgers.importer.import_ledger), the same as `riskwatch import ledger`; each import
+core (pipeline.ledgers.importer.import_ledger), the same as `riskwatch import ledger`, with the sink
+the deployment gives (`riskwatch serve`: its own accept path; none: a database replay); each import
 is audited (`ledger_import`: who, kind, counts, the file's hash — never its name or cells).
 """
 
@@ -28,7 +29,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from pipeline import audit, labels
 from pipeline.errors import UsageError
-from pipeline.ledgers.importer import ImportReport, import_ledger
+from pipeline.ledgers.importer import ImportReport, LedgerSink, import_ledger
 from pipeline.web.site import Visitor
 
 if TYPE_CHECKING:
@@ -86,8 +87,9 @@ def report_view(report: ImportReport) -> dict[str, Any]:
 
 
 class UploadPages:
-    def __init__(self, ws: Workspace):
+    def __init__(self, ws: Workspace, sink: LedgerSink | None = None):
         self.ws, self.site = ws, ws.site
+        self.sink = sink
         self.uploads = Uploads()
 
     def form(self, request: Request, status: int = 200, error: str | None = None,
@@ -135,14 +137,14 @@ class UploadPages:
         try:
             return import_ledger(data, name, kind, cfg=self.site.config, engine=self.site.engine,
                                  actor=visitor.principal.actor, dry_run=dry_run, skip_bad=skip_bad,
-                                 now=self.site.clock().timestamp())
+                                 sink=self.sink, now=self.site.clock().timestamp())
         except UsageError as exc:      # an unreadable file: the message is Chinese (pipeline.ledgers.sheets)
             return self.ws.render("workspace/ledgers.html", visitor, 422, error=f"文件无法导入：{exc}",
                                   kinds=labels.LEDGER_KINDS, form=self.site.csrf(visitor.binding, "ledgers"))
 
 
-def mount_upload(app: FastAPI, ws: Workspace, upload_limit: int) -> UploadPages:
-    pages = UploadPages(ws)
+def mount_upload(app: FastAPI, ws: Workspace, upload_limit: int, sink: LedgerSink | None = None) -> UploadPages:
+    pages = UploadPages(ws, sink)
     site = ws.site
     app.state.guards.limit("/w/ledgers", upload_limit)
     router = APIRouter(include_in_schema=False)

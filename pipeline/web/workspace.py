@@ -15,7 +15,7 @@ from __future__ import annotations
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -27,6 +27,9 @@ from pipeline.cases.model import CaseRecord
 from pipeline.exports.period import Period, iso_week, previous_week, week_of
 from pipeline.web import security
 from pipeline.web.site import WORKSPACE_ROLES, Refusal, Site, Visitor
+
+if TYPE_CHECKING:
+    from pipeline.ledgers.importer import LedgerSink
 
 WEEKS_SHOWN = 6
 DOWNLOADS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
@@ -167,7 +170,7 @@ class Workspace:
         return Response(body, media_type=DOWNLOADS[fmt], headers=headers)
 
 
-def mount_workspace(app: FastAPI, site: Site, upload_limit: int) -> Workspace:
+def mount_workspace(app: FastAPI, site: Site, upload_limit: int, ledger_sink: LedgerSink | None = None) -> Workspace:
     from pipeline.web.casepage import mount_casepages
     from pipeline.web.upload import mount_upload
 
@@ -193,6 +196,6 @@ def mount_workspace(app: FastAPI, site: Site, upload_limit: int) -> Workspace:
 
     app.include_router(router)
     mount_casepages(app, ws)
-    mount_upload(app, ws, upload_limit)
+    mount_upload(app, ws, upload_limit, ledger_sink)
     return ws
 
