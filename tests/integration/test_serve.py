@@ -40,6 +40,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_started: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_serve_left_behind():
+    """Whatever a test does or fails at, no serve process of it outlives it."""
+    yield
+    while _started:
+        proc = _started.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
 class Serve:
     """A `riskwatch serve` process of a test, restartable on its port."""
 
@@ -61,6 +75,7 @@ class Serve:
             self.proc = subprocess.Popen([*sk.RISKWATCH, "serve", "--port", str(self.port), *without,
                                           "--db", self.db_url, *self.args], cwd=sk.ROOT, env=self.env,
                                          stdout=subprocess.DEVNULL, stderr=log)
+        _started.append(self.proc)
         self.starts += 1
         sk.wait_for(self.healthy, 60, 0.2, f"serve to answer: {self.tail()}")
 
@@ -415,3 +430,83 @@ def test_serve_runs_the_notifier_and_the_pages(tmp_path):
         serve.stop()
         hook.shutdown()
         hook.server_close()
+
+
+def hazard_event(event_id: str, hazard_id: str) -> bytes:
+    from pipeline.timeutil import format_utc
+
+    return orjson.dumps({"event_id": event_id, "kind": "hazard", "type": "found", "source": "patrol-app",
+                         "occurred_at": format_utc(time.time() - 60), "location": {"id": "HD-1-0101", "building": "1"},
+                         "attributes": {"hazard_id": hazard_id}})
+
+
+def test_a_config_directorys_assignments_decide_case_owners(tmp_path):
+    """serve --config DIR: the storage writer's case owners come from DIR's assignments.yaml, not from
+    the settings' config directory (where building 1's hazards belong to L01)."""
+    import shutil
+
+    config = tmp_path / "config"
+    shutil.copytree(sk.ROOT / "config", config)
+    assignments = config / "assignments.yaml"
+    text = assignments.read_text(encoding="utf-8")
+    start, end = text.index("assign:"), text.index("default:")
+    assignments.write_text(text[:start] + "assign: []\ndefault: L05\n" + text[end:].split("\n", 1)[1],
+                           encoding="utf-8")
+    db_url = sqlite_url(tmp_path, "serve.db")
+    engine = open_database(db_url)
+    from pipeline.ingest import sources
+
+    token = sources.create(engine, "patrol", "patrol-app", created_by="test")
+    engine.dispose()
+    serve = Serve(db_url, tmp_path, "--config", str(config))
+    try:
+        serve.start()
+        assert post(serve.url, token, hazard_event("h-own-1", "YH-OWN-1"))["accepted"] == 1
+        wait_processed(db_url)
+    finally:
+        serve.stop()
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            owner = conn.execute(sa.text("SELECT owner FROM cases WHERE ref = 'hazard:YH-OWN-1'")).scalar_one()
+    finally:
+        engine.dispose()
+    assert owner == "L05"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_serve_promptly_and_cleanly(sig, tmp_path):
+    """A supervisor's stop: serve exits 0 within a couple of seconds (uvicorn, the engine loop, the
+    notifier), and every event it answered 200 for is stored and scored by the next start."""
+    from pipeline.ingest import sources
+
+    db_url = sqlite_url(tmp_path, "serve.db")
+    engine = open_database(db_url)
+    token = sources.create(engine, "patrol", "patrol-app", created_by="test")
+    engine.dispose()
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "channels.yaml").write_text("version: 1\nleaders: {}\n", encoding="utf-8")
+    serve = Serve(db_url, tmp_path, "--config", str(config), env={"RISKWATCH_LINK_SECRET": secrets.token_hex(32)})
+    serve.full = True       # the notifier's thread and the pages too
+    stopped: list[float] = []
+    accepted = 0
+    try:
+        serve.start()
+        for i in range(20):
+            accepted += post(serve.url, token, hazard_event(f"h-sig-{i}", f"YH-SIG-{i}"))["accepted"]
+        assert serve.proc is not None
+        started = time.monotonic()
+        serve.proc.send_signal(sig)
+        code = serve.proc.wait(timeout=30)
+        stopped.append(time.monotonic() - started)
+    finally:
+        serve.kill()
+    assert code == 0, serve.tail()
+    assert stopped[0] < 3.0, f"serve took {stopped[0]:.1f} s to stop"
+    assert accepted == 20 and sk.row_count(db_url, "events") == 20
+    serve.start()            # what the engine loop had not stored yet, the next start does
+    try:
+        wait_processed(db_url)
+    finally:
+        serve.stop()
