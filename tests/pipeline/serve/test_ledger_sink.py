@@ -4,12 +4,15 @@ it after what it already holds, exactly as `riskwatch replay` of the same events
 from __future__ import annotations
 
 import threading
+import warnings
 from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 import sqlalchemy as sa
 
+from pipeline.api.app import create_app
+from pipeline.auth import create_token
 from pipeline.contract import Event, parse_event
 from pipeline.ingest.sink import DatabaseSink
 from pipeline.ledgers.importer import import_ledger
@@ -21,7 +24,16 @@ from pipeline.simulate import simulate
 from pipeline.simulate.ledgers import hazard_ledger
 from pipeline.storage.db import open_database
 from pipeline.storage.replay_store import open_replay_store
+from pipeline.web.links import Keys
+from pipeline.web.pages import mount
+from tests.pipeline.ledgers.ledgerkit import csv_bytes
 from tests.pipeline.serve.servekit import backlog, stored_rows
+from tests.pipeline.web.pagekit import BASE, SECRET
+from tests.pipeline.web.test_pages import form_value, login
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
 
 
 @pytest.fixture
@@ -95,3 +107,30 @@ def test_a_dry_run_is_the_same_whatever_the_sink(config, engine, registry_key):
     assert by_inbox == by_replay and by_inbox.events > 0
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM serve_inbox")).scalar_one() == 0
+
+
+def test_the_workspace_upload_under_serve_goes_to_the_accept_log(config, engine, registry_key):
+    """The pages as serve mounts them: an uploaded ledger's events are accepted into serve_inbox for
+    the engine loop, and the import writes no score of its own."""
+    wake = threading.Event()
+    accept = DatabaseSink(InboxWriter(engine, assignments=config.assignments), wake)
+    app = create_app(engine, config.assignments)
+    mount(app, config, Keys.from_secret(SECRET), public_url=BASE, ledger_sink=InboxSink(accept, config))
+    client = TestClient(app)
+    assert login(client, create_token(engine, "analyst-1", "analyst")).status_code == 303
+    csrf = form_value(client.get("/w/ledgers").text, "csrf", 1)
+    data = csv_bytes([["编号", "发现日期", "整改期限", "隐患类别", "楼栋", "地点"],
+                      ["YH-1", "2024-05-01", "2024-05-02", "消防", "1号楼", "1号楼消防泵房"],
+                      ["YH-2", "2024-05-20", "2024-05-22", "消防", "1号楼", "1号楼消防泵房"]])
+    checked = client.post("/w/ledgers/check", data={"csrf": csrf, "kind": "hazards"},
+                          files={"file": ("隐患台账.csv", data, "text/csv")}).text
+    done = client.post("/w/ledgers/import", data={"csrf": form_value(checked, "csrf", 1),
+                                                  "upload": form_value(checked, "upload", 1)})
+    assert done.status_code == 200 and "已导入 2 条新事件" in done.text
+    with engine.connect() as conn:
+        inbox = conn.execute(sa.text("SELECT count(*) FROM serve_inbox")).scalar_one()
+        contributions = conn.execute(sa.text("SELECT count(*) FROM contributions")).scalar_one()
+    assert (inbox, contributions) == (2, 0) and wake.is_set()
+    run_to_end(Processor(InboxWriter(engine, assignments=config.assignments), config, clock="event"))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM contributions")).scalar_one() > 0
