@@ -326,7 +326,7 @@ def test_503_when_the_database_cannot_take_events(pg_url, tmp_path):
         serve = Serve(db_url, tmp_path)
         serve.start()
         body = orjson.dumps({"event_id": "s-1", "kind": "monitoring", "type": "smoke_alarm", "source": "sensor-gw",
-                             "occurred_at": "2024-11-05T09:00:00+08:00", "location": {"id": "HD-1-0101"}})
+                             "occurred_at": "2024-11-05T09:00:00+08:00", "location": {"id": "HD-1-0101"}}) + b"\n{bad"
         headers = {"Content-Type": "application/x-ndjson", "Authorization": f"Bearer {token}"}
         try:
             set_connections(pg_url, db_url, False)
@@ -337,11 +337,12 @@ def test_503_when_the_database_cannot_take_events(pg_url, tmp_path):
             finally:
                 set_connections(pg_url, db_url, True)
             answer = post(serve.url, token, body)
-            assert answer["accepted"] == 1
+            assert (answer["accepted"], answer["rejected"]) == (1, 1)
         finally:
             serve.stop()
             set_connections(pg_url, db_url, True)
         assert sk.row_count(db_url, "events") == 1
+        assert sk.row_count(db_url, "rejections") == 1
 
 
 def test_kafka_endpoint_and_worker_give_replays_rows(kafka_bootstrap, pg_pair, tmp_path):
