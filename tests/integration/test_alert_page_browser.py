@@ -6,7 +6,7 @@ The notifier sends its mail to a local SMTP server (aiosmtpd); the link is taken
 opened at 360×740, read, and 确认收到 tapped. Then the database must say the alert is acknowledged
 by that leader, an escalation pass past ack_timeout must not escalate it, the link must not work a
 second time, expired and forged links must be refused, the page must not scroll sideways, and no
-link token may reach the server's access log. The first screen goes to docs/img/alert-page.png.
+link token may reach the server's access log. The first screen goes to alert-page.png (tests/integration/shots.py).
 
 Chromium and playwright-core are installed by `make install` (scripts/apt-ensure.sh, npm ci in
 tests/browser); when missing the tests skip, except under CI where they fail.
@@ -33,14 +33,16 @@ from typer.testing import CliRunner
 from pipeline.alerting.records import history_of
 from pipeline.storage import db
 from tests.integration import pgkit
+from tests.integration.shots import screenshot_dir
 from tests.integration.test_alert_delivery_pg import kit, peers  # the alert delivery tests' helpers
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_DIR = ROOT / "tests" / "browser"
-SCREENSHOT = ROOT / "docs" / "img" / "alert-page.png"
-FLOW_SCREENSHOT = ROOT / "docs" / "img" / "phone-flow.png"
+SHOTS = screenshot_dir()
+SCREENSHOT = SHOTS / "alert-page.png"
+FLOW_SCREENSHOT = SHOTS / "phone-flow.png"
 CHROMIUM = os.environ.get("RISKWATCH_CHROMIUM", "/usr/bin/chromium")
 SECRET = "browser-test-link-secret-" + "0123456789abcdef" * 2
 WEEK_END = datetime(2024, 11, 10, 16, 0, tzinfo=UTC)        # 2024-11-11 00:00 in Shanghai: end of the simulated week

@@ -2,7 +2,7 @@
 test_alert_page_browser.py on PostgreSQL: at 1280×900 the analyst logs in once, reads the caseloads
 and the brief of the week, opens a case from it and records a note, uploads a hazards ledger, reads
 the dry-run report (rows, new events, the bad row) and imports it; then the same pages at 360×740
-without sideways scrolling. Screenshots: docs/img/workspace-brief.png, workspace-ledger.png (desktop),
+without sideways scrolling. Screenshots (tests/integration/shots.py): workspace-brief.png, workspace-ledger.png (desktop),
 workspace-phone.png (360 px)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.integration.shots import screenshot_dir
 from tests.integration.test_alert_page_browser import (  # noqa: F401 - fixtures used by name
     ROOT,
     WEEK_END,
@@ -25,7 +26,7 @@ from tests.pipeline.ledgers.ledgerkit import csv_bytes
 
 pytestmark = pytest.mark.integration
 
-IMG = ROOT / "docs" / "img"
+IMG = screenshot_dir()
 SHOTS = {"brief": str(IMG / "workspace-brief.png"), "ledger": str(IMG / "workspace-ledger.png"),
          "phone": str(IMG / "workspace-phone.png")}
 
