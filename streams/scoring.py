@@ -32,6 +32,7 @@ import heapq
 import logging
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.configset import ConfigSet
 from pipeline.engine.alerts import AlertChange
@@ -53,7 +54,7 @@ class TrackedStates(dict):
 
     __slots__ = ("touched",)
 
-    def __init__(self, *args):
+    def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.touched: set[str] = set()
 

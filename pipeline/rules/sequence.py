@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from pipeline.contract import Event
 from pipeline.rules.base import RuleLogic, Trigger
 from pipeline.rules.conditions import compile_condition
 from pipeline.rules.spec import Condition, Duration, RuleSpec
@@ -33,7 +34,7 @@ class SequenceRule(RuleLogic):
     def conditions(self):
         return [(f"steps[{i}]", s) for i, s in enumerate(self.step_specs)]
 
-    def observe(self, state, ev, role):
+    def observe(self, state: dict, ev: Event, role: str | None) -> list[Trigger]:
         partials = state.get("p", [])
         doc, t, last = ev.doc, ev.t, len(self.steps) - 1
         advanced: dict[int, list] = {}
