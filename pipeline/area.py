@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
-from pipeline.config_errors import ConfigError, ConfigIssue, issues_from_validation_error
+from pipeline.config_errors import ConfigError, ConfigIssue, issues_from_validation_error, safe_loader
 
 DEFAULT_AREA_FILE = Path(__file__).resolve().parent.parent / "config" / "area.yaml"
 
@@ -148,8 +148,8 @@ def load_area(path: str | Path = DEFAULT_AREA_FILE) -> Area:
     except UnicodeDecodeError as exc:
         raise ConfigError([ConfigIssue(name, "(file)", f"not UTF-8: {exc}")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=safe_loader())
+        data = yaml.load(text, Loader=safe_loader())
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigIssue(name, "(file)", f"not valid YAML: {exc}")]) from None
     if not isinstance(data, dict):
