@@ -50,7 +50,6 @@ class Commits:
         self.ready = False
         self._initialised: int | None = None
         self._sought_at: dict = {}
-        self._delivered: set = set()          # partitions Faust delivered messages of, in any generation
         self._reseeks: dict = {}              # tp -> seeks repeated this generation (log noise)
         self._init_lock = asyncio.Lock()
 
@@ -65,10 +64,8 @@ class Commits:
         generation = self.offsets.generation
         offsets = self.offsets
         out = []
-        delivered = self._delivered
         for event in events:
             m = event.message
-            delivered.add(m.tp)
             if message_generation(m) != generation:
                 continue
             tp = m.tp
@@ -115,11 +112,10 @@ class Commits:
                 start = starts[_kafka_tp(tp)]
                 self.offsets.start(tp, start)
                 # Faust may have delivered this partition past `start` in an earlier generation and
-                # deliver nothing more: read it again from the start. A partition it never delivered
-                # here needs no seek (Faust's recovery put it at the committed offset), and a seek
-                # costs a fetch thrown away (the worker's start-up).
-                if tp in self._delivered:
-                    await self._seek(tp, start)
+                # deliver nothing more: read it again from the start. Every partition is sought, also
+                # one Faust never delivered here: skipping those (to spare a fetch at start-up) let a
+                # worker restarted after kill -9 sit on a partition it never read (the fault test).
+                await self._seek(tp, start)
             self._initialised = generation
             log.debug("generation initialised", extra={"generation": generation, "partitions": len(tps)})
             return True
