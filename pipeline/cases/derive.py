@@ -26,7 +26,7 @@ from pipeline.assignments import Assignments
 from pipeline.cases.model import ENDED_STATES, CaseRecord
 from pipeline.storage import models as m
 from pipeline.storage.case_tables import CaseAction
-from pipeline.timeutil import parse_time
+from pipeline.timeutil import aware, parse_time
 
 EVENTS = m.Event.__table__
 ALERTS = m.Alert.__table__
@@ -41,10 +41,6 @@ ALERT_STATES = {"acknowledged": "acknowledged", "resolved": "resolved", "closed"
 # Alert history entries that are delivery, not work on the case: they do not count as its last action.
 NOT_ACTIONS = ("notified", "escalated")
 ID_KEY = {"hazard": "hazard_id", "dispute": "case_id"}
-
-
-def aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 @dataclass

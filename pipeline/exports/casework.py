@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pipeline.cases.actions import ACTIONS
 from pipeline.cases.brief import brief_decisions, case_place, meeting_brief, week_period
 from pipeline.cases.decisions import DecisionRecord, list_decisions
-from pipeline.cases.derive import HISTORY, aware, derive_cases
+from pipeline.cases.derive import HISTORY, derive_cases
 from pipeline.cases.model import CaseRecord
 from pipeline.exports.period import Period
 from pipeline.labels import (
@@ -34,6 +34,7 @@ from pipeline.labels import (
     label,
     level_label,
 )
+from pipeline.timeutil import aware
 
 OPEN_COLUMNS = ["案件编号", "对象", "类型", "状态", "楼栋", "地点", "包保领导", "立案时间", "整改期限", "逾期天数", "风险分值",
                 "等级", "最近处置时间", "最近处置情况"]
