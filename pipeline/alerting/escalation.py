@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pipeline.alerting.records import ALERTS, HISTORY, AlertRecord, aware, list_alerts
+from pipeline.alerting.records import ALERTS, HISTORY, AlertRecord, list_alerts
 from pipeline.assignments import Assignments
+from pipeline.timeutil import aware
 
 
 @dataclass(frozen=True)

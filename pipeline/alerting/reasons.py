@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from pipeline.alerting.records import CONTRIBUTIONS, HISTORY, REASON_HORIZON, AlertRecord, aware
+from pipeline.alerting.records import CONTRIBUTIONS, HISTORY, REASON_HORIZON, AlertRecord
+from pipeline.timeutil import aware
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from pipeline.alerting import actions
 from pipeline.alerting.escalation import due_escalations
-from pipeline.alerting.records import HISTORY, aware, get_alert, latest_place, top_contributions
+from pipeline.alerting.records import HISTORY, get_alert, latest_place, top_contributions
 from pipeline.alerting.resolution import current_score, due_resolutions
 from pipeline.configset import ConfigSet
 from pipeline.notify import outbox
@@ -32,6 +32,7 @@ from pipeline.notify.config import ChannelsConfig, leaders_without_channel
 from pipeline.notify.delivery import Outcome, RetryPolicy, deliver
 from pipeline.notify.notices import Notice, Reason, Renderer
 from pipeline.notify.split import Part, split
+from pipeline.timeutil import aware
 
 log = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x7269736B6E6F7469  # "risknoti"

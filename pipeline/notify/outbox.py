@@ -27,8 +27,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.alerting.actions import NOTIFIER_ACTOR
-from pipeline.alerting.records import ALERTS, HISTORY, NOTIFICATIONS, aware, escalation_targets, history_of
+from pipeline.alerting.records import ALERTS, HISTORY, NOTIFICATIONS, escalation_targets, history_of
 from pipeline.notify.config import ChannelsConfig
+from pipeline.timeutil import aware
 
 NOTICE_KINDS = ("raised", "upgraded", "escalated", "resolved", "closed")
 NO_CHANNEL = "(none)"

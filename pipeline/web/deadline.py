@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pipeline.alerting.records import HISTORY, AlertRecord, aware
+from pipeline.alerting.records import HISTORY, AlertRecord
 from pipeline.assignments import Assignments
 from pipeline.labels import duration_text
+from pipeline.timeutil import aware
 
 
 @dataclass(frozen=True)
