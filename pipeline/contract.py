@@ -18,7 +18,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.config_errors import ConfigError, ConfigIssue, issues_from_validation_error, load_yaml_mapping
-from pipeline.event_schema import fast_time
+from pipeline.event_schema import fast_check
 from pipeline.persons.ids import is_person_id
 from pipeline.protected import is_protected_attribute
 from pipeline.timeutil import NaiveTimestamp, parse_time
@@ -149,9 +149,10 @@ def parse_event(
         return Rejection("invalid_json", None, str(exc))
     if not isinstance(doc, dict):
         return Rejection("not_an_object", None, type(doc).__name__)
-    t = fast_time(raw, doc, vocab.kinds)
-    if t is None:
+    checked = fast_check(raw, vocab.kinds)
+    if checked is None:
         return validate_object(doc, vocab, now=now, max_skew=max_skew)
+    t = checked[1]
     if now is None:
         now = time.time()
     if t > now + max_skew:

@@ -22,8 +22,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
-from pipeline.contract import Event
 from pipeline.errors import KafkaUnavailable
+from pipeline.ingest.items import Accepted
 from pipeline.storage.rows import RejectedMessage
 from streams import codec
 from streams.topics import TopicNames
@@ -95,10 +95,10 @@ class KafkaSink:
                 self._producer = producer
         return self._producer
 
-    async def accept(self, events: Sequence[tuple[Event, bytes]], rejections: Sequence[RejectedMessage] = ()) -> None:
+    async def accept(self, events: Sequence[Accepted], rejections: Sequence[RejectedMessage] = ()) -> None:
         producer = await self._started()
         done: asyncio.Future = asyncio.get_running_loop().create_future()
-        messages = [(self.topic, ev.event_id.encode(), raw) for ev, raw in events]
+        messages = [(self.topic, a.event_id.encode(), a.raw) for a in events]
         messages += [(self.dlq_topic, r.source.encode(), dead_letter(r)) for r in rejections]
         self._waiting.append((messages, done))
         if self._round is None or self._round.done():

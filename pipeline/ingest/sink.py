@@ -19,13 +19,13 @@ from starlette.concurrency import run_in_threadpool
 
 from pipeline.contract import Event
 from pipeline.errors import ServiceUnavailable, StorageUnavailable
+from pipeline.ingest.items import Accepted
 from pipeline.storage.db import mask_url, one_line
 from pipeline.storage.rows import RejectedMessage
 
 
 class EventSink(Protocol):
-    async def accept(self, events: Sequence[tuple[Event, bytes]],
-                     rejections: Sequence[RejectedMessage] = ()) -> None: ...
+    async def accept(self, events: Sequence[Accepted], rejections: Sequence[RejectedMessage] = ()) -> None: ...
 
     async def ready(self) -> bool: ...
 
@@ -38,9 +38,8 @@ class DatabaseSink:
         self.writer = writer
         self.wake = wake
 
-    async def accept(self, events: Sequence[tuple[Event, bytes]],
-                     rejections: Sequence[RejectedMessage] = ()) -> None:
-        await run_in_threadpool(self.accept_now, [ev for ev, _ in events], rejections)
+    async def accept(self, events: Sequence[Accepted], rejections: Sequence[RejectedMessage] = ()) -> None:
+        await run_in_threadpool(self.accept_now, [a.event() for a in events], rejections)
 
     def accept_now(self, events: Sequence[Event], rejections: Sequence[RejectedMessage] = ()) -> None:
         """`accept` for a caller off the event loop (a ledger import: pipeline/serve/ledger_sink.py)."""
