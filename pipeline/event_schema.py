@@ -75,7 +75,7 @@ def fast_check(raw: bytes, kinds: Mapping[str, frozenset[str]]) -> tuple[EventSh
     (the wall-clock bound aside: the caller knows the clock); None when unsure."""
     try:
         m = _decoder.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the last for bad UTF-8
         return None
     types = kinds.get(m.kind)
     if types is None or m.type not in types:

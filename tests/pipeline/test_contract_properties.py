@@ -33,6 +33,7 @@ from pipeline.contract import (
     parse_event,
     validate_object,
 )
+from pipeline.ingest.items import judge
 from pipeline.protected import is_protected_attribute
 from pipeline.timeutil import parse_time
 from tests.conftest import examples
@@ -114,7 +115,24 @@ def check(raw, **kw):
         careful = validate_object(copy.deepcopy(doc), VOCAB, **kw)
         assert isinstance(careful, Event), careful
         assert careful.t == result.t
+    if isinstance(raw, bytes):
+        same_verdict_over_http(raw, result, kw)
     return result
+
+
+def same_verdict_over_http(raw: bytes, result, kw) -> None:
+    """HTTP ingest judges items by its own fast path (pipeline/ingest/items.py): the same verdict."""
+    source = result.doc["source"] if isinstance(result, Event) else "s"
+    now = kw.get("now")
+    verdicts = judge([raw], VOCAB, source, time.time() if now is None else now, kw.get("max_skew", 300.0))
+    if isinstance(result, Event):
+        [accepted] = verdicts.accepted
+        assert (accepted.event_id, accepted.kind, accepted.type, accepted.t, accepted.raw) == (
+            result.event_id, result.kind, result.type, result.t, raw)
+        assert accepted.event().doc == result.doc
+    else:
+        [(_, _, rejection)] = verdicts.refused
+        assert rejection == result
 
 
 def same(a, b) -> bool:

@@ -52,11 +52,12 @@ def count(engine, table: str) -> int:
 def test_ndjson_items_get_verdicts_with_the_contract_codes_and_accepted_ones_are_committed(app_parts, engine):
     client, token, wake, _ = app_parts
     lines = [orjson.dumps(event(1)), b"{not json", b"", orjson.dumps(event(2, kind="nope")),
-             orjson.dumps(event(3, source="sensor-gw")), orjson.dumps(event(1)), b"[1]"]
+             orjson.dumps(event(3, source="sensor-gw")), orjson.dumps(event(1)), b"[1]",
+             b'{"event_id": "e-4", "text": "\xff"}']        # not UTF-8: the validator's fast path must not raise
     response = client.post("/v1/events", content=b"\n".join(lines), headers=auth(token))
     assert response.status_code == 200
     assert response.json() == {
-        "accepted": 2, "rejected": 4,
+        "accepted": 2, "rejected": 5,
         "results": [
             {"item": 1, "event_id": "e-1", "status": "accepted"},
             {"item": 2, "event_id": None, "status": "rejected", "reason": "invalid_json"},
@@ -64,6 +65,7 @@ def test_ndjson_items_get_verdicts_with_the_contract_codes_and_accepted_ones_are
             {"item": 4, "event_id": "e-3", "status": "rejected", "reason": "invalid_field:source"},
             {"item": 5, "event_id": "e-1", "status": "accepted"},
             {"item": 6, "event_id": None, "status": "rejected", "reason": "not_an_object"},
+            {"item": 7, "event_id": None, "status": "rejected", "reason": "invalid_json"},
         ],
     }
     assert count(engine, "events") == 1           # the repeat is accepted, stored once, counted downstream
