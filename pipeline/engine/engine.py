@@ -25,7 +25,12 @@ from pipeline.engine.targets import targets_of
 from pipeline.rules.base import Rule, Trigger
 from pipeline.rules.loader import RuleSet
 
-SWEEP_EVERY = 86400.0  # prune idle entities once per day of engine clock
+SWEEP_EVERY = 86400.0  # prune idle entities at most once per day of engine clock,
+# and only once events have come since the last sweep for at least a quarter of the entities held: a
+# sweep walks every entity, and a sparse input over a long span (a year's dispute ledger: thousands of
+# entities, a few events a day) spent most of its time sweeping. Memory stays within a constant
+# factor of what a daily sweep keeps; results never depend on when sweeps run.
+SWEEP_ENTITIES_PER_EVENT = 4
 # Threshold windows and sequence partial matches are kept this long beyond what in-order events need,
 # so an event up to a day late counts them exactly as docs/contract.md §3 says; an event later than that sees them
 # as pruned at clock − LATENESS, whether or not a sweep ran (pruning never changes a result).
@@ -61,6 +66,7 @@ class Engine:
         self._queued: dict[tuple[int, str, str], float] = {}   # earliest heap entry per deadline
         self._rule_at = {r.index: r for r in ruleset.rules}
         self._last_sweep = float("-inf")
+        self._since_sweep = 0      # events processed since the last sweep
         self._multipliers: dict[tuple[str, str | None], float] = {}
         self._relevant: dict[tuple[str, str], list[Rule]] = {}
 
@@ -74,9 +80,11 @@ class Engine:
         t = ev.t
         if self._heap and self._heap[0][0] < t:
             self._fire_due(lambda due: due < t)
+        self._since_sweep += 1
         if t > self.clock:
             self.clock = t
-            if t - self._last_sweep >= SWEEP_EVERY:
+            if (t - self._last_sweep >= SWEEP_EVERY
+                    and self._since_sweep * SWEEP_ENTITIES_PER_EVENT >= len(self.entities)):
                 self.sweep()
         rules = self._relevant.get((ev.kind, ev.type))
         if rules is None:
@@ -225,6 +233,7 @@ class Engine:
         without a building is forgotten: recreating it gives the same state."""
         now = self.clock
         self._last_sweep = now
+        self._since_sweep = 0
         self._multipliers.clear()
         by_id = {r.id: r for r in self.ruleset.rules}
         for entity in list(self.entities):

@@ -229,6 +229,38 @@ def test_long_run_of_one_entity_is_pruned(tmp_path):
     assert "location:L1" not in eng.entities
 
 
+
+def test_sweeps_wait_for_events_in_proportion_to_the_entities_held(tmp_path):
+    """A sweep walks every entity: over a sparse input (a few events a day, many entities) a daily
+    sweep cost more than the events. It runs once a day has passed and events have come for a
+    quarter of the entities held (engine.SWEEP_ENTITIES_PER_EVENT)."""
+    cfg = ek.config(tmp_path, [ek.rule("m", when={"kind": "monitoring", "type": "device_offline"}, score=1,
+                                       half_life="30d")])
+    eng = ek.engine(cfg)
+    sweeps = []
+    sweep = eng.sweep
+    eng.sweep = lambda: (sweeps.append(eng.clock), sweep())
+    n = 0
+
+    def send(t: float, count: int) -> None:
+        nonlocal n
+        for _ in range(count):
+            n += 1
+            eng.process(ek.parsed(cfg, ek.event(f"e{n}", "monitoring", "device_offline", t + n, loc=f"L{n}")))
+
+    send(0, 400)                          # 400 entities on the first day: one sweep, at the first event
+    assert len(sweeps) == 1 and len(eng.entities) == 400
+    send(2 * D, 1)                        # a day later, after 400 events: the next
+    assert len(sweeps) == 2
+    for day in range(3, 53):              # then one event a day: 50 events for 451 entities
+        send(day * D, 1)
+    assert len(sweeps) == 2 and len(eng.entities) == 451
+    send(60 * D, 83)                      # 133 events for 534 entities: still under a quarter
+    assert len(sweeps) == 2
+    send(60 * D, 1)                       # 134 for 535
+    assert len(sweeps) == 3
+
+
 def test_sweep_never_changes_results(tmp_path):
     """Sweeping after every event gives the same output as never sweeping explicitly."""
     cfg = ek.project_config()
