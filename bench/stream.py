@@ -143,7 +143,7 @@ def bare_consumer(bootstrap: str, topic: str, partitions: int, expected: int) ->
 def faust_ceiling(bootstrap: str, topic: str, expected: int) -> float:
     """msg/s of a Faust agent that only takes and acks the topic's messages (no work): what the
     framework's per-message path allows before any processing. Runs in its own process."""
-    out = subprocess.run([sys.executable, __file__, "--faust-only", topic, str(expected), "--bootstrap", bootstrap],
+    out = subprocess.run([sys.executable, "-m", "bench.stream", "--faust-only", topic, str(expected), "--bootstrap", bootstrap],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     for line in (out.stdout + out.stderr).splitlines():   # Faust's worker may route print() to its log
         if "faust-only " in line:

@@ -8,6 +8,7 @@ committed offsets (streams/lag.py) and this worker's own state; two checks in a 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import shutil
@@ -52,6 +53,9 @@ def run_worker(settings: Settings, cfg: ConfigSet, *, clock: str, until_drained:
             "app_id": settings.app_id, "clock": clock, "topics": names.consumed, "raw_partitions": counts.raw,
             "entity_partitions": counts.by_entity, "db": engine.url.render_as_string(hide_password=True),
         })
+        # What is built so far (modules, config, the app) lives as long as the process: frozen out of
+        # the collector's walks, a full collection no longer visits it every few batches.
+        gc.freeze()
         try:
             worker.execute_from_commandline()
         except SystemExit as exc:
