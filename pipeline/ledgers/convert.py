@@ -25,7 +25,7 @@ import orjson
 from pipeline.area import Area
 from pipeline.ledgers.base import Draft, LedgerKind, Party, RowReader
 from pipeline.ledgers.places import Places
-from pipeline.ledgers.sheets import LedgerFileError, Sheet, data_rows, find_header
+from pipeline.ledgers.sheets import LedgerFileError, Sheet, data_rows, fill_merged, find_header
 
 SOURCE = "ledger"
 _KEYLIKE = re.compile(r"[A-Za-z0-9._-]{1,48}")
@@ -89,7 +89,7 @@ def parse_ledger(sheets: list[Sheet], kind: LedgerKind, area: Area) -> ParsedLed
     places = Places(area)
     parsed = ParsedLedger(kind, sheet.name, list(sheet.rows[header.index]))
     seen_keys: dict[str, int] = {}
-    for number, row in data_rows(sheet.rows, header):
+    for number, row in data_rows(fill_merged(sheet, header), header):
         cells = {name: (row[i] if i < len(row) else None) for name, i in header.columns.items()}
         reader = RowReader(cells, tz, places)
         drafts = kind.events(reader)

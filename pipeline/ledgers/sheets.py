@@ -4,6 +4,11 @@ pandas reads both forms: `.xlsx` through the calamine engine (python-calamine: 1
 where openpyxl takes ~21 s on the benchmark machine, bench/ledger_import.py), `.csv` in UTF-8 (with or
 without BOM) or GB18030, the encoding Excel writes on a Chinese Windows. Every row is kept, blank ones
 included, so that list index + 1 is the row number the spreadsheet shows.
+
+Offices merge a cell over the rows it holds for (one date for the day's patrols, one 当事人 for a
+dispute's several lines). pandas gives the value to the merge's first row only, so each sheet keeps
+its merged ranges (read with python-calamine, which pandas reads through but does not pass on) and
+`fill_merged` gives the value to every row of a merge below the header.
 """
 
 from __future__ import annotations
@@ -26,10 +31,15 @@ class LedgerFileError(UsageError):
     """A file that cannot be read as a ledger at all (format, encoding, no header); message in Chinese."""
 
 
+# A merged range: first row, first column, last row, last column (0-based, as the rows are indexed).
+Merge = tuple[int, int, int, int]
+
+
 @dataclass(frozen=True)
 class Sheet:
     name: str
     rows: list[list[object]]
+    merged: tuple[Merge, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,38 @@ def read_sheets(data: bytes, filename: str, sheet: str | None = None) -> list[Sh
         raise LedgerFileError("文件无法作为 Excel 工作簿读取（是否已损坏或不是 .xlsx？）") from None
     if isinstance(frames, pd.DataFrame):
         frames = {sheet or "": frames}
-    return [Sheet(str(name), frame.to_numpy(dtype=object).tolist()) for name, frame in frames.items()]
+    merged = _merged_ranges(data, [str(name) for name in frames])
+    return [Sheet(str(name), frame.to_numpy(dtype=object).tolist(), merged.get(str(name), ()))
+            for name, frame in frames.items()]
+
+
+def _merged_ranges(data: bytes, names: list[str]) -> dict[str, tuple[Merge, ...]]:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    out: dict[str, tuple[Merge, ...]] = {}
+    for name in names:
+        ranges = book.get_sheet_by_name(name).merged_cell_ranges or ()
+        out[name] = tuple((r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges)
+    return out
+
+
+def fill_merged(sheet: Sheet, header: Header) -> list[list[object]]:
+    """The sheet's rows with the value of every merge that starts below the header in each row it
+    spans, in its first column (a merge across columns belongs to its first one, as in the header)."""
+    rows = sheet.rows
+    below = [m for m in sheet.merged if m[0] > header.index and m[2] > m[0]]
+    if not below:
+        return rows
+    rows = [list(row) for row in rows]
+    for first_row, column, last_row, _ in below:
+        if first_row >= len(rows) or column >= len(rows[first_row]):
+            continue
+        value = rows[first_row][column]
+        for index in range(first_row + 1, min(last_row, len(rows) - 1) + 1):   # pandas drops trailing blank rows
+            if column < len(rows[index]) and is_blank(rows[index][column]):
+                rows[index][column] = value
+    return rows
 
 
 def _csv_rows(data: bytes) -> list[list[object]]:

@@ -10,9 +10,11 @@ from openpyxl import Workbook
 
 
 def xlsx(rows: Sequence[Sequence[object]], *, title: str | None = None, sheet: str = "台账",
-         before: Sequence[Sequence[object]] = (), other_sheets: dict[str, Sequence[Sequence[object]]] | None = None) -> bytes:
+         before: Sequence[Sequence[object]] = (), other_sheets: dict[str, Sequence[Sequence[object]]] | None = None,
+         merges: Sequence[str] = ()) -> bytes:
     """A workbook whose sheet holds `title` merged across the header's width, then `before` rows
-    (units, notes), then `rows` (the header first). `other_sheets` come before it."""
+    (units, notes), then `rows` (the header first), with the cells of `merges` ("A3:A5") merged.
+    `other_sheets` come before it."""
     book = Workbook()
     first = book.active
     assert first is not None
@@ -30,6 +32,8 @@ def xlsx(rows: Sequence[Sequence[object]], *, title: str | None = None, sheet: s
         ws.append(list(row))
     for row in rows:
         ws.append(list(row))
+    for cells in merges:
+        ws.merge_cells(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

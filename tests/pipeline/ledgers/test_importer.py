@@ -46,6 +46,15 @@ def test_import_then_again_then_a_longer_ledger(run_import, engine):
     assert lisi_first == lisi_later
 
 
+def test_a_date_merged_over_several_patrols_is_each_ones_date(run_import, engine):
+    rows = [["日期", "出动人次", "车次", "路次", "社区次"], ["2024-03-05", "4人次", 1, 2, None], [None, 3, 1, 1, None],
+            [None, 5, 0, 1, None], ["2024-03-06", 2, 1, 1, None]]
+    report = run_import(xlsx(rows, title="巡查登记表", merges=["A3:A5"]), "巡查.xlsx", "patrols")
+    assert report.as_json() == {"rows": 4, "events": 4, "new": 4, "existing": 0, "skipped": 0, "errors": []}
+    days = sorted(d["occurred_at"][:10] for d in _docs(engine))
+    assert days == ["2024-03-05", "2024-03-05", "2024-03-05", "2024-03-06"]
+
+
 def test_content_keyed_ledgers_are_idempotent_and_count_identical_rows(run_import, engine):
     header = ["日期", "出动人次", "车次"]
     rows = [["2024-06-01", 4, 1], ["2024-06-01", 4, 1], ["2024-06-02", 5, ""]]

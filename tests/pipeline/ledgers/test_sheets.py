@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.ledgers.sheets import LedgerFileError, data_rows, find_header, read_sheets
+from pipeline.ledgers.sheets import LedgerFileError, data_rows, fill_merged, find_header, read_sheets
 from tests.pipeline.ledgers.ledgerkit import csv_bytes, xlsx
 
 NAMES = {"编号": ("编号",), "日期": ("日期", "登记日期"), "金额": ("金额",)}
@@ -23,6 +23,31 @@ def test_header_under_a_merged_title_and_unit_rows_with_spaced_cells():
     assert header is not None and header.index == 3
     assert header.columns == {"编号": 1, "日期": 3}   # an alias, column order free, extra columns ignored
     assert [(n, r[1]) for n, r in data_rows(sheets[0].rows, header)] == [(5, "A1")]
+
+
+def test_a_cell_merged_over_data_rows_counts_for_each_of_them_in_its_first_column():
+    rows = [["编号", "日期", "金额"], ["A1", "2024-03-05", 5], ["A2", None, 6], ["A3", None, 7], ["A4", "2024-03-06", 8],
+            ["合计", None, 26]]
+    # A2 and A3 share A1's date (B3:B5 under the title row); 合计 spans 编号 and 日期 in its one row
+    data = xlsx(rows, title="台账", merges=["B3:B5", "A7:B7"])
+    sheets = read_sheets(data, "a.xlsx")
+    assert (2, 1, 4, 1) in sheets[0].merged
+    header = find_header(sheets[0].rows, NAMES, REQUIRED)
+    assert header is not None
+    filled = fill_merged(sheets[0], header)
+    assert [(n, r[0], r[1]) for n, r in data_rows(filled, header)] == [
+        (3, "A1", "2024-03-05"), (4, "A2", "2024-03-05"), (5, "A3", "2024-03-05"), (6, "A4", "2024-03-06")]
+    assert filled[0] == sheets[0].rows[0]                    # the merged title is left alone
+    assert sheets[0].rows[3][1] != "2024-03-05"              # the sheet itself is not changed
+
+
+def test_a_merge_in_the_header_rows_is_not_filled():
+    rows = [["编号", "日期", "金额"], [None, None, None], ["A1", "2024-03-05", 5]]
+    data = xlsx(rows, merges=["A1:A2"])                     # a two-row header cell
+    sheets = read_sheets(data, "a.xlsx")
+    header = find_header(sheets[0].rows, NAMES, REQUIRED)
+    assert header is not None and header.index == 0
+    assert fill_merged(sheets[0], header)[1][0] != "编号"
 
 
 def test_blank_rows_total_rows_and_repeated_headers_are_skipped_and_numbers_stay_the_spreadsheets():
