@@ -91,8 +91,9 @@ def purge_cmd(
     db: DbOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
 ) -> None:
-    """Remove events, rejections and contributions older than the cutoff, and person entities left without
-    contributions or open alerts; an audit_log record keeps the counts (never contents)."""
+    """Remove events, rejections and contributions older than the cutoff, serve's applied accept-log rows
+    received before it, and person entities left without contributions or open alerts; an audit_log record
+    keeps the counts (never contents)."""
     from pipeline.storage import db as storage
     from pipeline.storage.purge import count_purge, purge
     from pipeline.timeutil import parse_duration
@@ -109,7 +110,8 @@ def purge_cmd(
     shown = cutoff.isoformat(timespec="seconds").replace("+00:00", "Z")
     typer.echo(
         f"{storage.mask_url(url)}: before {shown} ({duration} ago): {counts.events} events, "
-        f"{counts.rejections} rejections, {counts.contributions} contributions, {counts.entities} person entities"
+        f"{counts.rejections} rejections, {counts.contributions} contributions, {counts.entities} person entities, "
+        f"{counts.inbox} accept-log rows"
     )
     if counts.total and not yes:
         if not sys.stdin.isatty():
@@ -121,7 +123,7 @@ def purge_cmd(
         engine.dispose()
     typer.echo(
         f"removed {done.events} events, {done.rejections} rejections, {done.contributions} contributions, "
-        f"{done.entities} person entities (recorded in audit_log)"
+        f"{done.entities} person entities, {done.inbox} accept-log rows (recorded in audit_log)"
     )
 
 

@@ -28,7 +28,7 @@ from pipeline.contract import Event
 from pipeline.engine.alerts import AlertChange
 from pipeline.engine.engine import Contribution
 from pipeline.storage import models as m
-from pipeline.storage.ingest_tables import INBOX
+from pipeline.storage.ingest_tables import INBOX, INBOX_POSITION_TOPIC
 from pipeline.storage.rows import EntityRecord, RejectedMessage
 from pipeline.storage.stream_tables import Duplicate
 from pipeline.storage.writer import Writer
@@ -37,7 +37,7 @@ EVENTS = cast(sa.Table, m.Event.__table__)
 POSITIONS = cast(sa.Table, m.ProcessedPosition.__table__)
 DUPLICATES = cast(sa.Table, Duplicate.__table__)
 T = TypeVar("T")
-POSITION_TOPIC = "serve.inbox"   # processed_positions key (topic, partition 0) of the engine loop
+POSITION_TOPIC = INBOX_POSITION_TOPIC
 
 
 @dataclass(frozen=True)

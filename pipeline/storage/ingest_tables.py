@@ -50,4 +50,5 @@ class ServeState(Base):
 
 SOURCES = cast(sa.Table, IngestSource.__table__)
 INBOX = cast(sa.Table, ServeInbox.__table__)
+INBOX_POSITION_TOPIC = "serve.inbox"   # processed_positions key (topic, partition 0) of serve's engine loop
 STATE = cast(sa.Table, ServeState.__table__)

@@ -1,9 +1,10 @@
 """Retention (`riskwatch db purge --before DURATION`): remove what is older than the cutoff.
 
 Removed, in one transaction: events that occurred, rejections received and contributions fired
-before the cutoff; then person entities left with no contribution and no open (open or
-acknowledged) alert. An audit_log record states the cutoff and how many rows of each kind were
-removed — counts, never contents.
+before the cutoff; `riskwatch serve`'s accept log rows (serve_inbox) received before it and already
+applied by its engine loop (those not yet applied stay, whatever their age, so nothing accepted is
+lost); then person entities left with no contribution and no open (open or acknowledged) alert. An
+audit_log record states the cutoff and how many rows of each kind were removed — counts, never contents.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 from pipeline.storage import models as m
 from pipeline.storage.db import StorageUnavailable, mask_url, one_line
+from pipeline.storage.ingest_tables import INBOX, INBOX_POSITION_TOPIC
 
 PURGE_ACTION = "purge"
 
@@ -25,10 +27,11 @@ class PurgeCounts:
     rejections: int
     contributions: int
     entities: int
+    inbox: int = 0
 
     @property
     def total(self) -> int:
-        return self.events + self.rejections + self.contributions + self.entities
+        return self.events + self.rejections + self.contributions + self.entities + self.inbox
 
 
 def _orphan_persons(contributions_gone: sa.Select | None = None):
@@ -49,6 +52,14 @@ def _old(before: datetime) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[boo
     return ev.c.occurred_at < before, rj.c.received_at < before, c.c.fired_at < before
 
 
+def _old_inbox(before: datetime) -> sa.ColumnElement[bool]:
+    """Accept-log rows received before the cutoff that serve's engine loop has applied."""
+    positions = m.ProcessedPosition.__table__
+    applied = (sa.select(positions.c.next_offset)
+               .where(positions.c.topic == INBOX_POSITION_TOPIC, positions.c.partition == 0).scalar_subquery())
+    return sa.and_(INBOX.c.received_at < before.astimezone(UTC), INBOX.c.seq < sa.func.coalesce(applied, 0))
+
+
 def count_purge(bind: sa.Engine, before: datetime) -> PurgeCounts:
     """What `purge` would remove at `before`, without removing it."""
     ev, rj, c, e = m.Event.__table__, m.Rejection.__table__, m.Contribution.__table__, m.Entity.__table__
@@ -62,6 +73,7 @@ def count_purge(bind: sa.Engine, before: datetime) -> PurgeCounts:
             entities=conn.execute(
                 sa.select(count).select_from(e).where(_orphan_persons(sa.select(c.c.id).where(old_contributions)))
             ).scalar_one(),
+            inbox=conn.execute(sa.select(count).select_from(INBOX).where(_old_inbox(before))).scalar_one(),
         )
 
 
@@ -75,6 +87,7 @@ def purge(bind: sa.Engine, before: datetime, actor: str, detail: dict | None = N
             rejections=conn.execute(rj.delete().where(old_rejections)).rowcount,
             contributions=conn.execute(c.delete().where(old_contributions)).rowcount,
             entities=conn.execute(e.delete().where(_orphan_persons())).rowcount,
+            inbox=conn.execute(INBOX.delete().where(_old_inbox(before))).rowcount,
         )
         record = {"before": before.astimezone(UTC).isoformat().replace("+00:00", "Z"), "removed": asdict(counts)}
         conn.execute(

@@ -211,7 +211,8 @@ def test_purge_removes_exactly_what_it_should(pg_head, week):
             audit = conn.execute(sa.text("SELECT action, detail FROM audit_log")).one()
         assert audit.action == "purge"
         assert audit.detail["removed"] == {"events": done.events, "rejections": 0,
-                                           "contributions": done.contributions, "entities": done.entities}
+                                           "contributions": done.contributions, "entities": done.entities,
+                                           "inbox": 0}
     finally:
         engine.dispose()
 

@@ -73,8 +73,34 @@ def test_purge_removes_exactly_what_is_older_and_orphaned_persons(populated):
         audit = conn.execute(sa.text("SELECT actor, action, detail FROM audit_log")).one()
     assert audit.actor == "test" and audit.action == "purge"
     detail = audit.detail if isinstance(audit.detail, dict) else __import__("json").loads(audit.detail)
-    assert detail["removed"] == {"events": 2, "rejections": 1, "contributions": 4, "entities": 2}
+    assert detail["removed"] == {"events": 2, "rejections": 1, "contributions": 4, "entities": 2, "inbox": 0}
     assert "P-OLD" not in str(detail)
+
+
+def test_serves_accept_log_loses_only_old_rows_its_engine_has_applied(populated):
+    from pipeline.storage.ingest_tables import INBOX, INBOX_POSITION_TOPIC
+    from pipeline.storage.models import ProcessedPosition
+
+    old, new = NOW - timedelta(days=400), NOW - timedelta(days=10)
+    with populated.begin() as conn:
+        conn.execute(INBOX.insert(), [{"seq": 1, "event_id": "old-1", "received_at": old},
+                                      {"seq": 2, "event_id": "old-2", "received_at": old},
+                                      {"seq": 3, "event_id": "old-2", "received_at": old},   # not applied yet
+                                      {"seq": 4, "event_id": "new-1", "received_at": new}])
+        conn.execute(ProcessedPosition.__table__.insert().values(topic=INBOX_POSITION_TOPIC, partition=0, next_offset=3,
+                                                                 updated_at=NOW))
+    cutoff = NOW - timedelta(days=365)
+    assert count_purge(populated, cutoff).inbox == 2
+    assert purge(populated, cutoff, actor="test").inbox == 2
+    assert _ids(populated, "SELECT seq FROM serve_inbox") == {3, 4}
+
+
+def test_without_a_processed_position_no_accept_log_row_goes(populated):
+    from pipeline.storage.ingest_tables import INBOX
+
+    with populated.begin() as conn:
+        conn.execute(INBOX.insert().values(seq=1, event_id="old-1", received_at=NOW - timedelta(days=400)))
+    assert purge(populated, NOW - timedelta(days=365), actor="test").inbox == 0
 
 
 def test_purge_again_removes_nothing_but_is_audited(populated):
