@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -26,6 +26,9 @@ from pipeline import audit
 from pipeline.alerting.records import ALERTS, HISTORY, AlertRecord, get_alert
 from pipeline.errors import AlertNotFound, InvalidTransition, UsageError
 from pipeline.labels import ALERT_ACTIONS, ALERT_STATES, label
+
+if TYPE_CHECKING:
+    from pipeline.assignments import Assignments
 
 NOTIFIER_ACTOR = "notifier"
 AUDIT_CLOSE = "alert_close"
@@ -50,6 +53,7 @@ def _change(
     detail: dict[str, Any],
     authorize: Callable[[AlertRecord], None] | None,
     audit_action: str | None,
+    assignments: Assignments | None = None,
 ) -> AlertRecord:
     def work(conn: sa.Connection) -> AlertRecord:
         alert = get_alert(conn, alert_id)
@@ -70,11 +74,12 @@ def _change(
         if audit_action is not None:
             audit.record(conn, actor, audit_action, {"alert_id": alert_id}, at=now)
         if new_status is not None:
-            # The alert's case row (pipeline/cases) moves in the same transaction; imported here because
+            # The alert's case row (pipeline/cases) moves in the same transaction, owned as the caller's
+            # assignments say (the settings' config directory's when not given); imported here because
             # pipeline.cases builds on this module.
             from pipeline.cases.store import refresh_alert_case
 
-            refresh_alert_case(conn, alert_id, alert.entity)
+            refresh_alert_case(conn, alert_id, alert.entity, assignments)
         changed = get_alert(conn, alert_id)
         assert changed is not None      # the row was read and updated in this transaction
         return changed
@@ -86,21 +91,23 @@ def _change(
 
 
 def acknowledge(bind, alert_id: str, actor: str, note: str | None = None, now: datetime | None = None,
-                authorize: Callable[[AlertRecord], None] | None = None) -> AlertRecord:
+                authorize: Callable[[AlertRecord], None] | None = None,
+                assignments: Assignments | None = None) -> AlertRecord:
     """open → acknowledged: escalation stops; resolution follows once the score falls."""
     detail = {"note": note[:MAX_TEXT]} if note else {}
     return _change(bind, alert_id, ("open",), "acknowledged", "acknowledged", actor, _now(now), detail,
-                   authorize, audit.ACKNOWLEDGE)
+                   authorize, audit.ACKNOWLEDGE, assignments)
 
 
 def close(bind, alert_id: str, actor: str, reason: str, now: datetime | None = None,
-          authorize: Callable[[AlertRecord], None] | None = None) -> AlertRecord:
+          authorize: Callable[[AlertRecord], None] | None = None,
+          assignments: Assignments | None = None) -> AlertRecord:
     """open/acknowledged → closed by hand, with a reason."""
     reason = (reason or "").strip()
     if not reason:
         raise UsageError("关闭预警须填写原因（reason）")
     return _change(bind, alert_id, ("open", "acknowledged"), "closed", "closed", actor, _now(now),
-                   {"reason": reason[:MAX_TEXT], "actor": actor[:64]}, authorize, AUDIT_CLOSE)
+                   {"reason": reason[:MAX_TEXT], "actor": actor[:64]}, authorize, AUDIT_CLOSE, assignments)
 
 
 def escalate(bind, alert_id: str, to: str, step: int, now: datetime, score: float | None,
@@ -110,8 +117,9 @@ def escalate(bind, alert_id: str, to: str, step: int, now: datetime, score: floa
     return _change(bind, alert_id, ("open",), None, "escalated", NOTIFIER_ACTOR, _now(now), detail, None, None)
 
 
-def resolve(bind, alert_id: str, now: datetime, score: float, alert_level: str) -> AlertRecord:
+def resolve(bind, alert_id: str, now: datetime, score: float, alert_level: str,
+            assignments: Assignments | None = None) -> AlertRecord:
     """acknowledged → resolved: the entity's score is below alert_level."""
     detail = {"score": score, "below": alert_level}
     return _change(bind, alert_id, ("acknowledged",), "resolved", "resolved", NOTIFIER_ACTOR, _now(now), detail,
-                   None, None)
+                   None, None, assignments)

@@ -165,7 +165,7 @@ def create_app(engine: sa.Engine, assignments: Assignments,
     def ack(alert_id: str, caller: Caller, body: AckIn | None = None) -> AlertOut:
         try:
             alert = actions.acknowledge(engine, alert_id, caller.actor, body.note if body else None, api.clock(),
-                                        authorize=lambda a: check_act(caller, a, assignments))
+                                        authorize=lambda a: check_act(caller, a, assignments), assignments=assignments)
         except (Forbidden, actions.AlertNotFound, actions.InvalidTransition) as exc:
             raise refuse(exc) from None
         return AlertOut(**alert.as_dict())
@@ -175,7 +175,7 @@ def create_app(engine: sa.Engine, assignments: Assignments,
     def close(alert_id: str, caller: Caller, body: CloseIn) -> AlertOut:
         try:
             alert = actions.close(engine, alert_id, caller.actor, body.reason, api.clock(),
-                                  authorize=lambda a: check_act(caller, a, assignments))
+                                  authorize=lambda a: check_act(caller, a, assignments), assignments=assignments)
         except (Forbidden, actions.AlertNotFound, actions.InvalidTransition) as exc:
             raise refuse(exc) from None
         return AlertOut(**alert.as_dict())

@@ -151,7 +151,7 @@ def close_case(bind: sa.Engine | sa.Connection, assignments: Assignments, ref: s
         case = _case(conn, assignments, ref)
         if case.kind == "alert":
             alert_actions.close(conn, ref.partition(":")[2], p.actor, body, now=at,
-                                authorize=lambda alert: check_act(p, alert, assignments))
+                                authorize=lambda alert: check_act(p, alert, assignments), assignments=assignments)
             refresh_cases(conn, assignments, [ref])
             return None
         if case.kind != "person":

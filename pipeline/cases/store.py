@@ -88,7 +88,8 @@ def refresh_cases(conn: sa.Connection, assignments: Assignments, refs: Iterable[
     return write_cases(conn, sorted(cases.values(), key=lambda c: c.ref))
 
 
-def refresh_alert_case(conn: sa.Connection, alert_id: str, entity: str) -> int:
-    """After a person's action on an alert (acknowledge, close, resolve): its case and its person's."""
+def refresh_alert_case(conn: sa.Connection, alert_id: str, entity: str, assignments: Assignments | None = None) -> int:
+    """After a person's action on an alert (acknowledge, close, resolve): its case and its person's,
+    owned as `assignments` say (default: those of the settings' config directory)."""
     refs = {f"alert:{alert_id}"} | ({entity} if entity.startswith("person:") else set())
-    return refresh_cases(conn, configured_assignments(), refs)
+    return refresh_cases(conn, assignments or configured_assignments(), refs)

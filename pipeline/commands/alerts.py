@@ -133,8 +133,8 @@ def ack_cmd(
     """Acknowledge an open alert: escalation stops; it resolves once the score falls below alert_level."""
     from pipeline.alerting.actions import acknowledge
 
-    read_config(config)  # --config on every command (docs/contract.md §5): a refused one refuses the command
-    _act(acknowledge, alert_id, db, actor=_actor(actor), note=note)
+    cfg = read_config(config)  # its assignments own the alert's case (docs/contract.md §8)
+    _act(acknowledge, alert_id, db, actor=_actor(actor), note=note, assignments=cfg.assignments)
 
 
 @alerts_app.command("close")
@@ -148,5 +148,5 @@ def close_cmd(
     """Close an alert by hand, with a reason."""
     from pipeline.alerting.actions import close
 
-    read_config(config)
-    _act(close, alert_id, db, actor=_actor(actor), reason=reason)
+    cfg = read_config(config)
+    _act(close, alert_id, db, actor=_actor(actor), reason=reason, assignments=cfg.assignments)

@@ -155,7 +155,8 @@ class Notifier:
             due = due_resolutions(conn, self.config.rules, now)
         for r in due:
             try:
-                actions.resolve(self.engine, r.alert.alert_id, now, r.score, self.config.rules.alert_level)
+                actions.resolve(self.engine, r.alert.alert_id, now, r.score, self.config.rules.alert_level,
+                                self.config.assignments)
                 report.resolved += 1
                 log.info("alert %s resolved (score %.2f)", r.alert.alert_id, r.score)
             except actions.InvalidTransition:

@@ -176,9 +176,10 @@ class Pages:
         try:
             if action == "ack":
                 changed = actions.acknowledge(self.engine, alert_id, who.principal.actor, text or None, now,
-                                              authorize=authorize)
+                                              authorize=authorize, assignments=self.assignments)
             elif action == "close":
-                changed = actions.close(self.engine, alert_id, who.principal.actor, text, now, authorize=authorize)
+                changed = actions.close(self.engine, alert_id, who.principal.actor, text, now, authorize=authorize,
+                                        assignments=self.assignments)
             else:
                 case_actions.add_note(self.engine, self.assignments, f"alert:{alert_id}", who.principal, text,
                                       note_kind, now)

@@ -102,6 +102,26 @@ def test_alert_case_follows_the_alert_open_acknowledged_resolved(engine, url, co
     assert states[2].last_action_at == at(6)
 
 
+def test_an_alert_action_owns_the_cases_as_the_callers_assignments_say(engine, url, config):
+    """`alerts ack --config DIR` (and the API, pages and notifier with theirs): the person case moves
+    with DIR's assignments, not those of the settings' config directory."""
+    import dataclasses
+
+    import sqlalchemy as sa
+
+    from pipeline.alerting import actions
+    from pipeline.cases.store import CASES
+
+    alert = _alert_setup(engine, url, config)
+    leader = next(lid for lid in config.assignments.leaders if lid != "L01")
+    theirs = dataclasses.replace(config.assignments,
+                                 by_entity={**config.assignments.by_entity, "person:P-0201": leader})
+    actions.acknowledge(engine, alert.ref.partition(":")[2], "cli:test", now=at(5), assignments=theirs)
+    with engine.connect() as conn:
+        owner = conn.execute(sa.select(CASES.c.owner).where(CASES.c.ref == "person:P-0201")).scalar_one()
+    assert owner == leader
+
+
 def test_alert_case_closed_by_hand(engine, url, config):
     from pipeline.alerting.access import Principal
     from pipeline.cases.actions import close_case
