@@ -91,6 +91,7 @@ class LedgerSink(Protocol):
 
 
 def contract_rejections(lines: list[bytes], cfg: ConfigSet) -> Rejected:
+    """The contract's refusals alone, keeping no parsed event (a dry run of a large ledger)."""
     return [(i, verdict) for i, line in enumerate(lines)
             if type(verdict := parse_event(line, cfg.vocabulary)) is Rejection]
 
@@ -196,10 +197,11 @@ def import_ledger(
     # Only a file without bad cells gets here, so a refused file never registers anyone; a dry run
     # looks names up and stands new ones in with ids that are never stored.
     names: dict[tuple[str, str], str] = {}
-    if parsed.parties():
+    parties = parsed.parties()
+    if parties:
         from pipeline.persons.registry import pseudonyms
 
-        names = pseudonyms(engine, actor, parsed.parties(), create=not dry_run, context=f"ledger import {kind}")
+        names = pseudonyms(engine, actor, parties, create=not dry_run, context=f"ledger import {kind}")
     fallback = _provisional()
     built = build_events(parsed, lambda p: names.get((p.entity, p.name)) or fallback(p))
     built.sort(key=lambda item: item[1]["occurred_at"])
