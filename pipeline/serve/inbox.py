@@ -37,7 +37,6 @@ EVENTS = cast(sa.Table, m.Event.__table__)
 POSITIONS = cast(sa.Table, m.ProcessedPosition.__table__)
 DUPLICATES = cast(sa.Table, Duplicate.__table__)
 T = TypeVar("T")
-POSITION_TOPIC = INBOX_POSITION_TOPIC
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ class InboxWriter(Writer):
     ) -> None:
         now = datetime.now(UTC)
         tables = self._rows((), (), contributions, alert_changes, entities, now)
-        dup_rows = [{"source": POSITION_TOPIC, "partition": 0, "position": d.seq, "event_id": d.event_id,
+        dup_rows = [{"source": INBOX_POSITION_TOPIC, "partition": 0, "position": d.seq, "event_id": d.event_id,
                      "first_partition": 0, "first_position": d.first_seq, "received_at": now} for d in duplicates]
 
         def work(conn: sa.Connection) -> None:
@@ -126,7 +125,7 @@ class InboxWriter(Writer):
                     index_elements=["topic", "partition"],
                     set_={"next_offset": sa.literal_column("excluded.next_offset"),
                           "updated_at": sa.literal_column("excluded.updated_at")}),
-                    [{"topic": POSITION_TOPIC, "partition": 0, "next_offset": next_seq, "updated_at": now}])
+                    [{"topic": INBOX_POSITION_TOPIC, "partition": 0, "next_offset": next_seq, "updated_at": now}])
             also(conn)
 
         with self._step_lock:

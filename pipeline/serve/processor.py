@@ -31,9 +31,10 @@ from pipeline.configset import ConfigSet
 from pipeline.contract import Event
 from pipeline.engine.alerts import AlertChange
 from pipeline.engine.engine import Contribution, Engine
-from pipeline.serve.inbox import POSITION_TOPIC, InboxRow, InboxWriter
+from pipeline.serve.inbox import InboxRow, InboxWriter
 from pipeline.serve.state import StateStore
 from pipeline.storage import models as m
+from pipeline.storage.ingest_tables import INBOX_POSITION_TOPIC
 from pipeline.storage.rows import EntityRecord
 from pipeline.timeutil import parse_time
 
@@ -63,7 +64,7 @@ class Processor:
     def start(self) -> None:
         """(Re)load the stored engine state and position (a fresh database starts empty)."""
         store = StateStore()
-        query = sa.select(POSITIONS.c.next_offset).where(POSITIONS.c.topic == POSITION_TOPIC,
+        query = sa.select(POSITIONS.c.next_offset).where(POSITIONS.c.topic == INBOX_POSITION_TOPIC,
                                                          POSITIONS.c.partition == 0)
         (states, marks, clock), position = self.writer.run(
             lambda conn: (store.load(conn), conn.execute(query).scalar_one_or_none()))

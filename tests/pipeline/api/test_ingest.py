@@ -15,19 +15,13 @@ from pipeline.errors import StorageUnavailable
 from pipeline.ingest import sources
 from pipeline.ingest.sink import DatabaseSink
 from pipeline.serve.inbox import InboxWriter
+from tests.pipeline.api.ingestkit import event
 
 with warnings.catch_warnings():  # starlette announces a future move of its TestClient to another HTTP client
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
 LIMIT = 64 * 1024
-
-
-def event(i: int, source: str = "patrol-app", **extra) -> dict:
-    doc = {"event_id": f"e-{i}", "kind": "hazard", "type": "found", "occurred_at": "2024-11-05T09:00:00+08:00",
-           "source": source, "location": {"id": "HD-1-0101", "building": "1"}}
-    doc.update(extra)
-    return doc
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pipeline.ingest.sink import DatabaseSink
 from pipeline.rawcopy import KEEP_BYTES
 from pipeline.serve.inbox import InboxWriter
 from pipeline.storage.ingest_tables import INBOX
+from tests.pipeline.api.ingestkit import event
 
 with warnings.catch_warnings():  # starlette announces a future move of its TestClient to another HTTP client
     warnings.simplefilter("ignore")
@@ -24,13 +25,6 @@ with warnings.catch_warnings():  # starlette announces a future move of its Test
 
 LIMIT = 1024 * 1024
 COLUMNS = "source, partition, position, reason, event_id, raw, raw_bytes, raw_length, raw_sha256, detail"
-
-
-def event(i: int, source: str = "patrol-app", **extra) -> dict:
-    doc = {"event_id": f"e-{i}", "kind": "hazard", "type": "found", "occurred_at": "2024-11-05T09:00:00+08:00",
-           "source": source, "location": {"id": "HD-1-0101", "building": "1"}}
-    doc.update(extra)
-    return doc
 
 
 @pytest.fixture
